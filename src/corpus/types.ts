@@ -1,0 +1,79 @@
+/**
+ * The corpus pack: what a search engine serves and what RL trains and evaluates on.
+ *
+ * On disk (and under `public/corpus/<pack>/`):
+ * - `manifest.json`: a {@link PackManifest};
+ * - shard files: JSON Lines, one {@link CorpusDocument} per line;
+ * - a questions file: JSON Lines, one {@link Question} per line.
+ * Every file's SHA-256 is in the manifest; a loader refuses a file whose hash differs.
+ */
+
+/** One searchable document (an encyclopedia paragraph). */
+export interface CorpusDocument {
+  /** Unique within the pack, e.g. `"d0042"`. */
+  id: string;
+  /** Title, usually the entity the paragraph is about. */
+  title: string;
+  /** The paragraph text (plain text; may hold any characters: render as text, never HTML). */
+  text: string;
+}
+
+/** Dataset split of a question. `ood`: held-out templates (recipe.md section 8). */
+export type Split = 'train' | 'test' | 'ood';
+
+/** One question with its gold answers. */
+export interface Question {
+  id: string;
+  question: string;
+  /** Gold answers; metrics take the maximum over them (recipe.md section 4). */
+  answers: string[];
+  /** Number of documents the answer chain needs (1-3); 0 when unknown (imported data). */
+  hops: number;
+  /** Question template, e.g. `"birthplace"`, `"author_birthplace"`; the source name for imports. */
+  template: string;
+  split: Split;
+  /** Ids of the documents that together support the answer (empty when unknown). */
+  supportingIds: string[];
+}
+
+/** A file of the pack with its integrity data. */
+export interface PackFile {
+  /** File name relative to the manifest. */
+  file: string;
+  /** Size in bytes. */
+  bytes: number;
+  /** Lowercase hex SHA-256 of the file's bytes. */
+  sha256: string;
+}
+
+/** A corpus shard: a file of documents. */
+export interface ShardInfo extends PackFile {
+  /** Number of documents (lines) in the shard. */
+  documents: number;
+}
+
+/** `manifest.json` of a corpus pack. */
+export interface PackManifest {
+  /** Always `"r1s-pack"`. */
+  format: 'r1s-pack';
+  /** Format version; currently 1. */
+  version: 1;
+  /** Short name, e.g. `"world"`. */
+  name: string;
+  description: string;
+  /** Where the content comes from (shown wherever the pack is shown). */
+  source: string;
+  /** Licence line of the content. */
+  license: string;
+  shards: ShardInfo[];
+  questions: PackFile & { count: number };
+  /** Generator settings for generated packs (the world's seed and sizes). */
+  generator?: Record<string, unknown>;
+}
+
+/** A loaded pack: manifest, every document in manifest order, and the questions. */
+export interface Pack {
+  manifest: PackManifest;
+  documents: CorpusDocument[];
+  questions: Question[];
+}

@@ -1,0 +1,154 @@
+/**
+ * Prompt templates (recipe.md section 2). A template is data, not code: a preset is a string
+ * with slots, rendered per question.
+ *
+ * Slots:
+ * - `{question}`: the question text;
+ * - `{query}`, `{documents}`, `{answer}`: placeholder slots of the format description. They
+ *   are filled anew at every rendering (recipe.md section 11: fixed placeholder words are
+ *   copied literally by a tiny model). `{query}` holds a few words taken from the question
+ *   when the preset's `querySlot` is `"question-words"`, random filler words otherwise.
+ *
+ * Every prompt ends with an opened `<think>`; the model must close it exactly once.
+ */
+import type { Rng } from '../util/rng.ts';
+
+/** A prompt preset. */
+export interface PromptPreset {
+  name: string;
+  /** One line shown in the page. */
+  description: string;
+  /** The template with `{question}` and optionally `{query}`, `{documents}`, `{answer}`. */
+  template: string;
+  /** What fills `{query}`: words of the question, or random filler words. */
+  querySlot: 'question-words' | 'random';
+  /** Whether the template tells the model it may search (false for `naive` evaluation). */
+  allowsSearch: boolean;
+}
+
+/**
+ * The paper's base-model prompt (R1-Searcher, section 3; recipe.md section 2), kept whole as
+ * preset `paper`. Too long for a tiny model's context budget, but available to compare.
+ */
+export const PAPER_PROMPT: PromptPreset = {
+  name: 'paper',
+  description: "The R1-Searcher paper's prompt for base models, word for word.",
+  template:
+    'The User asks a question, and the Assistant solves it. The Assistant first thinks about the reasoning ' +
+    'process in the mind and then provides the User with the final answer. The output format of reasoning ' +
+    'process and final answer are enclosed within <think> </think> and <answer> </answer> tags, respectively, ' +
+    'i.e., "<think> reasoning process here </think> <answer> final answer here </answer>". During the thinking ' +
+    'process, the Assistant can perform searching for uncertain knowledge if necessary with the format of ' +
+    '"<|begin_of_query|> search query (only list keywords, such as "keyword_1 keyword_2 ...")<|end_of_query|>". ' +
+    'A query must involve only a single triple. Then, the search system will provide the Assistant with the ' +
+    'retrieval information with the format of "<|begin_of_documents|> ...search results... <|end_of_documents|>".' +
+    '\n\nUser:{question}\nAssistant: <think>',
+  querySlot: 'random',
+  allowsSearch: true,
+};
+
+/**
+ * Short prompt for tiny models: a format description showing the tags in trajectory order
+ * with freshly filled slots, then the question. This is the rendering that Stage 0 also
+ * pretrains on (recipe.md section 11: the tags must be seen before RL can start).
+ */
+export const COMPACT_PROMPT: PromptPreset = {
+  name: 'compact',
+  description: 'Short format description with the tags in trajectory order; the query slot shows words of the question.',
+  template:
+    'answer the question . search if needed , in this format : <think> <|begin_of_query|> {query} <|end_of_query|> ' +
+    '<|begin_of_documents|> {documents} <|end_of_documents|> </think> <answer> {answer} </answer> . ' +
+    'question : {question} <think>',
+  querySlot: 'question-words',
+  allowsSearch: true,
+};
+
+/** Naive generation (recipe.md section 9 baseline): no search in the format description. */
+export const NAIVE_PROMPT: PromptPreset = {
+  name: 'naive',
+  description: 'No search: the format shows thinking and an answer only.',
+  template: 'answer the question in this format : <think> </think> <answer> {answer} </answer> . question : {question} <think>',
+  querySlot: 'random',
+  allowsSearch: false,
+};
+
+/**
+ * Standard RAG (recipe.md section 9 baseline): the top-k documents for the question are placed
+ * in the prompt (`{context}`), then one answer, no search.
+ */
+export const RAG_PROMPT: PromptPreset = {
+  name: 'rag',
+  description: 'Retrieved documents for the question are given in the prompt; no search.',
+  template:
+    '{context} answer the question in this format : <think> </think> <answer> {answer} </answer> . question : {question} <think>',
+  querySlot: 'random',
+  allowsSearch: false,
+};
+
+export const PROMPT_PRESETS: Readonly<Record<string, PromptPreset>> = {
+  compact: COMPACT_PROMPT,
+  paper: PAPER_PROMPT,
+  naive: NAIVE_PROMPT,
+  rag: RAG_PROMPT,
+};
+
+/** Looks a preset up by name; throws naming the known presets. */
+export function getPromptPreset(name: string): PromptPreset {
+  const p = PROMPT_PRESETS[name];
+  if (!p) throw new Error(`unknown prompt preset "${name}" (known: ${Object.keys(PROMPT_PRESETS).join(', ')})`);
+  return p;
+}
+
+/** Words that fill the placeholder slots; also part of every vocabulary. */
+export const FILLER_WORDS = [
+  'keywords', 'words', 'facts', 'text', 'name', 'place', 'result', 'results', 'answer', 'note', 'entry', 'topic',
+  'item', 'detail', 'details', 'record', 'passage', 'page', 'line', 'term', 'value', 'source', 'info', 'data',
+] as const;
+
+/** Words of a question that are worth searching for (not question words or function words). */
+const QUERY_STOPWORDS = new Set([
+  'who', 'what', 'where', 'when', 'which', 'was', 'is', 'the', 'a', 'an', 'of', 'in', 'did', 'does', 'do', 'for',
+  'by', 'to', 'at', 'that', 'first', 'or', '?', ',', '.', 'city', 'company', 'born', 'based',
+]);
+
+/** Options of {@link renderPrompt}. */
+export interface RenderOptions {
+  /** Words a slot may be filled with (defaults to FILLER_WORDS); e.g. the vocabulary's names. */
+  fillerWords?: readonly string[];
+  /** Text for `{context}` (RAG preset). */
+  context?: string;
+}
+
+/**
+ * Renders a prompt for a question. Random choices come from `rng`, so a seeded run renders the
+ * same prompts. `question` is used as given (the tokenizer normalizes it later).
+ */
+export function renderPrompt(preset: PromptPreset, question: string, rng: Rng, opts: RenderOptions = {}): string {
+  const filler = opts.fillerWords && opts.fillerWords.length > 0 ? opts.fillerWords : FILLER_WORDS;
+  const randomWords = (min: number, max: number) => {
+    const n = min + rng.int(max - min + 1);
+    return Array.from({ length: n }, () => rng.pick(filler)).join(' ');
+  };
+  const query = preset.querySlot === 'question-words' ? questionWords(question, rng) : randomWords(1, 2);
+  return preset.template
+    .replace('{query}', query)
+    .replace('{documents}', randomWords(2, 4))
+    .replace('{answer}', randomWords(1, 1))
+    .replace('{context}', opts.context ?? '')
+    .replace('{question}', question)
+    .replace(/\s+/g, ' ')
+    .trim();
+}
+
+/** One to two content words of a question, in question order (the `question-words` query slot). */
+export function questionWords(question: string, rng: Rng): string {
+  const words = question
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}\s]/gu, ' ')
+    .split(/\s+/)
+    .filter((w) => w && !QUERY_STOPWORDS.has(w));
+  if (words.length === 0) return rng.pick(FILLER_WORDS);
+  const n = Math.min(words.length, 1 + rng.int(2));
+  const start = rng.int(words.length - n + 1);
+  return words.slice(start, start + n).join(' ');
+}
