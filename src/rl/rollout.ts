@@ -1,0 +1,267 @@
+/**
+ * The RAG-based rollout (recipe.md section 3), batched over prompts and samples.
+ *
+ * Every sequence decodes in its own KV-cache slot. A prompt is prefilled once and its cache
+ * copied to the G slots of its samples. Each decoding step feeds every active sequence the
+ * tokens it has not fed yet: normally the one token just sampled, and after a sequence closes
+ * a query, that `<|end_of_query|>` together with the spliced document block. The documents'
+ * tokens are marked retrieveMask 0 (never trained on, never in the KL), and actionMask 0
+ * (the policy did not produce them).
+ *
+ * A sequence stops at `</answer>` (a stop in training too: recipe.md section 10), at
+ * end-of-sequence, at an empty query, at a query beyond the search limit, or at the length
+ * limits.
+ */
+import type { Backend } from '../backend/backend.ts';
+import type { KVCache, Llama } from '../model/llama.ts';
+import type { Retriever } from '../search/retriever.ts';
+import type { SearchHit } from '../search/search-index.ts';
+import type { Tokenizer } from '../tokenizer/tokenizer.ts';
+import { ANSWER_CLOSE, DOCS_CLOSE, DOCS_OPEN, EOS, QUERY_CLOSE, QUERY_OPEN, SPECIAL_TOKENS } from '../tokenizer/special.ts';
+import type { Rng } from '../util/rng.ts';
+import { formatDocuments } from './splice.ts';
+
+/** Settings of a rollout batch. */
+export interface RolloutSettings {
+  /** Tokens the policy may generate per rollout (documents not counted). */
+  maxNewTokens: number;
+  /** Searches per rollout (paper: 8; small models: 2-4). A query beyond it ends the rollout. */
+  maxSearches: number;
+  /** Documents per search (paper: 3 in training, 5 in evaluation). */
+  topK: number;
+  /** Each document is cut to this many words when spliced (prototype: 40). */
+  docMaxWords: number;
+  /** Sampling temperature; 0 = greedy (evaluation). */
+  temperature: number;
+  /** Nucleus mass (paper: 0.95 in training). */
+  topP: number;
+  /** Longest whole sequence (prompt + completion + documents) in tokens; <= model maxPositions. */
+  maxLength: number;
+}
+
+/** Why a rollout ended. */
+export type FinishReason = 'answer' | 'eos' | 'length' | 'empty-query' | 'search-limit';
+
+/** One search call inside a rollout. */
+export interface SearchCall {
+  /** The query as sent to the search engine. */
+  query: string;
+  hits: SearchHit[];
+  /** Token range [start, end) of the spliced block, `<|begin_of_documents|>`..`<|end_of_documents|>`. */
+  start: number;
+  end: number;
+}
+
+/** One finished rollout. Arrays are indexed by token position (T = tokens.length). */
+export interface Rollout {
+  /** Index of its prompt in the batch (its group for the baseline). */
+  group: number;
+  /** Prompt, generated tokens and spliced documents, in order (T). */
+  tokens: number[];
+  /** Number of prompt tokens. */
+  promptLength: number;
+  /** 1 where the policy generated the token (T). */
+  actionMask: Uint8Array;
+  /** 0 on the tokens of document blocks, 1 elsewhere (T). */
+  retrieveMask: Uint8Array;
+  /** log pi_old of each generated token, 0 elsewhere (T), from the sampling pass at temperature 1. */
+  logProbs: Float32Array;
+  searches: SearchCall[];
+  finishReason: FinishReason;
+}
+
+/** Throws naming the first impossible setting. */
+export function validateRolloutSettings(s: RolloutSettings, maxPositions: number): RolloutSettings {
+  const posInt = (k: keyof RolloutSettings) => {
+    if (!Number.isInteger(s[k]) || (s[k] as number) < 1) throw new Error(`rollout: ${k} must be a positive integer, got ${s[k]}`);
+  };
+  (['maxNewTokens', 'topK', 'maxLength'] as const).forEach(posInt);
+  if (!Number.isInteger(s.maxSearches) || s.maxSearches < 0) throw new Error(`rollout: maxSearches must be an integer >= 0, got ${s.maxSearches}`);
+  if (!Number.isInteger(s.docMaxWords) || s.docMaxWords < 1) throw new Error(`rollout: docMaxWords must be a positive integer, got ${s.docMaxWords}`);
+  if (!(s.temperature >= 0)) throw new Error(`rollout: temperature must be >= 0, got ${s.temperature}`);
+  if (!(s.topP > 0 && s.topP <= 1)) throw new Error(`rollout: topP must be in (0, 1], got ${s.topP}`);
+  if (s.maxLength > maxPositions) throw new Error(`rollout: maxLength ${s.maxLength} exceeds the model's maxPositions ${maxPositions}`);
+  return s;
+}
+
+/** A sequence being decoded. */
+interface Slot {
+  group: number;
+  promptLength: number;
+  tokens: number[];
+  actionMask: number[];
+  retrieveMask: number[];
+  logProbs: number[];
+  /** Tokens already in the KV cache. */
+  fed: number;
+  generated: number;
+  searches: SearchCall[];
+  finish: FinishReason | null;
+}
+
+/** Special-token ids the rollout needs, looked up once. */
+class TagIds {
+  readonly queryOpen: number; readonly queryClose: number; readonly docsOpen: number; readonly docsClose: number;
+  readonly answerClose: number; readonly eos: number; readonly special: Set<number>;
+  constructor(tok: Tokenizer) {
+    this.queryOpen = tok.id(QUERY_OPEN);
+    this.queryClose = tok.id(QUERY_CLOSE);
+    this.docsOpen = tok.id(DOCS_OPEN);
+    this.docsClose = tok.id(DOCS_CLOSE);
+    this.answerClose = tok.id(ANSWER_CLOSE);
+    this.eos = tok.id(EOS);
+    this.special = new Set(SPECIAL_TOKENS.map((t) => tok.id(t)));
+  }
+}
+
+/**
+ * Generates `samplesPerPrompt` rollouts for each prompt (token ids), searching through
+ * `retriever` whenever a sequence closes a query. Rollouts come back ordered by prompt, then
+ * sample. Uniforms for sampling come from `rng`, so a seeded call is reproducible.
+ */
+export async function generateRollouts(
+  model: Llama, tokenizer: Tokenizer, retriever: Retriever, prompts: readonly number[][], samplesPerPrompt: number,
+  settings: RolloutSettings, rng: Rng,
+): Promise<Rollout[]> {
+  validateRolloutSettings(settings, model.config.maxPositions);
+  if (!Number.isInteger(samplesPerPrompt) || samplesPerPrompt < 1) throw new Error(`rollout: samplesPerPrompt must be a positive integer, got ${samplesPerPrompt}`);
+  const b = model.backend, G = samplesPerPrompt, ids = new TagIds(tokenizer);
+  prompts.forEach((p, i) => {
+    if (p.length === 0) throw new Error(`rollout: prompt ${i} is empty`);
+    if (p.length >= settings.maxLength) throw new Error(`rollout: prompt ${i} has ${p.length} tokens, maxLength is ${settings.maxLength}`);
+  });
+  const slots: Slot[] = [];
+  prompts.forEach((p, group) => {
+    for (let g = 0; g < G; g++) {
+      slots.push({
+        group, promptLength: p.length, tokens: [...p], actionMask: p.map(() => 0), retrieveMask: p.map(() => 1), logProbs: p.map(() => 0),
+        fed: p.length, generated: 0, searches: [], finish: null,
+      });
+    }
+  });
+  const cache = model.createCache(slots.length, settings.maxLength);
+  try {
+    // Prefill each prompt once, then share its cache with the group's other slots.
+    const prefill = packChunks(prompts.map((p, i) => ({ slot: i * G, tokens: p, start: 0 })));
+    let logits = model.forwardInfer(cache, prefill);
+    for (let i = 0; i < prompts.length; i++) for (let g = 1; g < G; g++) model.copyCacheSlot(cache, i * G, i * G + g, prompts[i]!.length);
+    // Every slot samples from its prompt's last row.
+    const rowOf = b.fromArray(Int32Array.from(slots, (s) => s.group), [slots.length]);
+    const expanded = b.zeros([slots.length, model.V]);
+    b.gatherRows(logits, rowOf, expanded);
+    b.dispose(logits);
+    b.dispose(rowOf);
+    logits = expanded;
+    let active = slots.map((_, i) => i);
+    for (;;) {
+      const { tokens, logProbs } = await sampleRows(b, logits, active.length, settings, rng);
+      b.dispose(logits);
+      const wantSearch: number[] = [];
+      active.forEach((si, r) => {
+        const s = slots[si]!, t = tokens[r]!;
+        s.tokens.push(t);
+        s.actionMask.push(1);
+        s.retrieveMask.push(1);
+        s.logProbs.push(logProbs[r]!);
+        s.generated++;
+        if (t === ids.answerClose) s.finish = 'answer';
+        else if (t === ids.eos) s.finish = 'eos';
+        else if (s.generated >= settings.maxNewTokens || s.tokens.length >= settings.maxLength) s.finish = 'length';
+        else if (t === ids.queryClose) {
+          if (extractQuery(s.tokens, s.promptLength, ids, tokenizer) === '') s.finish = 'empty-query';
+          else if (s.searches.length >= settings.maxSearches) s.finish = 'search-limit';
+          else wantSearch.push(si);
+        }
+      });
+      if (wantSearch.length > 0) await spliceSearches(wantSearch.map((i) => slots[i]!), retriever, tokenizer, ids, settings);
+      active = active.filter((i) => slots[i]!.finish === null);
+      if (active.length === 0) break;
+      const batch = packChunks(active.map((i) => ({ slot: i, tokens: slots[i]!.tokens.slice(slots[i]!.fed), start: slots[i]!.fed })));
+      logits = model.forwardInfer(cache, batch);
+      for (const i of active) slots[i]!.fed = slots[i]!.tokens.length;
+    }
+  } finally {
+    model.disposeCache(cache);
+  }
+  return slots.map((s) => ({
+    group: s.group,
+    tokens: s.tokens,
+    promptLength: s.promptLength,
+    actionMask: Uint8Array.from(s.actionMask),
+    retrieveMask: Uint8Array.from(s.retrieveMask),
+    logProbs: Float32Array.from(s.logProbs),
+    searches: s.searches,
+    finishReason: s.finish!,
+  }));
+}
+
+/** Draws one token per logits row; returns host copies of the ids and their log-probs. */
+async function sampleRows(b: Backend, logits: ReturnType<Backend['zeros']>, rows: number, s: RolloutSettings, rng: Rng) {
+  const u = new Float32Array(rows);
+  for (let i = 0; i < rows; i++) u[i] = rng.next();
+  const uniforms = b.fromArray(u, [rows]);
+  const tok = b.zeros([rows], 'i32'), lp = b.zeros([rows]);
+  b.sample(logits, uniforms, tok, lp, { temperature: s.temperature, topP: s.topP });
+  const [tokens, logProbs] = [(await b.read(tok)) as Int32Array, (await b.read(lp)) as Float32Array];
+  for (const t of [uniforms, tok, lp]) b.dispose(t);
+  return { tokens, logProbs };
+}
+
+/** Runs the searches of the sequences that just closed a query and appends the document blocks. */
+async function spliceSearches(
+  pending: Slot[], retriever: Retriever, tokenizer: Tokenizer, ids: TagIds, settings: RolloutSettings,
+): Promise<void> {
+  const queries = pending.map((s) => extractQuery(s.tokens, s.promptLength, ids, tokenizer));
+  const results = await retriever.searchMany(queries, settings.topK);
+  pending.forEach((s, i) => {
+    const hits = results[i] ?? [];
+    const block = [ids.docsOpen, ...tokenizer.encode(formatDocuments(hits, settings.docMaxWords)), ids.docsClose];
+    if (s.tokens.length + block.length >= settings.maxLength) {
+      s.finish = 'length';
+      return;
+    }
+    const start = s.tokens.length;
+    for (const t of block) {
+      s.tokens.push(t);
+      s.actionMask.push(0);
+      s.retrieveMask.push(0);
+      s.logProbs.push(0);
+    }
+    s.searches.push({ query: queries[i]!, hits, start, end: s.tokens.length });
+  });
+}
+
+/**
+ * The query of a sequence that just emitted `<|end_of_query|>`: the words after the last
+ * `<|begin_of_query|>` that follows the last document block (recipe.md section 3), special
+ * tokens and quotes removed. Empty when the completion opened no new query.
+ */
+export function extractQuery(tokens: readonly number[], promptLength: number, ids: Pick<TagIds, 'queryOpen' | 'docsClose' | 'special'>, tokenizer: Tokenizer): string {
+  const end = tokens.length - 1; // the <|end_of_query|>
+  let open = -1;
+  for (let i = end - 1; i >= promptLength; i--) {
+    if (tokens[i] === ids.docsClose) break;
+    if (tokens[i] === ids.queryOpen) { open = i; break; }
+  }
+  if (open < 0) return '';
+  const words = tokens.slice(open + 1, end).filter((t) => !ids.special.has(t));
+  return tokenizer.decode(words).replace(/["'`]/g, ' ').replace(/\s+/g, ' ').trim();
+}
+
+/** A ragged inference batch from per-slot chunks; the last row of each chunk is returned. */
+function packChunks(chunks: { slot: number; tokens: readonly number[]; start: number }[]) {
+  const N = chunks.reduce((n, c) => n + c.tokens.length, 0);
+  const tokens = new Int32Array(N), slots = new Int32Array(N), positions = new Int32Array(N), outRows = new Int32Array(chunks.length);
+  let n = 0;
+  chunks.forEach((c, i) => {
+    for (let j = 0; j < c.tokens.length; j++, n++) {
+      tokens[n] = c.tokens[j]!;
+      slots[n] = c.slot;
+      positions[n] = c.start + j;
+    }
+    outRows[i] = n - 1;
+  });
+  return { tokens, slots, positions, outRows };
+}
+
+export type { KVCache };

@@ -1,0 +1,358 @@
+/**
+ * One RL stage of R1-Searcher (recipe.md sections 3-8), step by step:
+ * sample questions (curriculum by hops) -> render prompts -> RAG rollouts -> rewards of the
+ * stage -> REINFORCE++ advantages -> clipped policy update. The same class runs in the CLI
+ * and in the page's trainer worker; it reports a {@link StepMetrics} record and the step's
+ * rollouts after every step.
+ */
+import type { Backend } from '../backend/backend.ts';
+import type { Question } from '../corpus/types.ts';
+import { Llama } from '../model/llama.ts';
+import type { ModelConfig } from '../model/config.ts';
+import { AdamW, learningRate, type OptimizerSettings } from '../model/optimizer.ts';
+import { zerosLike, type ParamSet } from '../model/params.ts';
+import type { Retriever } from '../search/retriever.ts';
+import type { Tokenizer } from '../tokenizer/tokenizer.ts';
+import { Rng } from '../util/rng.ts';
+import { ADVANTAGE_ESTIMATORS, computeAdvantages, inLoss, type AdvantageEstimator } from './advantages.ts';
+import { policyUpdate, validateUpdateSettings, type TrainSequence, type UpdateSettings } from './policy-update.ts';
+import { getPromptPreset, renderPrompt } from './prompts.ts';
+import { computeReward, resolveRewardSettings, type RewardParts, type RewardSettings } from './rewards.ts';
+import { generateRollouts, validateRolloutSettings, type Rollout, type RolloutSettings } from './rollout.ts';
+import { scoreSequences } from './score.ts';
+import { cutWords } from './splice.ts';
+
+/** A curriculum phase: from `fromStep` on, questions with these hop counts are drawn. */
+export interface CurriculumPhase {
+  fromStep: number;
+  hops: number[];
+}
+
+/** Every setting of an RL stage. Defaults: {@link defaultRlSettings}. */
+export interface RlSettings {
+  stage: 1 | 2;
+  /** Questions per step (paper: 64). */
+  promptsPerStep: number;
+  /** Samples per question, G (paper: 16). */
+  samplesPerPrompt: number;
+  /** Baseline of REINFORCE++ (recipe.md section 7). */
+  advantageEstimator: AdvantageEstimator;
+  /** KL coefficient beta to the stage's initial policy (Qwen runs: 0). */
+  klCoef: number;
+  /** Compute the KL to the reference every this many steps for the curves even when klCoef is 0 (0 = never). */
+  klEvery: number;
+  optimizer: OptimizerSettings;
+  /** Cosine decay of the learning rate to this fraction over the stage's steps (recipe.md: 0.1). */
+  lrMinRatio: number;
+  update: UpdateSettings;
+  rollout: RolloutSettings;
+  reward: RewardSettings;
+  /** Prompt preset name (src/rl/prompts.ts). */
+  promptPreset: string;
+  curriculum: CurriculumPhase[];
+  /** Mask document tokens out of the loss (recipe.md section 3). false = the ablation. */
+  maskDocuments: boolean;
+}
+
+/**
+ * Defaults that learn on the nano preset (recipe.md section 11 and our runs). Stage 1 pays the
+ * retrieval part only for a search that returned documents ('found'); the paper's 'any' is a
+ * setting.
+ */
+export function defaultRlSettings(stage: 1 | 2): RlSettings {
+  return {
+    stage,
+    promptsPerStep: 8,
+    samplesPerPrompt: 16,
+    advantageEstimator: 'reinforce_baseline',
+    klCoef: 0,
+    klEvery: 0,
+    optimizer: { lr: 3e-4, beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0, gradClip: 1.0 },
+    lrMinRatio: 1,
+    update: { clipEps: 0.2, miniBatches: 1, microBatchTokens: 4096, lossAggregation: 'sequence-mean' },
+    rollout: { maxNewTokens: 64, maxSearches: 3, topK: 3, docMaxWords: 40, temperature: 1, topP: 0.95, maxLength: 448 },
+    reward: stage === 1 ? { ...resolveRewardSettings(), retrievalReward: 'found' } : resolveRewardSettings(),
+    promptPreset: 'compact',
+    curriculum: stage === 1 ? [{ fromStep: 0, hops: [1, 2] }] : [{ fromStep: 0, hops: [1] }, { fromStep: 150, hops: [1, 2] }, { fromStep: 300, hops: [1, 2, 3] }],
+    maskDocuments: true,
+  };
+}
+
+/** Throws naming the first impossible setting. */
+export function validateRlSettings(s: RlSettings, config: ModelConfig): RlSettings {
+  if (s.stage !== 1 && s.stage !== 2) throw new Error(`settings: stage must be 1 or 2, got ${s.stage}`);
+  for (const k of ['promptsPerStep', 'samplesPerPrompt'] as const) {
+    if (!Number.isInteger(s[k]) || s[k] < 1) throw new Error(`settings: ${k} must be a positive integer, got ${s[k]}`);
+  }
+  if (!ADVANTAGE_ESTIMATORS.includes(s.advantageEstimator)) throw new Error(`settings: unknown advantageEstimator "${s.advantageEstimator}" (known: ${ADVANTAGE_ESTIMATORS.join(', ')})`);
+  if (s.advantageEstimator !== 'reinforce' && s.samplesPerPrompt < 2) throw new Error(`settings: ${s.advantageEstimator} needs samplesPerPrompt >= 2 (a group of one has no baseline)`);
+  if (!(s.klCoef >= 0)) throw new Error(`settings: klCoef must be >= 0, got ${s.klCoef}`);
+  if (!Number.isInteger(s.klEvery) || s.klEvery < 0) throw new Error(`settings: klEvery must be an integer >= 0, got ${s.klEvery}`);
+  if (!(s.lrMinRatio > 0 && s.lrMinRatio <= 1)) throw new Error(`settings: lrMinRatio must be in (0, 1], got ${s.lrMinRatio}`);
+  validateUpdateSettings(s.update);
+  validateRolloutSettings(s.rollout, config.maxPositions);
+  resolveRewardSettings(s.reward);
+  getPromptPreset(s.promptPreset);
+  if (!Array.isArray(s.curriculum) || s.curriculum.length === 0) throw new Error('settings: curriculum needs at least one phase');
+  s.curriculum.forEach((p, i) => {
+    if (!Number.isInteger(p.fromStep) || p.fromStep < 0) throw new Error(`settings: curriculum[${i}].fromStep must be an integer >= 0`);
+    if (!Array.isArray(p.hops) || p.hops.length === 0) throw new Error(`settings: curriculum[${i}].hops must list hop counts`);
+  });
+  if (s.curriculum[0]!.fromStep !== 0) throw new Error('settings: curriculum[0].fromStep must be 0');
+  return s;
+}
+
+/** The hop counts drawn at a step. */
+export function hopsAt(curriculum: readonly CurriculumPhase[], step: number): number[] {
+  let hops = curriculum[0]!.hops;
+  for (const p of curriculum) if (step >= p.fromStep) hops = p.hops;
+  return hops;
+}
+
+/** One line of metrics.jsonl: means over the step's rollouts unless said otherwise. */
+export interface StepMetrics {
+  stage: 1 | 2;
+  /** 1-based step number. */
+  step: number;
+  reward: number;
+  /** Means of the reward parts. */
+  rewardRetrieval: number;
+  rewardFormat: number;
+  rewardAnswer: number;
+  rewardPenalty: number;
+  /** Share of rollouts with at least one completed search. */
+  retrievalRate: number;
+  /** Share of well-formed rollouts (recipe.md section 5). */
+  formatRate: number;
+  f1: number;
+  em: number;
+  coverEm: number;
+  /** Share of rollouts whose retrieved documents contain a gold answer. */
+  answerInDocs: number;
+  /** Share of rollouts with at least one search that returned documents. */
+  docsFound: number;
+  searchesPerRollout: number;
+  /** Generated tokens per rollout (documents excluded). */
+  responseLength: number;
+  /** Share of groups whose rewards are not all equal (only those carry a group-relative signal). */
+  groupsWithSpread: number;
+  /** Share of rollouts whose shaped outcome reward is not zero. */
+  nonZeroAdvantage: number;
+  /** Mean per-token KL to the reference (k1), NaN when not computed this step. */
+  kl: number;
+  loss: number;
+  clipFraction: number;
+  gradNorm: number;
+  lr: number;
+  /** Tokens through the training forward+backward. */
+  tokens: number;
+  /** Tokens generated by sampling (documents excluded). */
+  generatedTokens: number;
+  seconds: number;
+  rolloutSeconds: number;
+  updateSeconds: number;
+  hops: number[];
+}
+
+/** One rollout as the page and the logs show it. */
+export interface RolloutRecord {
+  questionId: string;
+  question: string;
+  answers: string[];
+  template: string;
+  hops: number;
+  group: number;
+  prompt: string;
+  completion: string;
+  reward: number;
+  parts: RewardParts;
+  /** Outcome reward after the group baseline. */
+  shapedReward: number;
+  searches: { query: string; hits: { id: string; title: string; score: number }[] }[];
+  finishReason: string;
+  /** Full token ids and per-token data for stepping through the rollout. */
+  tokens: number[];
+  promptLength: number;
+  actionMask: number[];
+  retrieveMask: number[];
+  logProbs: number[];
+  advantages: number[];
+}
+
+export interface TrainerInit {
+  backend: Backend;
+  config: ModelConfig;
+  /** The policy's weights (updated in place). */
+  params: ParamSet;
+  /** The stage's initial policy, frozen, for the KL term; needed when klCoef > 0 or klEvery > 0. */
+  refParams?: ParamSet;
+  tokenizer: Tokenizer;
+  retriever: Retriever;
+  /** Training questions (the curriculum filters them by hops). */
+  questions: Question[];
+  settings: RlSettings;
+  /** Steps planned for the stage (for the learning-rate schedule). */
+  totalSteps: number;
+  seed: number;
+}
+
+/** Runs the steps of one RL stage. */
+export class RlTrainer {
+  readonly model: Llama;
+  readonly ref: Llama | null;
+  readonly optimizer: AdamW;
+  readonly grads: ParamSet;
+  readonly rng: Rng;
+  /** Steps done. */
+  step = 0;
+  readonly settings: RlSettings;
+  private readonly fillerWords: string[];
+
+  constructor(private readonly init: TrainerInit) {
+    const s = validateRlSettings(init.settings, init.config);
+    this.settings = s;
+    this.model = new Llama(init.backend, init.config, init.params);
+    this.ref = init.refParams ? new Llama(init.backend, init.config, init.refParams) : null;
+    if ((s.klCoef > 0 || s.klEvery > 0) && !this.ref) throw new Error('trainer: klCoef or klEvery > 0 needs the reference policy (refParams)');
+    this.optimizer = new AdamW(init.backend, init.config, s.optimizer);
+    this.grads = zerosLike(init.backend, init.config);
+    this.rng = new Rng(init.seed);
+    if (init.questions.length === 0) throw new Error('trainer: no training questions');
+    for (const p of s.curriculum) {
+      if (!init.questions.some((q) => p.hops.includes(q.hops))) throw new Error(`trainer: no training question has ${p.hops.join(' or ')} hops (curriculum from step ${p.fromStep})`);
+    }
+    this.fillerWords = promptFillerWords(init.tokenizer);
+  }
+
+  /** Renders the prompt of a question with this trainer's preset. */
+  renderPrompt(question: string, rng: Rng = this.rng): string {
+    return renderPrompt(getPromptPreset(this.settings.promptPreset), question, rng, { fillerWords: this.fillerWords });
+  }
+
+  /** One RL step. Returns the metrics and the step's rollouts. */
+  async runStep(): Promise<{ metrics: StepMetrics; rollouts: RolloutRecord[] }> {
+    const s = this.settings, t0 = performance.now();
+    const hops = hopsAt(s.curriculum, this.step);
+    const pool = this.init.questions.filter((q) => hops.includes(q.hops));
+    const questions = pickDistinct(pool, s.promptsPerStep, this.rng);
+    const promptTexts = questions.map((q) => this.renderPrompt(q.question));
+    const prompts = promptTexts.map((p) => this.init.tokenizer.encode(p));
+
+    const rollouts = await generateRollouts(this.model, this.init.tokenizer, this.init.retriever, prompts, s.samplesPerPrompt, s.rollout, this.rng);
+    const t1 = performance.now();
+
+    // Rewards of the stage.
+    const results = rollouts.map((r) => {
+      const q = questions[r.group]!;
+      const completion = this.init.tokenizer.decode(r.tokens.slice(r.promptLength));
+      const retrievedDocs = r.searches.map((c) => c.hits.map((h) => `${h.title}: ${cutWords(h.text, s.rollout.docMaxWords)}`));
+      return { completion, ...computeReward(s.stage, completion, { answers: q.answers, retrievedDocs }, s.reward) };
+    });
+
+    // Masks: the ablation trains on document tokens as if the policy had generated them.
+    const masks = rollouts.map((r) => trainingMasks(r, s.maskDocuments));
+    let oldLogProbs = rollouts.map((r) => r.logProbs);
+    if (!s.maskDocuments) {
+      oldLogProbs = await scoreSequences(this.model, rollouts.map((r) => r.tokens), masks.map((m) => m.action), s.update.microBatchTokens);
+    }
+    let kl: Float32Array[] | null = null;
+    let klMean = NaN;
+    if (this.ref && (s.klCoef > 0 || (s.klEvery > 0 && (this.step + 1) % s.klEvery === 0))) {
+      const lossMasks = masks.map((m) => m.loss);
+      const refLp = await scoreSequences(this.ref, rollouts.map((r) => r.tokens), lossMasks, s.update.microBatchTokens);
+      kl = rollouts.map((_, i) => oldLogProbs[i]!.map((lp, t) => (lossMasks[i]![t] ? lp - refLp[i]![t]! : 0)));
+      let n = 0, sum = 0;
+      kl.forEach((k, i) => k.forEach((v, t) => { if (lossMasks[i]![t]) { n++; sum += v; } }));
+      klMean = n > 0 ? sum / n : 0;
+    }
+    const adv = computeAdvantages(
+      rollouts.map((r, i) => ({ group: r.group, reward: results[i]!.reward, actionMask: masks[i]!.action, retrieveMask: masks[i]!.retrieve, kl: kl?.[i] })),
+      s.advantageEstimator, s.klCoef,
+    );
+    const seqs: TrainSequence[] = rollouts.map((r, i) => ({
+      tokens: r.tokens, lossMask: masks[i]!.loss, oldLogProbs: oldLogProbs[i]!, advantages: adv[i]!.advantages,
+    }));
+    const lr = learningRate(s.optimizer.lr, this.step, { warmup: 0, total: this.init.totalSteps, minRatio: s.lrMinRatio });
+    const upd = await policyUpdate(this.model, this.optimizer, this.grads, seqs, lr, s.update, this.rng);
+    const t2 = performance.now();
+    this.step++;
+
+    const n = rollouts.length;
+    const mean = (f: (i: number) => number) => rollouts.reduce((acc, _, i) => acc + f(i), 0) / n;
+    const groupRewards = new Map<number, number[]>();
+    rollouts.forEach((r, i) => groupRewards.set(r.group, [...(groupRewards.get(r.group) ?? []), results[i]!.reward]));
+    const generated = rollouts.reduce((acc, r) => acc + r.actionMask.reduce((x, m) => x + m, 0), 0);
+    const metrics: StepMetrics = {
+      stage: s.stage,
+      step: this.step,
+      reward: mean((i) => results[i]!.reward),
+      rewardRetrieval: mean((i) => results[i]!.parts.retrieval),
+      rewardFormat: mean((i) => results[i]!.parts.format),
+      rewardAnswer: mean((i) => results[i]!.parts.answer),
+      rewardPenalty: mean((i) => results[i]!.parts.penalty),
+      retrievalRate: mean((i) => (results[i]!.parts.retrievals > 0 ? 1 : 0)),
+      formatRate: mean((i) => (results[i]!.parts.formatOk ? 1 : 0)),
+      f1: mean((i) => results[i]!.parts.f1),
+      em: mean((i) => (results[i]!.parts.em ? 1 : 0)),
+      coverEm: mean((i) => (results[i]!.parts.coverEm ? 1 : 0)),
+      answerInDocs: mean((i) => (results[i]!.parts.answerInDocs ? 1 : 0)),
+      docsFound: mean((i) => (results[i]!.parts.docsFound ? 1 : 0)),
+      searchesPerRollout: mean((i) => rollouts[i]!.searches.length),
+      responseLength: generated / n,
+      groupsWithSpread: [...groupRewards.values()].filter((rs) => rs.some((x) => x !== rs[0])).length / groupRewards.size,
+      nonZeroAdvantage: mean((i) => (Math.abs(adv[i]!.shapedReward) > 1e-12 ? 1 : 0)),
+      kl: klMean,
+      loss: upd.loss,
+      clipFraction: upd.clipFraction,
+      gradNorm: upd.gradNorm,
+      lr,
+      tokens: upd.tokens,
+      generatedTokens: generated,
+      seconds: (t2 - t0) / 1000,
+      rolloutSeconds: (t1 - t0) / 1000,
+      updateSeconds: (t2 - t1) / 1000,
+      hops,
+    };
+    const records: RolloutRecord[] = rollouts.map((r, i) => {
+      const q = questions[r.group]!;
+      return {
+        questionId: q.id, question: q.question, answers: q.answers, template: q.template, hops: q.hops, group: r.group,
+        prompt: promptTexts[r.group]!, completion: results[i]!.completion, reward: results[i]!.reward, parts: results[i]!.parts,
+        shapedReward: adv[i]!.shapedReward,
+        searches: r.searches.map((c) => ({ query: c.query, hits: c.hits.map((h) => ({ id: h.id, title: h.title, score: h.score })) })),
+        finishReason: r.finishReason, tokens: r.tokens, promptLength: r.promptLength,
+        actionMask: Array.from(masks[i]!.action), retrieveMask: Array.from(masks[i]!.retrieve),
+        logProbs: Array.from(oldLogProbs[i]!), advantages: Array.from(adv[i]!.advantages),
+      };
+    });
+    return { metrics, rollouts: records };
+  }
+}
+
+/** Action, retrieve and loss masks of a rollout; with maskDocuments false, documents count as actions. */
+export function trainingMasks(r: Rollout, maskDocuments: boolean): { action: Uint8Array; retrieve: Uint8Array; loss: Uint8Array } {
+  const T = r.tokens.length;
+  const action = maskDocuments ? r.actionMask : Uint8Array.from({ length: T }, (_, t) => (t >= r.promptLength ? 1 : 0));
+  const retrieve = maskDocuments ? r.retrieveMask : new Uint8Array(T).fill(1);
+  const loss = Uint8Array.from({ length: T }, (_, t) => (inLoss(action, retrieve, t) ? 1 : 0));
+  return { action, retrieve, loss };
+}
+
+/** `n` distinct elements drawn uniformly (all of them, shuffled, when the pool is smaller). */
+export function pickDistinct<T>(pool: readonly T[], n: number, rng: Rng): T[] {
+  if (pool.length === 0) throw new Error('pickDistinct: empty pool');
+  const idx = pool.map((_, i) => i);
+  for (let i = 0; i < Math.min(n, idx.length); i++) {
+    const j = i + rng.int(idx.length - i);
+    [idx[i], idx[j]] = [idx[j]!, idx[i]!];
+  }
+  const out = idx.slice(0, Math.min(n, idx.length)).map((i) => pool[i]!);
+  // A pool smaller than n repeats questions (still one group each).
+  while (out.length < n) out.push(pool[rng.int(pool.length)]!);
+  return out;
+}
+
+/** Words that fill a prompt's placeholder slots: every ordinary word of the vocabulary. */
+export function promptFillerWords(tokenizer: Tokenizer): string[] {
+  return tokenizer.vocab.filter((w) => /^[\p{L}\p{N}]+$/u.test(w));
+}
