@@ -1,0 +1,274 @@
+/**
+ * Outcome rewards of the two RL stages (recipe.md section 6), as plain functions
+ * `(completion, sample, settings) -> {reward, parts}`.
+ *
+ * - Stage 1 (paper) rewards the act of searching in a well-formed way, whatever the answer:
+ *   R = R_retrieval + R_format, 0.5 each.
+ * - Stage 2 (paper) rewards the answer: R = F1 + (0 if well-formed else formatPenalty).
+ *
+ * The reward is always the sum of four parts, `retrieval + format + answer + penalty`, so the
+ * page can show where a number came from; `f1`, `em`, `coverEm`, `docsFound` and
+ * `answerInDocs` are measured in both stages whether or not they are paid.
+ */
+import { containsAnswer, coverExactMatch, exactMatch, f1Score, findAnswer } from '../eval/metrics.ts';
+import { checkFormat, countTags, documentBlocks, retrievalCount, searchTagsBalanced } from './format.ts';
+
+/** R_retrieval of Stage 1 (recipe.md section 6). */
+export const STAGE1_RETRIEVAL_REWARD = 0.5;
+/** R_format of Stage 1 (recipe.md section 6). */
+export const STAGE1_FORMAT_REWARD = 0.5;
+/** The Llama Stage-1 code's answer term: +1 if Cover-EM is correct, -1 otherwise. */
+export const STAGE1_ANSWER_BONUS = 1;
+
+/** What a reward needs to know about the question beyond the completion. */
+export interface RewardSample {
+  /** Gold answers (at least one); metrics take the maximum over them. */
+  answers: string[];
+  /**
+   * Optional: the documents each search returned, as text, one array per search in order
+   * (`[]` for a search that found nothing). When absent, the documents are read from the
+   * document blocks of the completion (a block holding `None` = no hit). The trainer should
+   * pass them: the rollout knows exactly what it spliced.
+   */
+  retrievedDocs?: string[][];
+}
+
+/** Settings of the rewards; {@link DEFAULT_REWARD_SETTINGS} holds the paper's choices. */
+export interface RewardSettings {
+  /**
+   * Stage 1: when R_retrieval is paid. `'any'` (paper): the four search tags balanced and at
+   * least one search. `'found'`: in addition, at least one search returned a document
+   * (recipe.md section 11: the paper's reward locked in a query that finds nothing).
+   */
+  retrievalReward: 'any' | 'found';
+  /**
+   * Stage 1: add +1 / -1 for a Cover-EM correct / wrong answer, as the official Llama Stage-1
+   * reward code does (recipe.md section 6). A missing answer counts as wrong. Default off.
+   */
+  answerBonus: boolean;
+  /**
+   * Stage 2: added to the reward of a completion that is not well-formed. Must be finite and
+   * <= 0. Paper: -2; the Llama Stage-2 code: -1.
+   */
+  formatPenalty: number;
+}
+
+/** The paper's reward settings (recipe.md section 6). */
+export const DEFAULT_REWARD_SETTINGS: Readonly<RewardSettings> = Object.freeze({
+  retrievalReward: 'any',
+  answerBonus: false,
+  formatPenalty: -2,
+});
+
+const SETTING_KEYS = Object.keys(DEFAULT_REWARD_SETTINGS) as (keyof RewardSettings)[];
+
+/**
+ * Fills the missing settings from {@link DEFAULT_REWARD_SETTINGS} and validates the result.
+ *
+ * @throws Error naming the setting: an unknown key, `retrievalReward` not 'any' / 'found',
+ *   `answerBonus` not a boolean, `formatPenalty` not a finite number <= 0 (a positive penalty
+ *   would pay for broken format).
+ */
+export function resolveRewardSettings(settings: Partial<RewardSettings> = {}): RewardSettings {
+  if (typeof settings !== 'object' || settings === null) throw new Error('reward settings must be an object');
+  for (const k of Object.keys(settings)) {
+    if (!SETTING_KEYS.includes(k as keyof RewardSettings)) {
+      throw new Error(`unknown reward setting "${k}" (known: ${SETTING_KEYS.join(', ')})`);
+    }
+  }
+  const s: RewardSettings = { ...DEFAULT_REWARD_SETTINGS, ...settings };
+  if (s.retrievalReward !== 'any' && s.retrievalReward !== 'found') {
+    throw new Error(`reward setting retrievalReward must be 'any' or 'found', got ${JSON.stringify(s.retrievalReward)}`);
+  }
+  if (typeof s.answerBonus !== 'boolean') {
+    throw new Error(`reward setting answerBonus must be true or false, got ${JSON.stringify(s.answerBonus)}`);
+  }
+  if (typeof s.formatPenalty !== 'number' || !Number.isFinite(s.formatPenalty) || s.formatPenalty > 0) {
+    throw new Error(`reward setting formatPenalty must be a finite number <= 0, got ${String(s.formatPenalty)}`);
+  }
+  return s;
+}
+
+/** The pieces of a reward, and the measurements shown beside it. */
+export interface RewardParts {
+  /** Stage 1 R_retrieval paid (0 or 0.5); 0 in Stage 2. */
+  retrieval: number;
+  /** Stage 1 R_format paid (0 or 0.5); 0 in Stage 2. */
+  format: number;
+  /** Answer term paid: Stage 2 the F1; Stage 1 +1 / -1 with `answerBonus`, else 0. */
+  answer: number;
+  /** Stage 2 format penalty applied (0 or `formatPenalty`); 0 in Stage 1. */
+  penalty: number;
+  /** Token F1 of the prediction, in [0, 1]; 0 when the answer tags are missing. */
+  f1: number;
+  /** Exact match of the prediction; false when the answer tags are missing. */
+  em: boolean;
+  /** Cover-EM (ACC_R) of the prediction; false when the answer tags are missing. */
+  coverEm: boolean;
+  /** The prediction: the text of the last closed answer, "" when missing. */
+  prediction: string;
+  /** Whether the completion passes all seven rules of recipe.md section 5. */
+  formatOk: boolean;
+  /** The format rules broken, as readable reasons (empty when `formatOk`). */
+  violations: string[];
+  /** Completed searches (see `retrievalCount` in format.ts). */
+  retrievals: number;
+  /** Did any search return at least one document. */
+  docsFound: boolean;
+  /** Did a retrieved document contain a gold answer (normalized, as whole words). */
+  answerInDocs: boolean;
+}
+
+/** A reward and its parts; `reward === retrieval + format + answer + penalty`. */
+export interface RewardResult {
+  reward: number;
+  parts: RewardParts;
+}
+
+function validateSample(sample: RewardSample): void {
+  if (typeof sample !== 'object' || sample === null) throw new Error('reward sample must be an object');
+  const { answers, retrievedDocs } = sample;
+  if (!Array.isArray(answers) || answers.length === 0) {
+    throw new Error('reward sample: answers must be a non-empty array of strings');
+  }
+  answers.forEach((a, i) => {
+    if (typeof a !== 'string') throw new Error(`reward sample: answers[${i}] is not a string`);
+  });
+  if (retrievedDocs === undefined) return;
+  if (!Array.isArray(retrievedDocs)) throw new Error('reward sample: retrievedDocs must be an array of arrays of strings');
+  retrievedDocs.forEach((docs, i) => {
+    if (!Array.isArray(docs)) throw new Error(`reward sample: retrievedDocs[${i}] is not an array`);
+    docs.forEach((d, j) => {
+      if (typeof d !== 'string') throw new Error(`reward sample: retrievedDocs[${i}][${j}] is not a string`);
+    });
+  });
+}
+
+/**
+ * Splits a document block as the rollout writes it, `(1) Title: text (2) ...` (recipe.md
+ * section 3), into its documents. The markers are looked for in sequence ((1) at the start, then
+ * the first (2) after it, ...), so a "(1990)" or a repeated "(1)" in a document's text stays
+ * part of it. `None` (or nothing) means no hit: []. Used only when the sample does not carry
+ * the retrieved documents.
+ */
+export function splitDocumentBlock(block: string): string[] {
+  const text = block.trim();
+  if (text === '' || text.toLowerCase() === 'none') return [];
+  const marker = (k: number) => new RegExp(`\\(\\s*${k}\\s*\\)`, 'g');
+  const first = marker(1);
+  const m1 = first.exec(text);
+  // A block that does not start with (1) is one document (a format we did not write).
+  if (!m1 || m1.index !== 0) return [text];
+  const docs: string[] = [];
+  let start = first.lastIndex;
+  for (let k = 2; ; k++) {
+    const next = marker(k);
+    next.lastIndex = start;
+    const m = next.exec(text);
+    if (!m) break;
+    docs.push(text.slice(start, m.index).trim());
+    start = next.lastIndex;
+  }
+  docs.push(text.slice(start).trim());
+  return docs;
+}
+
+/** The documents the searches returned: from the sample when given, else from the completion. */
+function retrievedDocuments(completion: string, sample: RewardSample): string[] {
+  if (sample.retrievedDocs) return sample.retrievedDocs.flat();
+  return documentBlocks(completion).flatMap(splitDocumentBlock);
+}
+
+/** Everything both stages measure, before any reward is paid. */
+function measure(completion: string, sample: RewardSample) {
+  if (typeof completion !== 'string') throw new Error('reward: completion must be a string');
+  validateSample(sample);
+  const counts = countTags(completion);
+  const format = checkFormat(completion);
+  const answer = findAnswer(completion);
+  const docs = retrievedDocuments(completion, sample);
+  const golds = sample.answers;
+  return {
+    // Rule 1 and at least one search: the paper's condition for R_retrieval.
+    searched: searchTagsBalanced(counts) && counts.queryOpen >= 1,
+    format,
+    // Missing answer tags score nothing, even against a gold that normalizes to "".
+    f1: answer === null ? 0 : f1Score(answer, golds).f1,
+    em: answer === null ? false : exactMatch(answer, golds),
+    coverEm: answer === null ? false : coverExactMatch(answer, golds),
+    prediction: answer ?? '',
+    retrievals: retrievalCount(completion),
+    docsFound: docs.length > 0,
+    answerInDocs: docs.some((d) => containsAnswer(d, golds)),
+  };
+}
+
+function result(m: ReturnType<typeof measure>, paid: Pick<RewardParts, 'retrieval' | 'format' | 'answer' | 'penalty'>): RewardResult {
+  return {
+    reward: paid.retrieval + paid.format + paid.answer + paid.penalty,
+    parts: {
+      ...paid,
+      f1: m.f1,
+      em: m.em,
+      coverEm: m.coverEm,
+      prediction: m.prediction,
+      formatOk: m.format.ok,
+      violations: m.format.violations,
+      retrievals: m.retrievals,
+      docsFound: m.docsFound,
+      answerInDocs: m.answerInDocs,
+    },
+  };
+}
+
+/**
+ * Stage 1 reward (recipe.md section 6, the paper's Qwen Stage 1):
+ * R = 0.5 [four search tags balanced, at least one search, and with `retrievalReward:
+ * 'found'` a document returned] + 0.5 [well-formed] (+1 / -1 for Cover-EM right / wrong with
+ * `answerBonus`). Range [0, 1], or [-1, 2] with the bonus.
+ *
+ * @throws Error on a bad sample (no gold answer, wrong types) or bad settings.
+ */
+export function stage1Reward(completion: string, sample: RewardSample, settings: Partial<RewardSettings> = {}): RewardResult {
+  const s = resolveRewardSettings(settings);
+  const m = measure(completion, sample);
+  const retrievalPaid = m.searched && (s.retrievalReward === 'any' || m.docsFound);
+  return result(m, {
+    retrieval: retrievalPaid ? STAGE1_RETRIEVAL_REWARD : 0,
+    format: m.format.ok ? STAGE1_FORMAT_REWARD : 0,
+    answer: s.answerBonus ? (m.coverEm ? STAGE1_ANSWER_BONUS : -STAGE1_ANSWER_BONUS) : 0,
+    penalty: 0,
+  });
+}
+
+/**
+ * Stage 2 reward (recipe.md section 6): R = F1 + (0 if well-formed else `formatPenalty`).
+ * F1 is measured even on a malformed completion (the paper's code does so), and is 0 when the
+ * answer tags are missing. Range [formatPenalty, 1].
+ *
+ * @throws Error on a bad sample (no gold answer, wrong types) or bad settings.
+ */
+export function stage2Reward(completion: string, sample: RewardSample, settings: Partial<RewardSettings> = {}): RewardResult {
+  const s = resolveRewardSettings(settings);
+  const m = measure(completion, sample);
+  return result(m, { retrieval: 0, format: 0, answer: m.f1, penalty: m.format.ok ? 0 : s.formatPenalty });
+}
+
+/** An RL stage that has an outcome reward. */
+export type RewardStage = 1 | 2;
+
+/**
+ * The reward of `completion` for the given stage: {@link stage1Reward} or {@link stage2Reward}.
+ *
+ * @throws Error if `stage` is not 1 or 2, on a bad sample, or on bad settings.
+ */
+export function computeReward(
+  stage: RewardStage,
+  completion: string,
+  sample: RewardSample,
+  settings: Partial<RewardSettings> = {},
+): RewardResult {
+  if (stage === 1) return stage1Reward(completion, sample, settings);
+  if (stage === 2) return stage2Reward(completion, sample, settings);
+  throw new Error(`reward stage must be 1 or 2, got ${JSON.stringify(stage)}`);
+}
