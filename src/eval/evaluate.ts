@@ -1,0 +1,176 @@
+/**
+ * Evaluation of a policy on a question split (recipe.md sections 8-9): greedy decoding, top-k 5
+ * as in the paper's evaluation, and three modes:
+ * - `search`: the policy searches on its own (the RL prompt);
+ * - `naive`: no search: the prompt without the search instruction, and a query ends the answer;
+ * - `rag`: standard retrieval-augmented generation: the top-k documents for the question text
+ *   are placed in the prompt (written as one search already made), then one answer, no search.
+ * Metrics per split, template and hop count: EM, F1, Cover-EM (the paper's ACC_R), format rate,
+ * searches per question, response length, the share of questions whose supporting documents
+ * were all retrieved, and for multi-hop questions the share whose first query found the first hop.
+ */
+import type { Question } from '../corpus/types.ts';
+import type { Llama } from '../model/llama.ts';
+import type { Retriever } from '../search/retriever.ts';
+import type { Tokenizer } from '../tokenizer/tokenizer.ts';
+import { DOCS_CLOSE, DOCS_OPEN, QUERY_CLOSE, QUERY_OPEN } from '../tokenizer/special.ts';
+import { Rng } from '../util/rng.ts';
+import { checkFormat } from '../rl/format.ts';
+import { getPromptPreset, renderPrompt } from '../rl/prompts.ts';
+import { generateRollouts, type RolloutSettings } from '../rl/rollout.ts';
+import { formatDocuments } from '../rl/splice.ts';
+import { promptFillerWords } from '../rl/trainer.ts';
+import { containsAnswer, coverExactMatch, exactMatch, f1Score, findAnswer } from './metrics.ts';
+import { cutWords } from '../rl/splice.ts';
+
+export type EvalMode = 'search' | 'naive' | 'rag';
+export const EVAL_MODES: readonly EvalMode[] = ['search', 'naive', 'rag'];
+
+export interface EvalSettings {
+  mode: EvalMode;
+  /** Prompt preset of the `search` mode (the RL prompt). */
+  promptPreset: string;
+  /** Documents per search (paper's evaluation: 5). */
+  topK: number;
+  maxSearches: number;
+  maxNewTokens: number;
+  docMaxWords: number;
+  maxLength: number;
+  /** Questions decoded together. */
+  batchSize: number;
+  /** Seed of the prompts' placeholder words (evaluation is deterministic for a seed). */
+  seed: number;
+}
+
+export function defaultEvalSettings(mode: EvalMode = 'search'): EvalSettings {
+  return { mode, promptPreset: 'compact', topK: 5, maxSearches: 3, maxNewTokens: 64, docMaxWords: 40, maxLength: 512, batchSize: 64, seed: 1234 };
+}
+
+/** Means over a set of questions. */
+export interface EvalMetrics {
+  n: number;
+  em: number;
+  f1: number;
+  coverEm: number;
+  formatRate: number;
+  searchesPerQuestion: number;
+  responseLength: number;
+  /** Share whose retrieved documents (search or RAG context) contain a gold answer. */
+  answerInDocs: number;
+  /** Share whose supporting documents were all retrieved. */
+  supportRecall: number;
+  /** Multi-hop questions only: share whose first query found the first supporting document (NaN if none). */
+  firstHopFound: number;
+}
+
+/** One evaluated question. */
+export interface EvalRecord {
+  id: string;
+  template: string;
+  hops: number;
+  split: string;
+  question: string;
+  answers: string[];
+  prediction: string;
+  em: boolean;
+  f1: number;
+  coverEm: boolean;
+  formatOk: boolean;
+  searches: { query: string; ids: string[] }[];
+  completion: string;
+  finishReason: string;
+}
+
+export interface EvalResult {
+  mode: EvalMode;
+  overall: EvalMetrics;
+  byTemplate: Record<string, EvalMetrics>;
+  byHops: Record<string, EvalMetrics>;
+  records: EvalRecord[];
+}
+
+/** Evaluates `questions` with greedy decoding. Deterministic for a model, questions and settings. */
+export async function evaluate(
+  model: Llama, tokenizer: Tokenizer, retriever: Retriever, questions: readonly Question[], s: EvalSettings,
+  onProgress?: (done: number, total: number) => void,
+): Promise<EvalResult> {
+  if (!EVAL_MODES.includes(s.mode)) throw new Error(`eval: unknown mode "${s.mode}" (known: ${EVAL_MODES.join(', ')})`);
+  if (!Number.isInteger(s.batchSize) || s.batchSize < 1) throw new Error(`eval: batchSize must be a positive integer, got ${s.batchSize}`);
+  const filler = promptFillerWords(tokenizer);
+  const rollout: RolloutSettings = {
+    maxNewTokens: s.maxNewTokens, maxSearches: s.mode === 'search' ? s.maxSearches : 0, topK: s.topK, docMaxWords: s.docMaxWords,
+    temperature: 0, topP: 1, maxLength: Math.min(s.maxLength, model.config.maxPositions),
+  };
+  const records: EvalRecord[] = [];
+  const stats: { inDocs: boolean; support: boolean; firstHop: boolean | null; searches: number; length: number }[] = [];
+  for (let start = 0; start < questions.length; start += s.batchSize) {
+    const batch = questions.slice(start, start + s.batchSize);
+    // One generator per question, seeded by its position, so a question renders the same prompt in any batch.
+    const contexts = s.mode === 'rag' ? await retriever.searchMany(batch.map((q) => q.question), s.topK) : null;
+    const promptTexts = batch.map((q, i) => {
+      const rng = new Rng(s.seed * 1000003 + start + i);
+      if (s.mode === 'naive') return renderPrompt(getPromptPreset('naive'), q.question, rng, { fillerWords: filler });
+      const base = renderPrompt(getPromptPreset(s.promptPreset), q.question, rng, { fillerWords: filler });
+      if (s.mode === 'search') return base;
+      return `${base} ${QUERY_OPEN} ${q.question} ${QUERY_CLOSE} ${DOCS_OPEN} ${formatDocuments(contexts![i]!, s.docMaxWords)} ${DOCS_CLOSE}`;
+    });
+    const prompts = promptTexts.map((p) => [tokenizer.bosId, ...tokenizer.encode(p)]);
+    const rollouts = await generateRollouts(model, tokenizer, retriever, prompts, 1, rollout, new Rng(s.seed));
+    rollouts.forEach((r, i) => {
+      const q = batch[i]!;
+      const completion = tokenizer.decode(r.tokens.slice(r.promptLength));
+      const answer = findAnswer(completion);
+      const prediction = answer ?? '';
+      const hitLists = s.mode === 'rag' ? [contexts![i]!] : r.searches.map((c) => c.hits);
+      const retrievedIds = new Set(hitLists.flat().map((h) => h.id));
+      const retrievedText = hitLists.flat().map((h) => `${h.title}: ${cutWords(h.text, s.docMaxWords)}`).join('\n');
+      records.push({
+        id: q.id, template: q.template, hops: q.hops, split: q.split, question: q.question, answers: q.answers, prediction,
+        em: answer !== null && exactMatch(prediction, q.answers),
+        f1: answer !== null ? f1Score(prediction, q.answers).f1 : 0,
+        coverEm: answer !== null && coverExactMatch(prediction, q.answers),
+        formatOk: checkFormat(completion).ok,
+        searches: r.searches.map((c) => ({ query: c.query, ids: c.hits.map((h) => h.id) })),
+        completion, finishReason: r.finishReason,
+      });
+      const first = r.searches[0];
+      stats.push({
+        inDocs: retrievedText.length > 0 && containsAnswer(retrievedText, q.answers),
+        support: q.supportingIds.length > 0 && q.supportingIds.every((d) => retrievedIds.has(d)),
+        firstHop: q.hops >= 2 && q.supportingIds.length > 0 ? !!first && first.hits.some((h) => h.id === q.supportingIds[0]) : null,
+        searches: r.searches.length,
+        length: r.actionMask.reduce((a, m) => a + m, 0),
+      });
+    });
+    onProgress?.(Math.min(questions.length, start + s.batchSize), questions.length);
+  }
+  const summarize = (idx: number[]): EvalMetrics => {
+    const n = idx.length;
+    const mean = (f: (i: number) => number) => (n === 0 ? NaN : idx.reduce((a, i) => a + f(i), 0) / n);
+    const multi = idx.filter((i) => stats[i]!.firstHop !== null);
+    return {
+      n,
+      em: mean((i) => +records[i]!.em),
+      f1: mean((i) => records[i]!.f1),
+      coverEm: mean((i) => +records[i]!.coverEm),
+      formatRate: mean((i) => +records[i]!.formatOk),
+      searchesPerQuestion: mean((i) => stats[i]!.searches),
+      responseLength: mean((i) => stats[i]!.length),
+      answerInDocs: mean((i) => +stats[i]!.inDocs),
+      supportRecall: mean((i) => +stats[i]!.support),
+      firstHopFound: multi.length === 0 ? NaN : multi.reduce((a, i) => a + +stats[i]!.firstHop!, 0) / multi.length,
+    };
+  };
+  const groupBy = (key: (r: EvalRecord) => string) => {
+    const g = new Map<string, number[]>();
+    records.forEach((r, i) => g.set(key(r), [...(g.get(key(r)) ?? []), i]));
+    return Object.fromEntries([...g].sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, idx]) => [k, summarize(idx)]));
+  };
+  return {
+    mode: s.mode,
+    overall: summarize(records.map((_, i) => i)),
+    byTemplate: groupBy((r) => r.template),
+    byHops: groupBy((r) => String(r.hops)),
+    records,
+  };
+}

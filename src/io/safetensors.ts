@@ -1,0 +1,120 @@
+/**
+ * The safetensors format (huggingface/safetensors): an 8-byte little-endian header length n,
+ * n bytes of JSON `{name: {dtype, shape, data_offsets: [begin, end]}, "__metadata__"?: {...}}`,
+ * then the tensors' bytes, little-endian, offsets relative to the end of the header.
+ * We write F32 only and read F32 only; every field is checked, and an error names the tensor.
+ */
+
+/** A named f32 tensor on the host. */
+export interface HostTensor {
+  shape: number[];
+  data: Float32Array;
+}
+
+export class SafetensorsError extends Error {
+  constructor(message: string) {
+    super(`safetensors: ${message}`);
+    this.name = 'SafetensorsError';
+  }
+}
+
+const MAX_HEADER = 100 * 1024 * 1024;
+
+/** Serializes tensors in the given order (header padded with spaces to 8 bytes, as the reference writer does). */
+export function writeSafetensors(tensors: ReadonlyMap<string, HostTensor> | [string, HostTensor][], metadata?: Record<string, string>): Uint8Array {
+  const entries = tensors instanceof Map ? [...tensors] : (tensors as [string, HostTensor][]);
+  const header: Record<string, unknown> = {};
+  if (metadata) header.__metadata__ = metadata;
+  let offset = 0;
+  for (const [name, t] of entries) {
+    const n = t.shape.reduce((a: number, b: number) => a * b, 1);
+    if (n !== t.data.length) throw new SafetensorsError(`tensor ${name}: shape [${t.shape.join(', ')}] needs ${n} values, has ${t.data.length}`);
+    header[name] = { dtype: 'F32', shape: t.shape, data_offsets: [offset, offset + n * 4] };
+    offset += n * 4;
+  }
+  let json = JSON.stringify(header);
+  const enc = new TextEncoder();
+  while (enc.encode(json).length % 8 !== 0) json += ' ';
+  const hb = enc.encode(json);
+  const out = new Uint8Array(8 + hb.length + offset);
+  const dv = new DataView(out.buffer);
+  dv.setBigUint64(0, BigInt(hb.length), true);
+  out.set(hb, 8);
+  let p = 8 + hb.length;
+  for (const [, t] of entries) {
+    // Copy through a byte view; Float32Array is little-endian on every platform we run on.
+    out.set(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength), p);
+    p += t.data.byteLength;
+  }
+  return out;
+}
+
+/** Parsed file: tensors in file order, and the metadata. */
+export interface SafetensorsFile {
+  tensors: Map<string, HostTensor>;
+  metadata: Record<string, string>;
+}
+
+/**
+ * Parses and validates a safetensors file: header length within the file, valid UTF-8 JSON,
+ * every entry with dtype F32, integer shape, offsets in bounds, matching the shape, neither
+ * overlapping nor leaving gaps, and finite values.
+ * @throws SafetensorsError naming the tensor or field.
+ */
+export function readSafetensors(bytes: Uint8Array): SafetensorsFile {
+  if (bytes.length < 8) throw new SafetensorsError(`file is ${bytes.length} bytes, too short for the 8-byte header length`);
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const n64 = dv.getBigUint64(0, true);
+  if (n64 > BigInt(bytes.length - 8)) throw new SafetensorsError(`header length ${n64} runs past the end of the file (${bytes.length} bytes)`);
+  const n = Number(n64);
+  if (n > MAX_HEADER) throw new SafetensorsError(`header length ${n} exceeds ${MAX_HEADER} bytes`);
+  let header: unknown;
+  try {
+    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + n)));
+  } catch (e) {
+    throw new SafetensorsError(`header is not valid UTF-8 JSON (${(e as Error).message})`);
+  }
+  if (!header || typeof header !== 'object' || Array.isArray(header)) throw new SafetensorsError('header is not a JSON object');
+  const dataStart = 8 + n, dataLen = bytes.length - dataStart;
+  const metadata: Record<string, string> = {};
+  const spans: { name: string; begin: number; end: number; shape: number[] }[] = [];
+  for (const [name, v] of Object.entries(header as Record<string, unknown>)) {
+    if (name === '__metadata__') {
+      if (!v || typeof v !== 'object') throw new SafetensorsError('__metadata__ is not an object');
+      for (const [k, s] of Object.entries(v as Record<string, unknown>)) {
+        if (typeof s !== 'string') throw new SafetensorsError(`__metadata__.${k} is not a string`);
+        metadata[k] = s;
+      }
+      continue;
+    }
+    const e = v as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
+    if (!e || typeof e !== 'object') throw new SafetensorsError(`tensor ${name}: entry is not an object`);
+    if (e.dtype !== 'F32') throw new SafetensorsError(`tensor ${name}: dtype ${JSON.stringify(e.dtype)} is not supported (F32 only)`);
+    if (!Array.isArray(e.shape) || !e.shape.every((d) => Number.isInteger(d) && d >= 0)) throw new SafetensorsError(`tensor ${name}: shape ${JSON.stringify(e.shape)} is not a list of non-negative integers`);
+    const off = e.data_offsets;
+    if (!Array.isArray(off) || off.length !== 2 || !off.every((x) => Number.isInteger(x) && x >= 0) || off[0] > off[1]) {
+      throw new SafetensorsError(`tensor ${name}: data_offsets ${JSON.stringify(off)} are not [begin, end] with 0 <= begin <= end`);
+    }
+    if (off[1] > dataLen) throw new SafetensorsError(`tensor ${name}: data_offsets end ${off[1]} is past the data (${dataLen} bytes)`);
+    const count = (e.shape as number[]).reduce((a, b) => a * b, 1);
+    if (off[1] - off[0] !== count * 4) throw new SafetensorsError(`tensor ${name}: ${off[1] - off[0]} bytes do not hold shape [${(e.shape as number[]).join(', ')}] of F32 (${count * 4} bytes)`);
+    spans.push({ name, begin: off[0], end: off[1], shape: e.shape as number[] });
+  }
+  spans.sort((a, b) => a.begin - b.begin || a.end - b.end);
+  let cursor = 0;
+  for (const s of spans) {
+    if (s.begin < cursor) throw new SafetensorsError(`tensor ${s.name}: byte range [${s.begin}, ${s.end}) overlaps the previous tensor`);
+    if (s.begin > cursor) throw new SafetensorsError(`tensor ${s.name}: gap of ${s.begin - cursor} bytes before it`);
+    cursor = s.end;
+  }
+  if (cursor !== dataLen) throw new SafetensorsError(`${dataLen - cursor} trailing bytes after the last tensor`);
+  const tensors = new Map<string, HostTensor>();
+  for (const s of spans) {
+    const data = new Float32Array(new Uint8Array(bytes.subarray(dataStart + s.begin, dataStart + s.end)).buffer);
+    for (let i = 0; i < data.length; i++) {
+      if (!Number.isFinite(data[i]!)) throw new SafetensorsError(`tensor ${s.name}: value ${data[i]} at index ${i} is not finite`);
+    }
+    tensors.set(s.name, { shape: s.shape, data });
+  }
+  return { tensors, metadata };
+}

@@ -1,0 +1,9 @@
+/**
+ * Search worker: loads a corpus pack and answers queries off the page's main thread.
+ * Thin on purpose: the API is built in src/search/worker-api.ts; this file only exposes it
+ * through comlink. The page side is src/search/client.ts.
+ */
+import { expose } from 'comlink';
+import { createSearchWorkerApi } from '../src/search/worker-api.ts';
+
+expose(createSearchWorkerApi());
