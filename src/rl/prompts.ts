@@ -107,8 +107,10 @@ export const FILLER_WORDS = [
 
 /** Words of a question that are worth searching for (not question words or function words). */
 const QUERY_STOPWORDS = new Set([
-  'who', 'what', 'where', 'when', 'which', 'was', 'is', 'the', 'a', 'an', 'of', 'in', 'did', 'does', 'do', 'for',
-  'by', 'to', 'at', 'that', 'first', 'or', '?', ',', '.', 'city', 'company', 'born', 'based',
+  'who', 'what', 'where', 'when', 'which', 'was', 'were', 'is', 'are', 'the', 'a', 'an', 'of', 'in', 'did', 'does', 'do',
+  'for', 'by', 'to', 'at', 'that', 'first', 'earlier', 'or', 'and', 'city', 'company', 'university', 'year', 'born',
+  'based', 'located', 'headquarters', 'author', 'founder', 'birthplace', 'employed', 'study', 'studied', 'attend',
+  'work', 'worked', 'wrote', 'founded',
 ]);
 
 /** Options of {@link renderPrompt}. */

@@ -1,10 +1,11 @@
 /**
- * How retrieved documents are written into a rollout (recipe.md section 3): one per line as
- * `(i) Title: text`, each cut to its first `maxWords` words, the block enclosed in
+ * How retrieved documents are written into a rollout (recipe.md section 3): `(i) Title: text`
+ * for each hit, each text cut to its first `maxWords` words, enclosed by the rollout in
  * `<|begin_of_documents|>` ... `<|end_of_documents|>`; `None` when nothing was found.
- * Stage 0's reading passages use the same formatting, so the reading skill transfers.
+ * Stage 0's reading passages (src/world/stage0.ts) use the same function, so that what the base
+ * model learns to read is exactly what search returns.
  */
-import { splitWords } from '../tokenizer/normalize.ts';
+import { SPECIAL_RE, splitWords } from '../tokenizer/normalize.ts';
 
 /** A document as the rollout sees it. */
 export interface SplicedDocument {
@@ -12,16 +13,37 @@ export interface SplicedDocument {
   text: string;
 }
 
-/** The text placed for no hits (recipe.md section 3). */
-export const NO_HITS = 'None';
+/** What the block holds when search finds nothing (recipe.md section 3: "None"), normalized. */
+export const NO_HITS = 'none';
 
-/** `(1) Title: first words (2) ...` with each text cut to `maxWords` words; `None` for no documents. */
-export function formatDocuments(docs: readonly SplicedDocument[], maxWords: number): string {
-  if (docs.length === 0) return NO_HITS;
-  return docs.map((d, i) => `(${i + 1}) ${d.title}: ${cutWords(d.text, maxWords)}`).join('\n');
+/** Documents are cut to this many words (recipe.md section 11: "documents cut to 40 tokens"). */
+export const DOCUMENT_WORDS = 40;
+
+/** At most this many documents are numbered in one block (the paper's evaluation uses 5). */
+export const MAX_SPLICED_DOCUMENTS = 10;
+
+/** The normalized words of a text with every special token removed. */
+function plainWords(text: string): string[] {
+  // A document could contain a tag written out as text ("<answer>"); spliced in, it would
+  // become a real tag and break the format check (recipe.md section 5, rule 1). Drop it.
+  return splitWords(text.replace(SPECIAL_RE, ' '));
 }
 
-/** The first `maxWords` normalized words of a text. */
+/**
+ * `( 1 ) title : text ( 2 ) ...` in normalized form (what the tokenizer produces anyway), each
+ * text cut to its first `maxWords` words; {@link NO_HITS} for no documents.
+ * @throws Error if `maxWords` is not a positive integer or there are more than 10 documents.
+ */
+export function formatDocuments(docs: readonly SplicedDocument[], maxWords: number = DOCUMENT_WORDS): string {
+  if (!Number.isInteger(maxWords) || maxWords < 1) throw new Error(`formatDocuments: maxWords must be a positive integer, got ${maxWords}`);
+  if (docs.length > MAX_SPLICED_DOCUMENTS) throw new Error(`formatDocuments: at most ${MAX_SPLICED_DOCUMENTS} documents, got ${docs.length}`);
+  if (docs.length === 0) return NO_HITS;
+  return docs
+    .map((d, i) => ['(', String(i + 1), ')', ...plainWords(d.title), ':', ...plainWords(d.text).slice(0, maxWords)].join(' '))
+    .join(' ');
+}
+
+/** The first `maxWords` normalized words of a text (special tokens removed), as spliced. */
 export function cutWords(text: string, maxWords: number): string {
-  return splitWords(text).slice(0, Math.max(0, maxWords)).join(' ');
+  return plainWords(text).slice(0, Math.max(0, maxWords)).join(' ');
 }

@@ -1,0 +1,193 @@
+/**
+ * Stage-0 pretraining data for the base model: the mix recipe.md section 11 found to teach a
+ * tiny model search ("a second round found a recipe that teaches search"):
+ * - 30% documents of pretraining world 1 (language, names, the shape of facts);
+ * - 45% reading passages: 1-3 documents cut to 40 words and numbered exactly as search results
+ *   are spliced into a rollout, then `question : <q> <answer> Z </answer>`. Half come from
+ *   world 1, half from 60 re-drawn worlds (indexes 2..61), so the answer must be read from the
+ *   passage, not recalled; the trainer weights the answer span x5;
+ * - 25% rendered prompts (the compact preset), which show the tags in trajectory order with
+ *   freshly filled slots and a question from a pretraining world (its answer never shown).
+ *
+ * World 0, the search world, is never used: not its documents, not its facts (and every other
+ * world disagrees with it on every fact, see world.ts), so the base model cannot recall what
+ * search serves.
+ */
+import { COMPACT_PROMPT, FILLER_WORDS, renderPrompt, type PromptPreset } from '../rl/prompts.ts';
+import { ANSWER_CLOSE, ANSWER_OPEN } from '../tokenizer/special.ts';
+import { normalizeText } from '../tokenizer/normalize.ts';
+import { Rng, type RngState } from '../util/rng.ts';
+import { documentFor } from './documents.ts';
+import { DOCUMENT_WORDS, formatDocuments } from '../rl/splice.ts';
+import { OCCUPATIONS } from './lexicon.ts';
+import { askQuestion, QUESTION_TEMPLATES, type AskedQuestion, type QuestionTemplate } from './questions.ts';
+import { deriveSeed, STREAM } from './seeds.ts';
+import type { World } from './types.ts';
+import { checkSeed, generateWorld, neighboursOf, worldEntities } from './world.ts';
+
+/** What a Stage-0 text is. */
+export type Stage0Kind = 'document' | 'reading' | 'prompt';
+
+/** One pretraining text. */
+export interface Stage0Sample {
+  kind: Stage0Kind;
+  /** The text; reading passages are already normalized (`normalizeText(text) === text`). */
+  text: string;
+  /**
+   * Reading passages only: the half-open word range [start, end) of `<answer> Z </answer>`,
+   * tags included, in `normalizeText(text).split(' ')`; the trainer weights these words x5
+   * (recipe.md section 11).
+   */
+  answerSpan?: { start: number; end: number };
+  /** The world the text was drawn from (always >= 1). */
+  world: number;
+}
+
+/** Relative weights of the three kinds (need not sum to 1). */
+export interface Stage0Mix {
+  document: number;
+  reading: number;
+  prompt: number;
+}
+
+/** recipe.md section 11: 30% documents, 45% reading passages, 25% prompts. */
+export const DEFAULT_STAGE0_MIX: Readonly<Stage0Mix> = Object.freeze({ document: 0.3, reading: 0.45, prompt: 0.25 });
+
+/** Options of {@link createStage0Sampler}; every field has the recipe's default. */
+export interface Stage0Options {
+  /** Weights of the three kinds. Default {@link DEFAULT_STAGE0_MIX}. */
+  mix?: Stage0Mix;
+  /** Re-drawn worlds for reading passages and prompts: indexes 2..1+readingWorlds. Default 60. */
+  readingWorlds?: number;
+  /** Share of reading passages from world 1 (the rest from the re-drawn worlds). Default 0.5. */
+  firstWorldShare?: number;
+  /** Share of reading passages asking a 2-hop question (with both documents). Default 0.25. */
+  twoHopShare?: number;
+  /** Words each passage document is cut to. Default 40 (as in a rollout). */
+  maxWords?: number;
+  /** Prompt preset of the rendered prompts. Default `compact`. */
+  preset?: PromptPreset;
+  /** Seed of the sampling stream. Default derived from the world seed. */
+  rngSeed?: number;
+}
+
+/** A seeded, resumable source of Stage-0 texts. */
+export interface Stage0Sampler {
+  /** The next text. */
+  next(): Stage0Sample;
+  /** The sampling stream's state (for a checkpoint); with setState a run resumes bit for bit. */
+  getState(): RngState;
+  setState(state: RngState): void;
+}
+
+/** In-domain templates used by reading passages: the 1-hop ones and the two 2-hop bridges. */
+const READING_ONE_HOP = QUESTION_TEMPLATES.filter((t) => !t.ood && t.hops === 1);
+const READING_TWO_HOP = QUESTION_TEMPLATES.filter((t) => !t.ood && t.hops === 2);
+
+function checkShare(name: string, v: number): void {
+  if (!(v >= 0 && v <= 1)) throw new Error(`createStage0Sampler: ${name} must be in [0, 1], got ${v}`);
+}
+
+/**
+ * Creates a Stage-0 sampler over the worlds of `seed` (see the top of this file). Same seed and
+ * options => the same sequence of texts. Throws on a bad seed or option, naming it.
+ */
+export function createStage0Sampler(seed: number, opts: Stage0Options = {}): Stage0Sampler {
+  checkSeed(seed);
+  const mix = opts.mix ?? DEFAULT_STAGE0_MIX;
+  for (const k of ['document', 'reading', 'prompt'] as const) {
+    if (!(Number.isFinite(mix[k]) && mix[k] >= 0)) throw new Error(`createStage0Sampler: mix.${k} must be a finite number >= 0, got ${mix[k]}`);
+  }
+  const total = mix.document + mix.reading + mix.prompt;
+  if (!(total > 0)) throw new Error('createStage0Sampler: mix weights must not all be 0');
+  const readingWorlds = opts.readingWorlds ?? 60;
+  if (!Number.isInteger(readingWorlds) || readingWorlds < 0) {
+    throw new Error(`createStage0Sampler: readingWorlds must be a non-negative integer, got ${readingWorlds}`);
+  }
+  const firstWorldShare = opts.firstWorldShare ?? 0.5;
+  const twoHopShare = opts.twoHopShare ?? 0.25;
+  checkShare('firstWorldShare', firstWorldShare);
+  checkShare('twoHopShare', twoHopShare);
+  const maxWords = opts.maxWords ?? DOCUMENT_WORDS;
+  if (!Number.isInteger(maxWords) || maxWords < 1) throw new Error(`createStage0Sampler: maxWords must be a positive integer, got ${maxWords}`);
+  const preset = opts.preset ?? COMPACT_PROMPT;
+
+  const rng = new Rng(opts.rngSeed ?? deriveSeed(seed, STREAM.stage0));
+  const worlds = new Map<number, World>();
+  const world = (index: number): World => {
+    let w = worlds.get(index);
+    if (!w) worlds.set(index, (w = generateWorld(seed, index)));
+    return w;
+  };
+  const entities = worldEntities(seed);
+  // Slot fillers of rendered prompts: names (so the answer slot looks like an answer) and
+  // common words, never a real query or answer (recipe.md section 11).
+  const fillerWords = [...entities.map((e) => e.name), ...FILLER_WORDS, ...OCCUPATIONS];
+
+  /** A question of `template` about random subjects of `w` (retries comparisons of equal years). */
+  const randomQuestion = (w: World, template: QuestionTemplate): AskedQuestion => {
+    for (let attempt = 0; attempt < 100; attempt++) {
+      const subjects = Array.from({ length: template.arity }, () => rng.pick(w.ofKind[template.subjectKind]));
+      const q = askQuestion(w, template, subjects, rng);
+      if (q) return q;
+    }
+    throw new Error(`createStage0Sampler: cannot draw a "${template.name}" question`);
+  };
+
+  const documentSample = (): Stage0Sample => {
+    const id = rng.int(entities.length);
+    return { kind: 'document', text: documentFor(world(1), id).text, world: 1 };
+  };
+
+  const readingSample = (): Stage0Sample => {
+    const index = readingWorlds === 0 || rng.next() < firstWorldShare ? 1 : 2 + rng.int(readingWorlds);
+    const w = world(index);
+    const twoHop = rng.next() < twoHopShare;
+    const q = randomQuestion(w, rng.pick(twoHop ? READING_TWO_HOP : READING_ONE_HOP));
+    const chosen = new Set(q.chain);
+    const distractors = rng.int(4 - q.chain.length); // 1 document + 0..2, or 2 + 0..1
+    // Half the distractors are entities linked to the subject (their documents mention it),
+    // half random entities of a supporting document's kind: both look like plausible hits.
+    const related = neighboursOf(w, q.subjects[0]!).filter((id) => !chosen.has(id));
+    for (let k = 0; k < distractors; k++) {
+      let id: number;
+      if (related.length > 0 && rng.next() < 0.5) id = related.splice(rng.int(related.length), 1)[0]!;
+      else {
+        const kind = w.entities[rng.pick(q.chain)]!.kind;
+        do id = rng.pick(w.ofKind[kind]);
+        while (chosen.has(id));
+      }
+      chosen.add(id);
+    }
+    const docs = rng.shuffle([...chosen]).map((id) => documentFor(w, id));
+    const text = [
+      formatDocuments(docs, maxWords),
+      'question :',
+      normalizeText(q.question),
+      ANSWER_OPEN,
+      normalizeText(q.answers[0]!),
+      ANSWER_CLOSE,
+    ].join(' ');
+    const words = text.split(' ');
+    const start = words.lastIndexOf(ANSWER_OPEN);
+    const end = words.lastIndexOf(ANSWER_CLOSE) + 1;
+    return { kind: 'reading', text, answerSpan: { start, end }, world: index };
+  };
+
+  const promptSample = (): Stage0Sample => {
+    const index = 1 + rng.int(readingWorlds + 1);
+    const q = randomQuestion(world(index), rng.pick(QUESTION_TEMPLATES));
+    return { kind: 'prompt', text: renderPrompt(preset, q.question, rng, { fillerWords }), world: index };
+  };
+
+  return {
+    next() {
+      const u = rng.next() * total;
+      if (u < mix.document) return documentSample();
+      if (u < mix.document + mix.reading) return readingSample();
+      return promptSample();
+    },
+    getState: () => rng.getState(),
+    setState: (state) => rng.setState(state),
+  };
+}

@@ -1,0 +1,488 @@
+import { createHash } from 'node:crypto';
+import { mkdtemp, readdir, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { serializePack, splitContiguous, writePack, type PackSpec } from '../../src/corpus/pack-writer.ts';
+import type { PackManifest, Question } from '../../src/corpus/types.ts';
+import { FILLER_WORDS, PROMPT_PRESETS } from '../../src/rl/prompts.ts';
+import { splitWords, normalizeText } from '../../src/tokenizer/normalize.ts';
+import { SPECIAL_TOKENS } from '../../src/tokenizer/special.ts';
+import { documentFor, worldDocuments } from '../../src/world/documents.ts';
+import { formatDocuments } from '../../src/rl/splice.ts';
+import { FACT_WINDOW, QUESTION_PHRASINGS } from '../../src/world/lexicon.ts';
+import { isValidName, reservedWords } from '../../src/world/names.ts';
+import { buildWorldPack } from '../../src/world/pack.ts';
+import { generateQuestions, getTemplate, QUESTION_TEMPLATES, subjectSplit } from '../../src/world/questions.ts';
+import { createStage0Sampler, type Stage0Sample } from '../../src/world/stage0.ts';
+import { ENTITY_KINDS, RELATIONS, WORLD_SIZES, type World } from '../../src/world/types.ts';
+import { worldVocabulary } from '../../src/world/vocabulary.ts';
+import { attributeOf, birthYearOf, generateWorld, objectOf, worldEntities } from '../../src/world/world.ts';
+
+const SEED = 1;
+const w0 = generateWorld(SEED, 0);
+const w1 = generateWorld(SEED, 1);
+const w2 = generateWorld(SEED, 2);
+const docs0 = worldDocuments(w0);
+const docs1 = worldDocuments(w1);
+const questions = generateQuestions(w0);
+const byDocId = new Map(docs0.map((d) => [d.id, d]));
+const entityByName = new Map(w0.entities.map((e) => [e.name, e]));
+const words = (text: string) => splitWords(text);
+
+/** Word index of `value` (one or more words) in `text`, or -1. */
+function wordIndex(text: string, value: string): number {
+  const ws = words(text);
+  const vs = words(value);
+  for (let i = 0; i + vs.length <= ws.length; i++) if (vs.every((v, k) => ws[i + k] === v)) return i;
+  return -1;
+}
+
+/** Fraction of subjects on which two worlds give a relation the same object. */
+function agreement(a: World, b: World, rel: (typeof RELATIONS)[number]['name']): number {
+  const subjects = a.ofKind[RELATIONS.find((r) => r.name === rel)!.subject];
+  return subjects.filter((s) => a.relations[rel][s] === b.relations[rel][s]).length / subjects.length;
+}
+
+describe('world generation', () => {
+  it('is deterministic in (seed, index), and another seed gives other names', () => {
+    const again = generateWorld(SEED, 2);
+    for (const r of RELATIONS) expect(Array.from(again.relations[r.name])).toEqual(Array.from(w2.relations[r.name]));
+    expect(Array.from(again.birthYear)).toEqual(Array.from(w2.birthYear));
+    expect(worldDocuments(again)).toEqual(worldDocuments(w2));
+    const other = worldEntities(2).map((e) => e.name);
+    const mine = new Set(w0.entities.map((e) => e.name));
+    expect(other.filter((n) => mine.has(n)).length).toBeLessThan(50); // of 2,000
+  });
+
+  it('has 2,000 entities of 5 kinds with the recipe sizes, and 8 relations plus birth years', () => {
+    expect(docs0).toHaveLength(2000);
+    expect(ENTITY_KINDS).toHaveLength(5);
+    for (const k of ENTITY_KINDS) expect(w0.ofKind[k]).toHaveLength(WORLD_SIZES[k]);
+    expect(w0.ofKind.person).toHaveLength(900);
+    expect(RELATIONS.length).toBeGreaterThanOrEqual(6);
+    expect(docs0[0]!.id).toBe('d0000');
+    expect(docs0[1999]!.id).toBe('d1999');
+  });
+
+  it('shares names across worlds but draws every fact anew; worlds >= 1 never agree with world 0', () => {
+    expect(w1.entities).toBe(w0.entities);
+    for (const r of RELATIONS) {
+      expect(agreement(w0, w1, r.name)).toBe(0);
+      expect(agreement(w0, w2, r.name)).toBe(0);
+      // Two pretraining worlds agree by chance only: at most 1/140 expected (universities).
+      expect(agreement(w1, w2, r.name)).toBeLessThan(0.03);
+    }
+    const persons = w0.ofKind.person;
+    expect(persons.filter((p) => w0.birthYear[p] === w1.birthYear[p])).toHaveLength(0);
+    expect(persons.filter((p) => attributeOf(w0, 'occupation', p) === attributeOf(w1, 'occupation', p))).toHaveLength(0);
+    expect(persons.filter((p) => w1.birthYear[p] === w2.birthYear[p]).length).toBeLessThan(30); // ~900/190 = 4.7 expected
+  });
+
+  it('draws relations evenly and keeps every answer set large', () => {
+    // 900 persons over 260 cities: each city is the birthplace of 3 or 4 (900/260 = 3.46).
+    const born = new Map<number, number>();
+    for (const p of w0.ofKind.person) born.set(w0.relations.birthplace[p]!, (born.get(w0.relations.birthplace[p]!) ?? 0) + 1);
+    expect(born.size).toBe(260);
+    expect(Math.min(...born.values())).toBe(3);
+    expect(Math.max(...born.values())).toBe(4);
+    for (const r of RELATIONS) {
+      const answers = new Set(w0.ofKind[r.subject].map((s) => w0.relations[r.name][s]));
+      expect(answers.size, r.name).toBeGreaterThanOrEqual(100);
+    }
+    // Authors (400) and founders (300) are 700 distinct persons.
+    const authors = w0.ofKind.book.map((b) => objectOf(w0, 'author', b));
+    const founders = w0.ofKind.company.map((c) => objectOf(w0, 'founder', c));
+    expect(new Set([...authors, ...founders]).size).toBe(700);
+    expect(new Set(w0.ofKind.person.map((p) => birthYearOf(w0, p))).size).toBe(190);
+  });
+
+  it('draws names as single lowercase pseudo-words that are never ordinary words', () => {
+    const reserved = reservedWords();
+    const names = w0.entities.map((e) => e.name.toLowerCase());
+    expect(new Set(names).size).toBe(2000);
+    for (const n of names) {
+      expect(isValidName(n), n).toBe(true);
+      expect(reserved.has(n), n).toBe(false);
+      expect(words(n)).toEqual([n]);
+    }
+    expect(reserved.has('the') && reserved.has('born') && reserved.has('question')).toBe(true);
+  });
+});
+
+describe('documents', () => {
+  it('match the hand-checked seed-1 examples', () => {
+    // Read off the committed pack and checked against the relations by hand.
+    expect(byDocId.get('d0001')).toEqual({
+      id: 'd0001',
+      title: 'Kreimpon',
+      text: 'Kreimpon is remembered as a printer. He was born in 1904 in Shorhy. After studying at Aisreinsa, he worked for Lodour. He wrote Faitrysli.',
+    });
+    const p = entityByName.get('Kreimpon')!.id;
+    expect(w0.entities[objectOf(w0, 'birthplace', p)]!.name).toBe('Shorhy');
+    expect(birthYearOf(w0, p)).toBe(1904);
+    expect(w0.entities[objectOf(w0, 'employer', p)]!.name).toBe('Lodour');
+    expect(w0.entities[objectOf(w0, 'author', entityByName.get('Faitrysli')!.id)]!.name).toBe('Kreimpon');
+  });
+
+  it('have 3-6 sentences and every forward fact within the first 35 words, in every world', () => {
+    for (const [w, docs] of [[w0, docs0], [w1, docs1]] as const) {
+      for (const d of docs) {
+        const id = Number(d.id.slice(1));
+        const e = w.entities[id]!;
+        const sentences = words(d.text).filter((x) => x === '.').length;
+        expect(sentences, d.text).toBeGreaterThanOrEqual(3);
+        expect(sentences, d.text).toBeLessThanOrEqual(6);
+        const name = (i: number) => w.entities[i]!.name;
+        const facts: string[] =
+          e.kind === 'person'
+            ? [attributeOf(w, 'occupation', id), name(objectOf(w, 'birthplace', id)), String(birthYearOf(w, id)), name(objectOf(w, 'almaMater', id)), name(objectOf(w, 'employer', id))]
+            : e.kind === 'book'
+              ? [name(objectOf(w, 'author', id)), attributeOf(w, 'genre', id)]
+              : e.kind === 'company'
+                ? [name(objectOf(w, 'founder', id)), attributeOf(w, 'industry', id), name(objectOf(w, 'headquarters', id))]
+                : e.kind === 'university'
+                  ? [name(objectOf(w, 'location', id))]
+                  : [attributeOf(w, 'cityKind', id)];
+        for (const f of facts) {
+          const at = wordIndex(d.text, f);
+          expect(at, `${f} in ${d.text}`).toBeGreaterThanOrEqual(0);
+          expect(at + words(f).length, `${f} in ${d.text}`).toBeLessThanOrEqual(FACT_WINDOW);
+        }
+      }
+    }
+  });
+
+  it('mention other entities so that names recur across documents (retrieval distractors)', () => {
+    const mentions = new Map<string, number>();
+    for (const d of docs0) for (const w of new Set(words(d.text))) mentions.set(w, (mentions.get(w) ?? 0) + 1);
+    const persons = w0.ofKind.person.map((p) => w0.entities[p]!.name.toLowerCase());
+    const mean = persons.reduce((s, n) => s + (mentions.get(n) ?? 0), 0) / persons.length;
+    expect(mean).toBeGreaterThan(2.5); // own document + city, company, university, book lists
+  });
+});
+
+describe('questions', () => {
+  it('have the hand-checked 3-hop chain of q04712 (seed 1)', () => {
+    const q = questions.find((x) => x.id === 'q04712')!;
+    expect(q).toEqual({
+      id: 'q04712',
+      question: 'In which city is the company that the author of Iseis worked for based?',
+      answers: ['Lodrivin'],
+      hops: 3,
+      template: 'author_employer_headquarters',
+      split: 'train',
+      supportingIds: ['d0003', 'd0039', 'd1964'],
+    });
+    // Iseis -> written by Belpenais -> worked for Orlyth -> based in Lodrivin.
+    expect(byDocId.get('d0003')!.text).toContain('written by Belpenais');
+    expect(byDocId.get('d0039')!.text).toContain('worked for Orlyth');
+    expect(byDocId.get('d1964')!.text).toContain('based in Lodrivin');
+  });
+
+  it('have one-word answers found in the last supporting document within 40 words, bridges likewise', () => {
+    for (const q of questions) {
+      expect(q.answers).toHaveLength(1);
+      expect(words(q.answers[0]!), q.question).toHaveLength(1);
+      expect(q.supportingIds).toHaveLength(q.hops);
+      const chain = q.supportingIds.map((id) => byDocId.get(id)!);
+      // The answer of a comparison is one of the two persons: found in that person's document.
+      const last = q.template === 'comparison_born_first' ? chain.find((d) => d.title === q.answers[0])! : chain[chain.length - 1]!;
+      const at = wordIndex(last.text, q.answers[0]!);
+      expect(at, `${q.id} ${q.question}`).toBeGreaterThanOrEqual(0);
+      expect(at, `${q.id} ${q.question}`).toBeLessThan(40);
+      if (q.template === 'comparison_born_first') continue;
+      for (let h = 0; h + 1 < chain.length; h++) {
+        const bridge = wordIndex(chain[h]!.text, chain[h + 1]!.title);
+        expect(bridge, q.id).toBeGreaterThanOrEqual(0);
+        expect(bridge, q.id).toBeLessThan(40);
+      }
+    }
+  });
+
+  it('follow the relations hop by hop for 2- and 3-hop templates', () => {
+    const ent = (docId: string) => Number(docId.slice(1));
+    const name = (id: number) => w0.entities[id]!.name;
+    let checked = 0;
+    for (const q of questions.filter((x) => x.hops >= 2)) {
+      const ids = q.supportingIds.map(ent);
+      switch (q.template) {
+        case 'author_birthplace':
+          expect(ids[1]).toBe(objectOf(w0, 'author', ids[0]!));
+          expect(q.answers[0]).toBe(name(objectOf(w0, 'birthplace', ids[1]!)));
+          break;
+        case 'employer_headquarters':
+          expect(ids[1]).toBe(objectOf(w0, 'employer', ids[0]!));
+          expect(q.answers[0]).toBe(name(objectOf(w0, 'headquarters', ids[1]!)));
+          break;
+        case 'author_employer_headquarters':
+          expect(ids[1]).toBe(objectOf(w0, 'author', ids[0]!));
+          expect(ids[2]).toBe(objectOf(w0, 'employer', ids[1]!));
+          expect(q.answers[0]).toBe(name(objectOf(w0, 'headquarters', ids[2]!)));
+          break;
+        case 'founder_birthplace':
+          expect(ids[1]).toBe(objectOf(w0, 'founder', ids[0]!));
+          expect(q.answers[0]).toBe(name(objectOf(w0, 'birthplace', ids[1]!)));
+          break;
+        case 'comparison_born_first': {
+          const [a, b] = ids as [number, number];
+          expect(birthYearOf(w0, a)).not.toBe(birthYearOf(w0, b));
+          expect(q.answers[0]).toBe(name(birthYearOf(w0, a) < birthYearOf(w0, b) ? a : b));
+          expect(q.question).toContain(name(a));
+          expect(q.question).toContain(name(b));
+          break;
+        }
+        default:
+          throw new Error(`unexpected multi-hop template ${q.template}`);
+      }
+      // The subject is named in the question.
+      expect(q.question).toContain(name(ids[0]!));
+      checked++;
+    }
+    // train 300 + 720 + 300, test 3 x 100, ood 2 x 100.
+    expect(checked).toBe(300 + 720 + 300 + 3 * 100 + 2 * 100);
+  });
+
+  it('split subjects disjointly and keep ood templates out of train and test', () => {
+    const subjectOf = (q: Question) => q.supportingIds[0]!;
+    const train = new Set(questions.filter((q) => q.split === 'train').map(subjectOf));
+    const test = questions.filter((q) => q.split === 'test').map(subjectOf);
+    expect(test.filter((s) => train.has(s))).toEqual([]);
+    const split = subjectSplit(SEED);
+    expect(split.person!.test).toHaveLength(180);
+    expect(split.person!.train).toHaveLength(720);
+    const ood = new Set(QUESTION_TEMPLATES.filter((t) => t.ood).map((t) => t.name as string));
+    expect(ood).toEqual(new Set(['comparison_born_first', 'founder_birthplace']));
+    const count = (s: Question['split'], t: string) => questions.filter((q) => q.split === s && q.template === t).length;
+    for (const t of QUESTION_TEMPLATES) {
+      if (t.ood) {
+        expect(count('train', t.name) + count('test', t.name)).toBe(0);
+        expect(count('ood', t.name)).toBe(100);
+      } else {
+        expect(count('ood', t.name)).toBe(0);
+        expect(count('test', t.name)).toBe(t.name === 'location' ? 28 : 100);
+      }
+    }
+    expect(count('train', 'birthplace')).toBe(720);
+    expect(count('train', 'author_employer_headquarters')).toBe(300);
+    expect(questions.map((q) => q.id)).toEqual(questions.map((_, i) => `q${String(i).padStart(5, '0')}`));
+    expect(() => getTemplate('nope')).toThrow(/unknown question template "nope"/);
+  });
+});
+
+describe('formatDocuments', () => {
+  it('numbers documents, cuts each text, normalizes and drops special tokens', () => {
+    const d = [
+      { id: 'a', title: 'Kovar', text: 'Kovar is a port city. It lies on a river.' },
+      { id: 'b', title: 'Aldric', text: 'Aldric <answer> wrote Velmor.' },
+    ];
+    expect(formatDocuments(d, 5)).toBe('( 1 ) kovar : kovar is a port city ( 2 ) aldric : aldric wrote velmor .');
+    expect(formatDocuments([], 40)).toBe('none');
+    expect(() => formatDocuments(d, 0)).toThrow(/maxWords/);
+  });
+});
+
+describe('stage 0 sampler', () => {
+  const N = 1500;
+  let samples: Stage0Sample[];
+  beforeAll(() => {
+    const s = createStage0Sampler(SEED);
+    samples = Array.from({ length: N }, () => s.next());
+  });
+
+  it('mixes documents, reading passages and prompts 30/45/25', () => {
+    const share = (k: string) => samples.filter((x) => x.kind === k).length / N;
+    expect(share('document')).toBeCloseTo(0.3, 1);
+    expect(share('reading')).toBeCloseTo(0.45, 1);
+    expect(share('prompt')).toBeCloseTo(0.25, 1);
+  });
+
+  it('never uses the search world, and reads half its passages from re-drawn worlds', () => {
+    expect(samples.every((x) => x.world >= 1 && x.world <= 61)).toBe(true);
+    expect(samples.filter((x) => x.kind === 'document').every((x) => x.world === 1)).toBe(true);
+    const reading = samples.filter((x) => x.kind === 'reading');
+    const fromOne = reading.filter((x) => x.world === 1).length / reading.length;
+    expect(fromOne).toBeGreaterThan(0.4);
+    expect(fromOne).toBeLessThan(0.6);
+    expect(new Set(reading.map((x) => x.world)).size).toBeGreaterThan(40);
+  });
+
+  it('contains no fact sentence of the search world', () => {
+    // A fact sentence names its document's entity and another entity or a year. (A sentence
+    // with a pronoun subject, "he was born in X in 1826", states no fact about anyone by itself.)
+    const keys = new Set([...w0.entities.map((e) => e.name.toLowerCase()), ...Array.from({ length: 190 }, (_, i) => String(1800 + i))]);
+    const factSentences = new Set<string>();
+    for (const d of docs0) {
+      const title = d.title.toLowerCase();
+      for (const s of normalizeText(d.text).split(' . ')) {
+        const ws = s.split(' ');
+        if (ws.includes(title) && ws.filter((x) => keys.has(x) && x !== title).length >= 1) factSentences.add(s.replace(/ \.$/, ''));
+      }
+    }
+    expect(factSentences.size).toBeGreaterThan(2000);
+    // World 1 documents do hold such sentences for world 1 (so the check can fire).
+    const w1Sentences = normalizeText(docs1.map((d) => d.text).join(' '));
+    expect(w1Sentences).toContain(normalizeText(docs1[1]!.text).split(' . ')[1]);
+    for (const x of samples) {
+      const text = normalizeText(x.text);
+      for (const s of factSentences) if (text.includes(s)) throw new Error(`stage-0 text holds search-world sentence "${s}": ${text}`);
+    }
+  });
+
+  it('asks reading-passage questions whose answers are never the search-world answers', () => {
+    // Every (question text -> search-world answer) of the templates reading passages use.
+    const truth = new Map<string, string>();
+    for (const t of QUESTION_TEMPLATES.filter((x) => !x.ood && x.hops <= 2)) {
+      for (const subject of w0.ofKind[t.subjectKind]) {
+        const answer = normalizeText(t.follow(w0, [subject])!.answer);
+        for (const p of QUESTION_PHRASINGS[t.name]) truth.set(normalizeText(p.replace('{X}', w0.entities[subject]!.name)), answer);
+      }
+    }
+    let checked = 0;
+    for (const x of samples.filter((s) => s.kind === 'reading')) {
+      const ws = x.text.split(' ');
+      const question = ws.slice(ws.lastIndexOf('question') + 2, x.answerSpan!.start).join(' ');
+      expect(truth.has(question), question).toBe(true);
+      expect(ws[x.answerSpan!.start + 1], question).not.toBe(truth.get(question));
+      checked++;
+    }
+    expect(checked).toBeGreaterThan(600);
+  });
+
+  it('writes reading passages with the answer span in <answer> tags, the answer in a passage document', () => {
+    for (const x of samples.filter((s) => s.kind === 'reading')) {
+      expect(normalizeText(x.text)).toBe(x.text);
+      const ws = x.text.split(' ');
+      const { start, end } = x.answerSpan!;
+      expect(end - start).toBe(3);
+      expect(ws[start]).toBe('<answer>');
+      expect(ws[end - 1]).toBe('</answer>');
+      expect(end).toBe(ws.length);
+      const answer = ws[start + 1]!;
+      const passage = ws.slice(0, ws.lastIndexOf('question'));
+      expect(passage, x.text).toContain(answer);
+      expect(ws[0]).toBe('(');
+      const nDocs = ws.filter((w, i) => w === '(' && ws[i + 2] === ')').length;
+      expect(nDocs).toBeGreaterThanOrEqual(1);
+      expect(nDocs).toBeLessThanOrEqual(3);
+      expect(x.text).not.toMatch(/begin_of|end_of|<think>/);
+    }
+  });
+
+  it('renders prompts with tags and words of the vocabulary only', () => {
+    const vocab = new Set(worldVocabulary(SEED));
+    for (const t of SPECIAL_TOKENS) vocab.add(t);
+    for (const p of Object.values(PROMPT_PRESETS)) for (const w of splitWords(p.template.replace(/\{[a-z]+\}/g, ' '))) vocab.add(w);
+    const prompts = samples.filter((x) => x.kind === 'prompt');
+    expect(prompts.every((x) => x.text.includes('<|begin_of_query|>') && x.text.endsWith('<think>'))).toBe(true);
+    for (const x of samples) for (const w of splitWords(x.text)) if (!vocab.has(w)) throw new Error(`"${w}" not in words.txt: ${x.text}`);
+  });
+
+  it('resumes bit for bit from its state and rejects bad options', () => {
+    const s = createStage0Sampler(SEED, { mix: { document: 0, reading: 1, prompt: 0 } });
+    s.next();
+    const state = s.getState();
+    const a = [s.next(), s.next(), s.next()];
+    s.setState(state);
+    expect([s.next(), s.next(), s.next()]).toEqual(a);
+    expect(a.every((x) => x.kind === 'reading')).toBe(true);
+    expect(() => createStage0Sampler(SEED, { mix: { document: 0, reading: 0, prompt: 0 } })).toThrow(/must not all be 0/);
+    expect(() => createStage0Sampler(SEED, { twoHopShare: 2 })).toThrow(/twoHopShare/);
+    expect(() => createStage0Sampler(-1)).toThrow(/seed/);
+  });
+});
+
+describe('vocabulary', () => {
+  it('lists every word of documents and questions, sorted and unique', () => {
+    const vocab = worldVocabulary(SEED);
+    expect([...vocab].sort()).toEqual(vocab);
+    expect(new Set(vocab).size).toBe(vocab.length);
+    const set = new Set(vocab);
+    for (const d of [...docs0, ...docs1, ...worldDocuments(w2)]) for (const w of words(`${d.title} ${d.text}`)) expect(set.has(w), w).toBe(true);
+    for (const q of questions) for (const w of words(`${q.question} ${q.answers.join(' ')}`)) expect(set.has(w), w).toBe(true);
+    for (const w of FILLER_WORDS) expect(set.has(w)).toBe(true);
+    expect(set.has('1873') && set.has('1') && set.has('none') && set.has('question')).toBe(true);
+    expect(set.has('<answer>')).toBe(false);
+    // 2,000 names + 190 years + the fixed words.
+    expect(vocab.length).toBeGreaterThan(2190);
+    expect(vocab.length).toBeLessThan(2700);
+  });
+});
+
+describe('pack writer', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'r1s-world-test-'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const tiny = (n: number, shards: number): PackSpec => ({
+    name: 'tiny',
+    description: 'test pack',
+    source: 'tests',
+    license: 'MIT',
+    documents: Array.from({ length: n }, (_, i) => ({ text: `text ${i}`, title: `T${i}`, id: `d${i}` })),
+    questions: [{ id: 'q0', question: 'Where?', answers: ['T1'], hops: 1, template: 'x', split: 'train', supportingIds: ['d1'] }],
+    shards,
+    extraFiles: [{ file: 'words.txt', content: 'a\nb\n' }],
+  });
+
+  it('writes contiguous shards, keys in order, and a manifest whose hashes match the files', async () => {
+    const out = join(dir, 'p1');
+    const manifest = await writePack(out, tiny(10, 3));
+    expect(manifest.shards.map((s) => s.documents)).toEqual([4, 3, 3]);
+    expect(splitContiguous([1, 2, 3, 4, 5], 2)).toEqual([[1, 2, 3], [4, 5]]);
+    const onDisk = JSON.parse(await readFile(join(out, 'manifest.json'), 'utf8')) as PackManifest;
+    expect(onDisk).toEqual(manifest);
+    expect(await readFile(join(out, 'manifest.json'), 'utf8')).toBe(`${JSON.stringify(manifest, null, 2)}\n`);
+    for (const f of [...manifest.shards, manifest.questions]) {
+      const bytes = await readFile(join(out, f.file));
+      expect(bytes.byteLength).toBe(f.bytes);
+      expect(createHash('sha256').update(bytes).digest('hex')).toBe(f.sha256);
+    }
+    expect(await readFile(join(out, 'shard-000.jsonl'), 'utf8')).toBe(
+      '{"id":"d0","title":"T0","text":"text 0"}\n{"id":"d1","title":"T1","text":"text 1"}\n' +
+        '{"id":"d2","title":"T2","text":"text 2"}\n{"id":"d3","title":"T3","text":"text 3"}\n',
+    );
+    expect((await readdir(out)).sort()).toEqual(['manifest.json', 'questions.jsonl', 'shard-000.jsonl', 'shard-001.jsonl', 'shard-002.jsonl', 'words.txt']);
+  });
+
+  it('refuses a non-empty directory unless overwrite, and leaves nothing partial on failure', async () => {
+    const out = join(dir, 'p2');
+    await mkdir(out);
+    await writeFile(join(out, 'keep.txt'), 'mine');
+    await expect(writePack(out, tiny(4, 2))).rejects.toThrow(new RegExp(`refusing to overwrite non-empty directory "${out}"`));
+    expect(await readdir(out)).toEqual(['keep.txt']);
+    await expect(writePack(out, tiny(4, 5), { overwrite: true })).rejects.toThrow(/shard count must be an integer in \[1, 4\]/);
+    await expect(writePack(out, { ...tiny(4, 2), extraFiles: [{ file: '../x', content: '' }] }, { overwrite: true })).rejects.toThrow(/bad extra file name/);
+    expect(await readdir(out)).toEqual(['keep.txt']);
+    await writePack(out, tiny(4, 2), { overwrite: true });
+    expect(await readdir(out)).not.toContain('keep.txt');
+    expect((await readdir(dir)).filter((f) => f.startsWith('.'))).toEqual([]);
+  });
+
+  it('reproduces the committed pack public/corpus/world byte for byte', async () => {
+    const { files } = serializePack(buildWorldPack(SEED, 4));
+    const committed = join(import.meta.dirname, '../../public/corpus/world');
+    expect((await readdir(committed)).sort()).toEqual(files.map((f) => f.file).sort());
+    for (const f of files) {
+      const bytes = await readFile(join(committed, f.file));
+      expect(bytes.equals(Buffer.from(f.content as string, 'utf8')), f.file).toBe(true);
+    }
+    const manifest = JSON.parse(await readFile(join(committed, 'manifest.json'), 'utf8')) as PackManifest;
+    const vocab = manifest.generator!.vocabulary as { file: string; sha256: string };
+    expect(createHash('sha256').update(await readFile(join(committed, vocab.file))).digest('hex')).toBe(vocab.sha256);
+    // Another seed gives another pack.
+    const other = serializePack(buildWorldPack(2, 4)).files.find((f) => f.file === 'shard-000.jsonl')!;
+    expect(other.content).not.toBe(files.find((f) => f.file === 'shard-000.jsonl')!.content);
+  });
+});
+
+describe('documentFor', () => {
+  it('is the same text however often and in whatever order it is generated', () => {
+    expect(documentFor(w1, 7)).toEqual(docs1[7]);
+    expect(() => documentFor(w1, 2000)).toThrow(/no entity 2000/);
+  });
+});
