@@ -5,7 +5,8 @@
  * through a comlink MessageChannel, without a browser.
  */
 import { fetchSource, loadPack, type PackProgress, type PackSource } from '../corpus/pack-loader.ts';
-import type { PackManifest } from '../corpus/types.ts';
+import { expose } from 'comlink';
+import type { PackManifest, Question } from '../corpus/types.ts';
 import { SearchIndex, type SearchHit, type SearchIndexOptions } from './search-index.ts';
 
 /** What `loadPack` answers: the manifest and the sizes of what was indexed. */
@@ -47,6 +48,13 @@ export interface SearchWorkerApi {
   /** See `SearchIndex.searchMany`. @throws Error when no pack is loaded. */
   searchMany(queries: string[], k: number): SearchHit[][];
   stats(): SearchWorkerStats;
+  /** The loaded pack's questions (the trainer worker gets them from here). @throws Error when no pack is loaded. */
+  questions(): Question[];
+  /**
+   * Serves this same API on `port` too, so that another worker (the trainer) can search
+   * directly, without a round trip through the page. Pass the port with `Comlink.transfer`.
+   */
+  connect(port: MessagePort): void;
 }
 
 /**
@@ -58,6 +66,7 @@ export function createSearchWorkerApi(
   indexOptions?: SearchIndexOptions,
 ): SearchWorkerApi {
   let index: SearchIndex | null = null;
+  let questionList: Question[] = [];
   let info: LoadedPackInfo | null = null;
   let queries = 0;
   let searchMs = 0;
@@ -67,7 +76,7 @@ export function createSearchWorkerApi(
     return index;
   };
 
-  return {
+  const api: SearchWorkerApi = {
     async loadPack(baseUrl, onProgress) {
       const t0 = performance.now();
       const pack = await loadPack(sourceFor(baseUrl), {
@@ -79,6 +88,7 @@ export function createSearchWorkerApi(
       const next = SearchIndex.fromDocuments(pack.documents, indexOptions);
       const t2 = performance.now();
       index = next;
+      questionList = pack.questions;
       info = {
         manifest: pack.manifest,
         documents: pack.documents.length,
@@ -107,6 +117,13 @@ export function createSearchWorkerApi(
       queries += qs.length;
       return hits;
     },
+    questions() {
+      ready();
+      return questionList;
+    },
+    connect(port) {
+      expose(api, port);
+    },
     stats() {
       return {
         pack: info,
@@ -117,4 +134,5 @@ export function createSearchWorkerApi(
       };
     },
   };
+  return api;
 }

@@ -1,0 +1,86 @@
+/**
+ * `eval --pack DIR --checkpoint CKPT --split test,ood --mode search,naive,rag [--json]`:
+ * greedy evaluation of a checkpoint (src/eval/evaluate.ts). Prints JSON with --json, else
+ * Markdown tables: one row per mode, columns per split, then per template.
+ */
+import { writeFile } from 'node:fs/promises';
+import type { Split } from '../../corpus/types.ts';
+import { uploadParams } from '../../io/checkpoint.ts';
+import { loadCheckpointDir } from '../../io/checkpoint-fs.ts';
+import { Llama } from '../../model/llama.ts';
+import { defaultEvalSettings, evaluate, EVAL_MODES, type EvalMode, type EvalResult } from '../../eval/evaluate.ts';
+import { intFlag, log, openBackend, openPack, parseFlags, progressBar, required } from '../common.ts';
+
+const USAGE =
+  'npm run cli -- eval --pack DIR --checkpoint CKPT [--split train|test|ood[,..]] [--mode search|naive|rag[,..]] [--limit N] ' +
+  '[--top-k 5] [--max-searches 3] [--batch 64] [--backend auto|cpu|wasm] [--threads N] [--out FILE] [--records] [--json]';
+
+const SPLITS: readonly Split[] = ['train', 'test', 'ood'];
+
+export async function run(argv: string[]): Promise<void> {
+  const f = parseFlags(argv, {
+    pack: { type: 'string' }, checkpoint: { type: 'string' }, split: { type: 'string' }, mode: { type: 'string' }, limit: { type: 'string' },
+    'top-k': { type: 'string' }, 'max-searches': { type: 'string' }, batch: { type: 'string' }, backend: { type: 'string' },
+    threads: { type: 'string' }, out: { type: 'string' }, records: { type: 'boolean' }, json: { type: 'boolean' },
+  }, USAGE);
+  const splits = (f.split ?? 'test').split(',') as Split[];
+  for (const s of splits) if (!SPLITS.includes(s)) throw new Error(`--split: unknown split "${s}" (known: ${SPLITS.join(', ')})`);
+  const modes = (f.mode ?? 'search').split(',') as EvalMode[];
+  for (const m of modes) if (!EVAL_MODES.includes(m)) throw new Error(`--mode: unknown mode "${m}" (known: ${EVAL_MODES.join(', ')})`);
+  const limit = intFlag(f.limit, 'limit', 0, 0);
+  const ckptDir = required(f.checkpoint, 'checkpoint');
+  const ckpt = await loadCheckpointDir(ckptDir);
+  const ctx = await openPack(required(f.pack, 'pack'));
+  const backend = await openBackend(f.backend, f.threads);
+  const model = new Llama(backend, ckpt.config, uploadParams(backend, ckpt.weights));
+  const results: (Omit<EvalResult, 'records'> & { split: Split; records?: EvalResult['records'] })[] = [];
+  for (const split of splits) {
+    let qs = ctx.pack.questions.filter((q) => q.split === split);
+    if (limit > 0) qs = qs.slice(0, limit);
+    if (qs.length === 0) throw new Error(`--split ${split}: the pack has no questions in this split`);
+    for (const mode of modes) {
+      const s = defaultEvalSettings(mode);
+      s.topK = intFlag(f['top-k'], 'top-k', s.topK, 1);
+      s.maxSearches = intFlag(f['max-searches'], 'max-searches', s.maxSearches, 0);
+      s.batchSize = intFlag(f.batch, 'batch', s.batchSize, 1);
+      const bar = progressBar(qs.length, `${split}/${mode}`);
+      const t0 = performance.now();
+      const r = await evaluate(model, ckpt.tokenizer, ctx.retriever, qs, s, (d) => bar.update(d));
+      bar.stop();
+      log(`eval ${split}/${mode}: ${qs.length} questions in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+      results.push({ split, mode: r.mode, overall: r.overall, byTemplate: r.byTemplate, byHops: r.byHops, ...(f.records ? { records: r.records } : {}) });
+    }
+  }
+  const payload = { checkpoint: ckptDir, pack: ctx.pack.manifest.name, results };
+  if (f.out) await writeFile(f.out, `${JSON.stringify(payload, null, 2)}\n`);
+  if (f.json) process.stdout.write(`${JSON.stringify(payload)}\n`);
+  else process.stdout.write(markdown(results));
+}
+
+const fmt = (x: number) => (Number.isNaN(x) ? '-' : x.toFixed(3));
+
+/** Markdown tables: methods x splits (Cover-EM, F1, EM, format, searches), then per template. */
+export function markdown(results: (Omit<EvalResult, 'records'> & { split: Split })[]): string {
+  const lines: string[] = [];
+  const splits = [...new Set(results.map((r) => r.split))];
+  const modes = [...new Set(results.map((r) => r.mode))];
+  lines.push(`| method | ${splits.map((s) => `${s} Cover-EM | ${s} F1 | ${s} EM | ${s} format | ${s} searches`).join(' | ')} |`);
+  lines.push(`|---|${splits.map(() => '---|---|---|---|---').join('|')}|`);
+  for (const m of modes) {
+    const cells = splits.map((s) => {
+      const r = results.find((x) => x.split === s && x.mode === m)?.overall;
+      return r ? `${fmt(r.coverEm)} | ${fmt(r.f1)} | ${fmt(r.em)} | ${fmt(r.formatRate)} | ${fmt(r.searchesPerQuestion)}` : '- | - | - | - | -';
+    });
+    lines.push(`| ${m} | ${cells.join(' | ')} |`);
+  }
+  lines.push('', '| split | template | n | ' + modes.map((m) => `${m} Cover-EM`).join(' | ') + ' | ' + modes.map((m) => `${m} searches`).join(' | ') + ' |');
+  lines.push(`|---|---|---|${modes.map(() => '---').join('|')}|${modes.map(() => '---').join('|')}|`);
+  for (const s of splits) {
+    const templates = [...new Set(results.filter((r) => r.split === s).flatMap((r) => Object.keys(r.byTemplate)))].sort();
+    for (const t of templates) {
+      const per = modes.map((m) => results.find((x) => x.split === s && x.mode === m)?.byTemplate[t]);
+      lines.push(`| ${s} | ${t} | ${per.find(Boolean)?.n ?? 0} | ${per.map((p) => (p ? fmt(p.coverEm) : '-')).join(' | ')} | ${per.map((p) => (p ? fmt(p.searchesPerQuestion) : '-')).join(' | ')} |`);
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,87 @@
+/**
+ * `pretrain --pack DIR --preset nano --out CKPT`: Stage 0, next-token pretraining of a fresh
+ * base model on the pack's pretraining mix (recipe.md section 11), never on search-world
+ * documents or search trajectories. Writes a checkpoint folder with metrics.jsonl.
+ */
+import { appendFile, mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { presetConfig } from '../../model/config.ts';
+import { countParams, initParams } from '../../model/params.ts';
+import { defaultPretrainSettings, Pretrainer } from '../../model/pretrain.ts';
+import { downloadParams } from '../../io/checkpoint.ts';
+import { saveCheckpointDir } from '../../io/checkpoint-fs.ts';
+import { createStage0Sampler } from '../../world/stage0.ts';
+import { intFlag, log, numFlag, openBackend, openPack, packTokenizer, parseFlags, progressBar, required } from '../common.ts';
+
+const USAGE = 'npm run cli -- pretrain --pack DIR --preset nano|small --out CKPT [--steps 1200] [--batch 32] [--lr 3e-3] [--seed 1] [--backend auto|cpu|wasm] [--threads N] [--log-every 10] [--overwrite] [--json]';
+
+export async function run(argv: string[]): Promise<void> {
+  const f = parseFlags(argv, {
+    pack: { type: 'string' }, preset: { type: 'string' }, out: { type: 'string' }, steps: { type: 'string' },
+    batch: { type: 'string' }, lr: { type: 'string' }, seed: { type: 'string' }, backend: { type: 'string' },
+    threads: { type: 'string' }, 'log-every': { type: 'string' }, overwrite: { type: 'boolean' }, json: { type: 'boolean' },
+    'max-length': { type: 'string' },
+  }, USAGE);
+  const packDir = required(f.pack, 'pack'), out = required(f.out, 'out');
+  const seed = intFlag(f.seed, 'seed', 1);
+  const settings = defaultPretrainSettings();
+  settings.steps = intFlag(f.steps, 'steps', settings.steps, 1);
+  settings.batchSize = intFlag(f.batch, 'batch', settings.batchSize, 1);
+  settings.optimizer.lr = numFlag(f.lr, 'lr', settings.optimizer.lr);
+  settings.maxLength = intFlag(f['max-length'], 'max-length', settings.maxLength, 8);
+  const logEvery = intFlag(f['log-every'], 'log-every', 10, 1);
+
+  const ctx = await openPack(packDir);
+  const gen = ctx.pack.manifest.generator as { kind?: string; seed?: number } | undefined;
+  if (!gen || typeof gen.seed !== 'number') {
+    throw new Error(`pretrain: pack ${ctx.pack.manifest.name} has no world generator seed; Stage 0 needs a generated world pack`);
+  }
+  const tokenizer = await packTokenizer(ctx);
+  const config = presetConfig(f.preset ?? 'nano', tokenizer.size);
+  const backend = await openBackend(f.backend, f.threads);
+  const params = initParams(backend, config, seed);
+  const sampler = createStage0Sampler(gen.seed, { rngSeed: seed });
+  const trainer = new Pretrainer(backend, config, params, tokenizer, sampler, settings);
+  log(`pretrain: ${ctx.pack.manifest.name} pack, preset ${f.preset ?? 'nano'} (${countParams(config)} parameters, vocabulary ${tokenizer.size}), backend ${backend.name}, ${settings.steps} steps x ${settings.batchSize}`);
+
+  // Metrics go to a scratch file while training and into the checkpoint folder at the end.
+  const scratch = `${out}.metrics-tmp.jsonl`;
+  await mkdir(join(out, '..'), { recursive: true });
+  const lines: string[] = [];
+  const bar = progressBar(settings.steps, 'pretrain');
+  const t0 = performance.now();
+  let windowLoss = 0, windowTokens = 0, windowN = 0;
+  for (let i = 0; i < settings.steps; i++) {
+    const m = await trainer.runStep();
+    const line = JSON.stringify(m);
+    lines.push(line);
+    await appendFile(scratch, `${line}\n`);
+    windowLoss += m.loss;
+    windowTokens += m.tokens;
+    windowN++;
+    bar.update(i + 1, { info: `loss ${m.loss.toFixed(3)}` });
+    if ((i + 1) % logEvery === 0 || i + 1 === settings.steps) {
+      const el = (performance.now() - t0) / 1000;
+      if (!process.stderr.isTTY) log(`step ${i + 1}/${settings.steps} loss ${(windowLoss / windowN).toFixed(4)} lr ${m.lr.toExponential(2)} ${(windowTokens / el).toFixed(0)} tok/s elapsed ${el.toFixed(0)} s`);
+      windowLoss = 0;
+      windowN = 0;
+    }
+  }
+  bar.stop();
+  const seconds = (performance.now() - t0) / 1000;
+  const ckpt = {
+    config, tokenizer, weights: await downloadParams(backend, params),
+    state: {
+      format: 'r1s-trainer-state' as const, version: 1 as const, stage: 0 as const, step: settings.steps, totalSteps: settings.steps, seed,
+      rngState: sampler.getState(), optimizerStep: trainer.optimizer.step, settings, pack: ctx.pack.manifest.name, preset: f.preset ?? 'nano',
+      init: '', lineage: [{ stage: 0 as const, steps: settings.steps, pack: ctx.pack.manifest.name }], elapsedSeconds: seconds,
+    },
+  };
+  await saveCheckpointDir(out, ckpt, { overwrite: !!f.overwrite, extra: new Map([['metrics.jsonl', `${lines.join('\n')}\n`]]) });
+  const { rm } = await import('node:fs/promises');
+  await rm(scratch, { force: true });
+  const last = lines.slice(-20).map((l) => JSON.parse(l) as { loss: number });
+  const summary = { out, steps: settings.steps, seconds: +seconds.toFixed(1), finalLoss: last.reduce((a, x) => a + x.loss, 0) / last.length, parameters: countParams(config), vocabulary: tokenizer.size, backend: backend.name };
+  if (f.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
+  else log(`pretrain: wrote ${out} in ${summary.seconds} s, final loss ${summary.finalLoss.toFixed(4)}`);
+}
