@@ -55,10 +55,12 @@ export const PAPER_PROMPT: PromptPreset = {
 export const COMPACT_PROMPT: PromptPreset = {
   name: 'compact',
   description: 'Short format description with the tags in trajectory order; the query slot shows words of the question.',
+  // The question comes first: in Stage 0 the query slot then follows the question it was taken
+  // from, so the base learns "after <|begin_of_query|>, copy a name of the question", which is
+  // what its first search needs (a slot before the question could only be guessed).
   template:
-    'answer the question . search if needed , in this format : <think> <|begin_of_query|> {query} <|end_of_query|> ' +
-    '<|begin_of_documents|> {documents} <|end_of_documents|> </think> <answer> {answer} </answer> . ' +
-    'question : {question} <think>',
+    'question : {question} answer the question . search if needed , in this format : <think> <|begin_of_query|> {query} ' +
+    '<|end_of_query|> <|begin_of_documents|> {documents} <|end_of_documents|> </think> <answer> {answer} </answer> . <think>',
   querySlot: 'question-words',
   allowsSearch: true,
 };
@@ -67,7 +69,7 @@ export const COMPACT_PROMPT: PromptPreset = {
 export const NAIVE_PROMPT: PromptPreset = {
   name: 'naive',
   description: 'No search: the format shows thinking and an answer only.',
-  template: 'answer the question in this format : <think> </think> <answer> {answer} </answer> . question : {question} <think>',
+  template: 'question : {question} answer the question in this format : <think> </think> <answer> {answer} </answer> . <think>',
   querySlot: 'random',
   allowsSearch: false,
 };
@@ -80,7 +82,7 @@ export const RAG_PROMPT: PromptPreset = {
   name: 'rag',
   description: 'Retrieved documents for the question are given in the prompt; no search.',
   template:
-    '{context} answer the question in this format : <think> </think> <answer> {answer} </answer> . question : {question} <think>',
+    '{context} question : {question} answer the question in this format : <think> </think> <answer> {answer} </answer> . <think>',
   querySlot: 'random',
   allowsSearch: false,
 };

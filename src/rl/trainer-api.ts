@@ -4,14 +4,14 @@
  * over a MessagePort the page hands over.
  */
 import { wrap } from 'comlink';
-import { createBackend, type BackendChoice } from '../backend/select.ts';
+import { createBackend, type BackendName } from '../backend/select.ts';
 import type { SearchWorkerApi } from '../search/worker-api.ts';
 import type { RlSettings, RolloutRecord, StepMetrics } from './trainer.ts';
 import { TrainingSession, type SessionInfo, type SettingsOverride } from './session.ts';
 
 export interface TrainerInit {
   /** Backend to use; `auto` picks the fastest available. */
-  backend: BackendChoice;
+  backend: BackendName;
   /** URL of the base checkpoint folder, e.g. `/models/nano-base/`. */
   modelUrl: string;
   /** A port served by the search worker (`SearchWorkerApi.connect`). */

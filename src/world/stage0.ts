@@ -63,6 +63,8 @@ export interface Stage0Options {
   firstWorldShare?: number;
   /** Share of reading passages asking a 2-hop question (with both documents). Default 0.25. */
   twoHopShare?: number;
+  /** Share of reading passages that put the question before the documents (as a rollout does). Default 0.5. */
+  questionFirstShare?: number;
   /** Words each passage document is cut to. Default 40 (as in a rollout). */
   maxWords?: number;
   /** Prompt preset of the rendered prompts. Default `compact`. */
@@ -106,6 +108,8 @@ export function createStage0Sampler(seed: number, opts: Stage0Options = {}): Sta
   }
   const firstWorldShare = opts.firstWorldShare ?? 0.5;
   const twoHopShare = opts.twoHopShare ?? 0.25;
+  const questionFirstShare = opts.questionFirstShare ?? 0.5;
+  checkShare('questionFirstShare', questionFirstShare);
   checkShare('firstWorldShare', firstWorldShare);
   checkShare('twoHopShare', twoHopShare);
   const maxWords = opts.maxWords ?? DOCUMENT_WORDS;
@@ -160,14 +164,14 @@ export function createStage0Sampler(seed: number, opts: Stage0Options = {}): Sta
       chosen.add(id);
     }
     const docs = rng.shuffle([...chosen]).map((id) => documentFor(w, id));
-    const text = [
-      formatDocuments(docs, maxWords),
-      'question :',
-      normalizeText(q.question),
-      ANSWER_OPEN,
-      normalizeText(q.answers[0]!),
-      ANSWER_CLOSE,
-    ].join(' ');
+    const question = ['question :', normalizeText(q.question)];
+    const answer = [ANSWER_OPEN, normalizeText(q.answers[0]!), ANSWER_CLOSE];
+    // Question first is the order of a rollout (the question is in the prompt, the documents
+    // come later); question last is the easier reading exercise. Both, so the skill transfers.
+    const text = (rng.next() < questionFirstShare
+      ? [...question, formatDocuments(docs, maxWords), ...answer]
+      : [formatDocuments(docs, maxWords), ...question, ...answer]
+    ).join(' ');
     const words = text.split(' ');
     const start = words.lastIndexOf(ANSWER_OPEN);
     const end = words.lastIndexOf(ANSWER_CLOSE) + 1;

@@ -19,7 +19,7 @@ const USAGE =
   'npm run cli -- train --stage 1|2 --pack DIR --init CKPT --out CKPT --steps N [--seed S] [--backend auto|cpu|wasm] [--threads N] ' +
   '[--prompts-per-step N] [--samples-per-prompt N] [--lr X] [--kl-coef X] [--advantage-estimator reinforce_baseline|group_norm|reinforce] ' +
   '[--max-searches N] [--top-k N] [--retrieval-reward any|found] [--format-penalty X] [--hops 1,2] [--no-mask-documents] ' +
-  '[--settings FILE.json] [--set path=value]... [--save-every N] [--resume] [--overwrite] [--json]';
+  '[--settings FILE.json] [--set path=value]... [--save-every N] [--stop-after N] [--resume] [--overwrite] [--json]';
 
 export async function run(argv: string[]): Promise<void> {
   const f = parseFlags(argv, {
@@ -29,7 +29,7 @@ export async function run(argv: string[]): Promise<void> {
     'advantage-estimator': { type: 'string' }, 'max-searches': { type: 'string' }, 'top-k': { type: 'string' },
     'retrieval-reward': { type: 'string' }, 'format-penalty': { type: 'string' }, hops: { type: 'string' },
     'no-mask-documents': { type: 'boolean' }, settings: { type: 'string' }, set: { type: 'string', multiple: true },
-    'save-every': { type: 'string' }, resume: { type: 'boolean' }, overwrite: { type: 'boolean' }, json: { type: 'boolean' },
+    'save-every': { type: 'string' }, 'stop-after': { type: 'string' }, resume: { type: 'boolean' }, overwrite: { type: 'boolean' }, json: { type: 'boolean' },
   }, USAGE);
   const stage = Number(required(f.stage, 'stage'));
   if (stage !== 1 && stage !== 2) throw new Error(`--stage must be 1 or 2, got "${f.stage}"`);
@@ -37,6 +37,8 @@ export async function run(argv: string[]): Promise<void> {
   const steps = intFlag(f.steps, 'steps', 50, 1);
   const seed = intFlag(f.seed, 'seed', 1);
   const saveEvery = intFlag(f['save-every'], 'save-every', 10, 1);
+  // Run at most this many steps now (the run stays resumable); 0 = to the end.
+  const stopAfter = intFlag(f['stop-after'], 'stop-after', 0, 0);
 
   // Resume or start: decide before any work, and never touch an unrelated folder.
   let resumeFrom: Checkpoint | null = null;
@@ -93,7 +95,8 @@ export async function run(argv: string[]): Promise<void> {
   };
 
   const bar = progressBar(totalSteps, `stage ${stage}`);
-  while (trainer.step < totalSteps) {
+  const lastStep = stopAfter > 0 ? Math.min(totalSteps, trainer.step + stopAfter) : totalSteps;
+  while (trainer.step < lastStep) {
     let res;
     try {
       res = await trainer.runStep();
@@ -110,7 +113,7 @@ export async function run(argv: string[]): Promise<void> {
       log(`step ${m.step} reward ${m.reward.toFixed(3)} retrieval ${m.retrievalRate.toFixed(2)} format ${m.formatRate.toFixed(2)} f1 ${m.f1.toFixed(3)} ` +
         `answerInDocs ${m.answerInDocs.toFixed(2)} searches ${m.searchesPerRollout.toFixed(2)} spread ${m.groupsWithSpread.toFixed(2)} len ${m.responseLength.toFixed(1)} ${m.seconds.toFixed(1)}s`);
     }
-    if (trainer.step % saveEvery === 0 || trainer.step === totalSteps) await save();
+    if (trainer.step % saveEvery === 0 || trainer.step === lastStep) await save();
   }
   bar.stop();
   const tail = metrics.slice(-10);
