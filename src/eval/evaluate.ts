@@ -19,7 +19,6 @@ import { checkFormat } from '../rl/format.ts';
 import { getPromptPreset, renderPrompt } from '../rl/prompts.ts';
 import { generateRollouts, type RolloutSettings } from '../rl/rollout.ts';
 import { formatDocuments } from '../rl/splice.ts';
-import { promptFillerWords } from '../rl/trainer.ts';
 import { containsAnswer, coverExactMatch, exactMatch, f1Score, findAnswer } from './metrics.ts';
 import { cutWords } from '../rl/splice.ts';
 
@@ -96,7 +95,6 @@ export async function evaluate(
 ): Promise<EvalResult> {
   if (!EVAL_MODES.includes(s.mode)) throw new Error(`eval: unknown mode "${s.mode}" (known: ${EVAL_MODES.join(', ')})`);
   if (!Number.isInteger(s.batchSize) || s.batchSize < 1) throw new Error(`eval: batchSize must be a positive integer, got ${s.batchSize}`);
-  const filler = promptFillerWords(tokenizer);
   const rollout: RolloutSettings = {
     maxNewTokens: s.maxNewTokens, maxSearches: s.mode === 'search' ? s.maxSearches : 0, topK: s.topK, docMaxWords: s.docMaxWords,
     temperature: 0, topP: 1, maxLength: Math.min(s.maxLength, model.config.maxPositions),
@@ -109,8 +107,8 @@ export async function evaluate(
     const contexts = s.mode === 'rag' ? await retriever.searchMany(batch.map((q) => q.question), s.topK) : null;
     const promptTexts = batch.map((q, i) => {
       const rng = new Rng(s.seed * 1000003 + start + i);
-      if (s.mode === 'naive') return renderPrompt(getPromptPreset('naive'), q.question, rng, { fillerWords: filler });
-      const base = renderPrompt(getPromptPreset(s.promptPreset), q.question, rng, { fillerWords: filler });
+      if (s.mode === 'naive') return renderPrompt(getPromptPreset('naive'), q.question, rng);
+      const base = renderPrompt(getPromptPreset(s.promptPreset), q.question, rng);
       if (s.mode === 'search') return base;
       return `${base} ${QUERY_OPEN} ${q.question} ${QUERY_CLOSE} ${DOCS_OPEN} ${formatDocuments(contexts![i]!, s.docMaxWords)} ${DOCS_CLOSE}`;
     });

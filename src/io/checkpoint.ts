@@ -83,10 +83,10 @@ export function encodeCheckpoint(c: Checkpoint): Map<string, Uint8Array> {
 
 /**
  * Reads a checkpoint through `read(name)` (null for a missing file). The model files are
- * required; optimizer and trainer state are read when present.
+ * required; optimizer and trainer state are read when present, unless `modelOnly`.
  * @throws CheckpointError naming the file and the field or tensor.
  */
-export async function decodeCheckpoint(read: (name: string) => Promise<Uint8Array | null>): Promise<Checkpoint> {
+export async function decodeCheckpoint(read: (name: string) => Promise<Uint8Array | null>, opts: { modelOnly?: boolean } = {}): Promise<Checkpoint> {
   const need = async (name: string) => {
     const b = await read(name);
     if (!b) throw new CheckpointError(`${name} is missing`);
@@ -116,6 +116,7 @@ export async function decodeCheckpoint(read: (name: string) => Promise<Uint8Arra
   const w = (await model).tensors;
   checkWeights(w, config, 'model.safetensors');
   const out: Checkpoint = { config, tokenizer, weights: orderedWeights(w, config) };
+  if (opts.modelOnly) return out;
   const optBytes = await read('optimizer.safetensors');
   if (optBytes) {
     const t = (await safe('optimizer.safetensors', async () => readSafetensors(optBytes))).tensors;

@@ -101,10 +101,19 @@ export function getPromptPreset(name: string): PromptPreset {
   return p;
 }
 
-/** Words that fill the placeholder slots; also part of every vocabulary. */
+/**
+ * Words that fill the placeholder slots; also part of every vocabulary. Generic words, never
+ * names: the only names in a rendered prompt are then the question's (and the query slot's,
+ * taken from it), so "copy a name of the prompt into the query" finds the subject; with random
+ * names in the slots a tiny model copied those instead. Many of them, drawn anew at every
+ * rendering, so none is learned as a literal answer (recipe.md section 11).
+ */
 export const FILLER_WORDS = [
   'keywords', 'words', 'facts', 'text', 'name', 'place', 'result', 'results', 'answer', 'note', 'entry', 'topic',
   'item', 'detail', 'details', 'record', 'passage', 'page', 'line', 'term', 'value', 'source', 'info', 'data',
+  'search', 'query', 'document', 'documents', 'evidence', 'clue', 'clues', 'hint', 'fact', 'list', 'title', 'summary',
+  'reply', 'finding', 'findings', 'report', 'notes', 'remark', 'content', 'snippet', 'excerpt', 'article', 'paragraph',
+  'reference', 'lookup', 'match', 'hit', 'hits', 'output', 'response', 'solution', 'guess', 'lead', 'pointer', 'key',
 ] as const;
 
 /** Words of a question that are worth searching for (not question words or function words). */
@@ -117,7 +126,7 @@ const QUERY_STOPWORDS = new Set([
 
 /** Options of {@link renderPrompt}. */
 export interface RenderOptions {
-  /** Words a slot may be filled with (defaults to FILLER_WORDS); e.g. the vocabulary's names. */
+  /** Words a slot may be filled with (defaults to FILLER_WORDS). */
   fillerWords?: readonly string[];
   /** Text for `{context}` (RAG preset). */
   context?: string;

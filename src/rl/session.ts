@@ -61,7 +61,7 @@ export class TrainingSession {
    * @throws CheckpointError naming the file and field of a bad checkpoint.
    */
   async load(read: (name: string) => Promise<Uint8Array | null>, questions: Question[], retriever: Retriever): Promise<SessionInfo> {
-    this.ckpt = await decodeCheckpoint(read);
+    this.ckpt = await decodeCheckpoint(read, { modelOnly: true });
     this.questions = questions.filter((q) => q.split === 'train');
     if (this.questions.length === 0) throw new Error('session: the pack has no training questions');
     this.retriever = retriever;

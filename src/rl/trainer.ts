@@ -206,7 +206,6 @@ export class RlTrainer {
   /** Steps done. */
   step = 0;
   readonly settings: RlSettings;
-  private readonly fillerWords: string[];
 
   constructor(private readonly init: TrainerInit) {
     const s = validateRlSettings(init.settings, init.config);
@@ -221,12 +220,11 @@ export class RlTrainer {
     for (const p of s.curriculum) {
       if (!init.questions.some((q) => p.hops.includes(q.hops))) throw new Error(`trainer: no training question has ${p.hops.join(' or ')} hops (curriculum from step ${p.fromStep})`);
     }
-    this.fillerWords = promptFillerWords(init.tokenizer);
   }
 
   /** Renders the prompt of a question with this trainer's preset. */
   renderPrompt(question: string, rng: Rng = this.rng): string {
-    return renderPrompt(getPromptPreset(this.settings.promptPreset), question, rng, { fillerWords: this.fillerWords });
+    return renderPrompt(getPromptPreset(this.settings.promptPreset), question, rng);
   }
 
   /** One RL step. Returns the metrics and the step's rollouts. */
@@ -236,7 +234,7 @@ export class RlTrainer {
     const pool = this.init.questions.filter((q) => hops.includes(q.hops));
     const questions = pickDistinct(pool, s.promptsPerStep, this.rng);
     const promptTexts = questions.map((q) => this.renderPrompt(q.question));
-    const prompts = promptTexts.map((p) => this.init.tokenizer.encode(p));
+    const prompts = promptTexts.map((p) => [this.init.tokenizer.bosId, ...this.init.tokenizer.encode(p)]);
 
     const rollouts = await generateRollouts(this.model, this.init.tokenizer, this.init.retriever, prompts, s.samplesPerPrompt, s.rollout, this.rng);
     const t1 = performance.now();
@@ -350,9 +348,4 @@ export function pickDistinct<T>(pool: readonly T[], n: number, rng: Rng): T[] {
   // A pool smaller than n repeats questions (still one group each).
   while (out.length < n) out.push(pool[rng.int(pool.length)]!);
   return out;
-}
-
-/** Words that fill a prompt's placeholder slots: every ordinary word of the vocabulary. */
-export function promptFillerWords(tokenizer: Tokenizer): string[] {
-  return tokenizer.vocab.filter((w) => /^[\p{L}\p{N}]+$/u.test(w));
 }

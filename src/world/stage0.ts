@@ -13,13 +13,12 @@
  * world disagrees with it on every fact, see world.ts), so the base model cannot recall what
  * search serves.
  */
-import { COMPACT_PROMPT, FILLER_WORDS, renderPrompt, type PromptPreset } from '../rl/prompts.ts';
+import { COMPACT_PROMPT, renderPrompt, type PromptPreset } from '../rl/prompts.ts';
 import { ANSWER_CLOSE, ANSWER_OPEN } from '../tokenizer/special.ts';
 import { normalizeText } from '../tokenizer/normalize.ts';
 import { Rng, type RngState } from '../util/rng.ts';
 import { documentFor } from './documents.ts';
 import { DOCUMENT_WORDS, formatDocuments } from '../rl/splice.ts';
-import { OCCUPATIONS } from './lexicon.ts';
 import { askQuestion, QUESTION_TEMPLATES, type AskedQuestion, type QuestionTemplate } from './questions.ts';
 import { deriveSeed, STREAM } from './seeds.ts';
 import type { World } from './types.ts';
@@ -124,9 +123,6 @@ export function createStage0Sampler(seed: number, opts: Stage0Options = {}): Sta
     return w;
   };
   const entities = worldEntities(seed);
-  // Slot fillers of rendered prompts: names (so the answer slot looks like an answer) and
-  // common words, never a real query or answer (recipe.md section 11).
-  const fillerWords = [...entities.map((e) => e.name), ...FILLER_WORDS, ...OCCUPATIONS];
 
   /** A question of `template` about random subjects of `w` (retries comparisons of equal years). */
   const randomQuestion = (w: World, template: QuestionTemplate): AskedQuestion => {
@@ -181,7 +177,7 @@ export function createStage0Sampler(seed: number, opts: Stage0Options = {}): Sta
   const promptSample = (): Stage0Sample => {
     const index = 1 + rng.int(readingWorlds + 1);
     const q = randomQuestion(world(index), rng.pick(QUESTION_TEMPLATES));
-    return { kind: 'prompt', text: renderPrompt(preset, q.question, rng, { fillerWords }), world: index };
+    return { kind: 'prompt', text: renderPrompt(preset, q.question, rng), world: index };
   };
 
   return {

@@ -30,6 +30,7 @@ describe.runIf(run)('the page', () => {
     const errors: string[] = [];
     page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
     page.on('pageerror', (e) => errors.push(e.message));
+    page.on('response', (r) => { if (r.status() >= 400) errors.push(`HTTP ${r.status()} ${r.url()}`); });
     await page.goto(`${url}?promptsPerStep=2&samplesPerPrompt=2&maxNewTokens=24&stage1Steps=2`);
     const app = page.locator('r1s-app');
     await expect.poll(() => app.getAttribute('data-state'), { timeout: 120_000 }).toBe('ready');

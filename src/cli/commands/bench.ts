@@ -1,0 +1,155 @@
+/**
+ * `npm run cli -- bench [--json]` (also `npm run bench`): throughput of the backends on this
+ * machine.
+ *
+ * - matmul: GFLOP/s of every product a training step runs (src/bench/shapes.ts: 4 weight groups
+ *   x forward NT / backward NN / weight-gradient TN layouts) at --rows token rows, per preset;
+ * - step: one pretraining step (forward + backward + AdamW) of --tokens rows per preset;
+ * - rl: one RL step (decode 8 x 8 rollouts of 48 new tokens after 64-token prompts, then the
+ *   policy update on their 7k tokens) per preset in --rl-presets.
+ *
+ * Backends are named `cpu`, `wasm-<threads>` (e.g. wasm-1, wasm-2). The JSON keeps an
+ * `external` object for figures measured elsewhere (onnxruntime-web and jax-js in Chromium).
+ */
+import { parseArgs } from 'node:util';
+import { cpus, loadavg } from 'node:os';
+import type { Backend } from '../../backend/backend.ts';
+import { CpuBackend } from '../../backend/cpu/cpu-backend.ts';
+import { WasmBackend } from '../../backend/wasm/wasm-backend.ts';
+import { MODEL_PRESETS, presetConfig } from '../../model/config.ts';
+import { trainingMatmuls } from '../../bench/shapes.ts';
+import { benchMatmul } from '../../bench/matmul-bench.ts';
+import { benchPretrainStep, benchRlStep, type PretrainTiming, type RlTiming } from '../../bench/step-bench.ts';
+import type { OpProfile } from '../../bench/profile.ts';
+
+const USAGE = `usage: npm run cli -- bench [--json] [--backends cpu,wasm-1,wasm-2] [--presets nano,small]
+  [--rl-presets nano] [--rows 1024] [--tokens 4096] [--vocab 2700] [--only matmul|step|rl] [--quick] [--profile]`;
+
+/** A backend spec: `cpu` or `wasm-<threads>`. */
+function parseBackendSpec(spec: string): { kind: 'cpu' | 'wasm'; threads: number } {
+  if (spec === 'cpu') return { kind: 'cpu', threads: 1 };
+  const m = /^wasm-(\d+)$/.exec(spec);
+  if (!m || Number(m[1]) < 1) throw new Error(`bench: unknown backend "${spec}" (use cpu or wasm-<threads>, e.g. wasm-2)`);
+  return { kind: 'wasm', threads: Number(m[1]) };
+}
+
+async function openBackend(spec: string): Promise<Backend> {
+  const s = parseBackendSpec(spec);
+  return s.kind === 'cpu' ? new CpuBackend() : WasmBackend.create({ threads: s.threads });
+}
+
+function list(v: string | undefined, dflt: string, what: string, allowed?: readonly string[]): string[] {
+  const xs = (v ?? dflt).split(',').map((x) => x.trim()).filter(Boolean);
+  if (allowed) for (const x of xs) if (!allowed.includes(x)) throw new Error(`bench: unknown ${what} "${x}" (known: ${allowed.join(', ')})`);
+  return xs;
+}
+
+function positiveInt(v: string | undefined, dflt: number, flag: string): number {
+  if (v === undefined) return dflt;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`bench: --${flag} must be a positive integer, got "${v}"`);
+  return n;
+}
+
+export async function run(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      json: { type: 'boolean', default: false },
+      backends: { type: 'string' },
+      presets: { type: 'string' },
+      'rl-presets': { type: 'string' },
+      rows: { type: 'string' },
+      tokens: { type: 'string' },
+      vocab: { type: 'string' },
+      only: { type: 'string' },
+      quick: { type: 'boolean', default: false },
+      profile: { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+    strict: true,
+  });
+  if (values.help) { process.stdout.write(`${USAGE}\n`); return; }
+  const presetNames = Object.keys(MODEL_PRESETS);
+  const backends = list(values.backends, 'cpu,wasm-1,wasm-2', 'backend');
+  backends.forEach(parseBackendSpec);
+  const presets = list(values.presets, 'nano,small', 'preset', presetNames);
+  const rlPresets = list(values['rl-presets'], 'nano', 'preset', presetNames);
+  const only = values.only === undefined ? undefined : list(values.only, '', 'section', ['matmul', 'step', 'rl']);
+  const rows = positiveInt(values.rows, 1024, 'rows');
+  const tokens = positiveInt(values.tokens, 4096, 'tokens');
+  const vocab = positiveInt(values.vocab, 2700, 'vocab');
+  const quick = values.quick;
+  const log = (s: string) => { if (!values.json) process.stdout.write(`${s}\n`); };
+
+  const report = {
+    machine: {
+      cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, node: process.version,
+      loadAverageAtStart: loadavg().map((x) => Math.round(x * 100) / 100),
+      loadAverageAtEnd: [] as number[],
+    },
+    settings: { backends, presets, rlPresets, rows, tokens, vocab, quick },
+    /** Per backend spec: threads actually used, fused multiply-adds, why fewer threads. */
+    backendInfo: {} as Record<string, { threads: number; fma: boolean; note: string }>,
+    matmul: [] as { preset: string; name: string; M: number; N: number; K: number; gflops: Record<string, number> }[],
+    step: [] as { preset: string; ms: Record<string, PretrainTiming>; profile?: Record<string, OpProfile> }[],
+    rl: [] as { preset: string; ms: Record<string, RlTiming> }[],
+    /** Figures measured elsewhere, e.g. { "onnxruntime-web wasm (Chromium)": {...}, "jax-js wasm": {...} }. */
+    external: {} as Record<string, unknown>,
+  };
+
+  for (const spec of backends) {
+    const backend = await openBackend(spec);
+    try {
+      if (backend instanceof WasmBackend) {
+        report.backendInfo[spec] = { threads: backend.threads, fma: backend.fma, note: backend.threadNote };
+        log(`${spec}: ${backend.threads} thread(s), fused multiply-add ${backend.fma ? 'on' : 'off'}${backend.threadNote ? ` (${backend.threadNote})` : ''}`);
+      }
+      for (const preset of presets) {
+        const cfg = presetConfig(preset, vocab);
+        if (!only || only.includes('matmul')) {
+          const shapes = trainingMatmuls({ C: cfg.hiddenSize, F: cfg.intermediateSize, V: vocab, layers: cfg.numLayers }, rows);
+          for (const s of shapes) {
+            const r = benchMatmul(backend, s, spec === 'cpu' || quick ? { warmup: 1, minMs: 0, minReps: 1, maxReps: 1 } : {});
+            let row = report.matmul.find((x) => x.preset === preset && x.name === s.name);
+            if (!row) report.matmul.push(row = { preset, name: s.name, M: s.M, N: s.N, K: s.K, gflops: {} });
+            row.gflops[spec] = round(r.gflops);
+            log(`${spec} ${preset} matmul ${s.name} (${s.M}x${s.N}x${s.K}): ${r.gflops.toFixed(1)} GFLOP/s`);
+          }
+        }
+        if (!only || only.includes('step')) {
+          const profile: OpProfile | undefined = values.profile ? {} : undefined;
+          // (cpu: a small warm-up suffices for the JIT and saves a ~10-60 s step)
+          const t = await benchPretrainStep(backend, cfg, { tokens, reps: spec === 'cpu' || quick ? 1 : 3, profile, smallWarmup: spec === 'cpu' });
+          let row = report.step.find((x) => x.preset === preset);
+          if (!row) report.step.push(row = { preset, ms: {} });
+          row.ms[spec] = roundAll(t);
+          if (profile) (row.profile ??= {})[spec] = profile;
+          log(`${spec} ${preset} pretraining step, ${t.tokens} tokens: forward ${t.forwardMs.toFixed(0)} ms, backward ${t.backwardMs.toFixed(0)} ms, AdamW ${t.optimizerMs.toFixed(0)} ms, total ${t.totalMs.toFixed(0)} ms`);
+        }
+        if ((!only || only.includes('rl')) && rlPresets.includes(preset)) {
+          const t = await benchRlStep(backend, cfg, { reps: spec === 'cpu' || quick ? 1 : 3, smallWarmup: spec === 'cpu' });
+          let row = report.rl.find((x) => x.preset === preset);
+          if (!row) report.rl.push(row = { preset, ms: {} });
+          row.ms[spec] = roundAll(t);
+          log(`${spec} ${preset} RL step, ${t.rollouts} rollouts x ${t.generatedTokens / t.rollouts} new tokens, ${t.trainTokens} train tokens: generate ${t.generateMs.toFixed(0)} ms, train ${t.trainMs.toFixed(0)} ms, total ${t.totalMs.toFixed(0)} ms`);
+        }
+      }
+    } finally {
+      if (backend instanceof WasmBackend) backend.destroy();
+    }
+  }
+  // Other processes compete for the cores; a load average well above the threads used
+  // means the figures are pessimistic.
+  report.machine.loadAverageAtEnd = loadavg().map((x) => Math.round(x * 100) / 100);
+  if (values.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  else log(`load average at start ${report.machine.loadAverageAtStart.join(' ')}, at end ${report.machine.loadAverageAtEnd.join(' ')}`);
+}
+
+function round(x: number): number {
+  return Math.round(x * 100) / 100;
+}
+
+function roundAll<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, typeof v === 'number' ? round(v) : v])) as T;
+}
