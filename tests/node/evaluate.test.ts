@@ -1,0 +1,93 @@
+/**
+ * Evaluation modes on the world pack with a tiny random model: `naive` never searches, `rag`
+ * puts exactly the top-k documents for the question in the prompt, `search` runs the rollout,
+ * and the same checkpoint gives the same numbers twice.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { CpuBackend } from '../../src/backend/cpu/cpu-backend.ts';
+import { openPack, packTokenizer, type PackContext } from '../../src/cli/common.ts';
+import { defaultEvalSettings, evaluate } from '../../src/eval/evaluate.ts';
+import { validateConfig } from '../../src/model/config.ts';
+import { Llama, type InferBatch, type KVCache } from '../../src/model/llama.ts';
+import { initParams } from '../../src/model/params.ts';
+import type { Tokenizer } from '../../src/tokenizer/tokenizer.ts';
+import type { Tensor } from '../../src/backend/backend.ts';
+import { formatDocuments } from '../../src/rl/splice.ts';
+import * as T from '../../src/tokenizer/special.ts';
+
+const b = new CpuBackend();
+let ctx: PackContext;
+let tok: Tokenizer;
+
+beforeAll(async () => {
+  ctx = await openPack('public/corpus/world');
+  tok = await packTokenizer(ctx);
+});
+
+/** Records every prompt it is given; always searches for "kreimpon", then answers "shorhy". */
+class RecordingLlama extends Llama {
+  prompts: number[][] = [];
+  override forwardInfer(cache: KVCache, batch: InferBatch): Tensor {
+    if (batch.positions[0] === 0) {
+      let start = 0;
+      for (let i = 1; i <= batch.tokens.length; i++) {
+        if (i === batch.tokens.length || batch.slots[i] !== batch.slots[i - 1]) {
+          this.prompts.push(Array.from(batch.tokens.slice(start, i)));
+          start = i;
+        }
+      }
+    }
+    const M = batch.outRows.length, V = this.V, logits = new Float32Array(M * V);
+    const next = new Map<number, number>([
+      [tok.id(T.THINK_OPEN), tok.id(T.QUERY_OPEN)], [tok.id(T.QUERY_OPEN), tok.id('kreimpon')], [tok.id('kreimpon'), tok.id(T.QUERY_CLOSE)],
+      [tok.id(T.DOCS_CLOSE), tok.id(T.THINK_CLOSE)], [tok.id(T.THINK_CLOSE), tok.id(T.ANSWER_OPEN)], [tok.id(T.ANSWER_OPEN), tok.id('shorhy')],
+      [tok.id('shorhy'), tok.id(T.ANSWER_CLOSE)],
+    ]);
+    batch.outRows.forEach((row, m) => { logits[m * V + (next.get(batch.tokens[row]!) ?? tok.id(T.EOS))] = 20; });
+    void cache;
+    return this.backend.fromArray(logits, [M, V]);
+  }
+}
+
+function model(): RecordingLlama {
+  const cfg = validateConfig({ vocabSize: tok.size, hiddenSize: 8, intermediateSize: 8, numLayers: 1, numHeads: 2, maxPositions: 512, rmsEps: 1e-5, ropeTheta: 10000, tieEmbeddings: true });
+  return new RecordingLlama(b, cfg, initParams(b, cfg, 1));
+}
+
+describe('evaluation modes', () => {
+  it('naive never searches (a query ends the answer)', async () => {
+    const qs = ctx.pack.questions.filter((q) => q.split === 'test').slice(0, 3);
+    const r = await evaluate(model(), tok, ctx.retriever, qs, { ...defaultEvalSettings('naive'), maxNewTokens: 10 });
+    expect(r.overall.searchesPerQuestion).toBe(0);
+    expect(r.records.every((x) => x.finishReason === 'search-limit' && x.searches.length === 0)).toBe(true);
+    expect(r.overall.coverEm).toBe(0);
+  });
+
+  it('rag places exactly the top-k documents for the question text in the prompt', async () => {
+    const m = model();
+    const qs = ctx.pack.questions.filter((q) => q.split === 'test').slice(0, 2);
+    const r = await evaluate(m, tok, ctx.retriever, qs, { ...defaultEvalSettings('rag'), topK: 4, maxNewTokens: 6 });
+    for (const [i, q] of qs.entries()) {
+      const prompt = tok.decode(m.prompts[i]!);
+      const hits = await ctx.retriever.search(q.question, 4);
+      expect(prompt).toContain(`${T.DOCS_OPEN} ${formatDocuments(hits, 40)} ${T.DOCS_CLOSE}`);
+      expect(prompt).not.toContain(formatDocuments((await ctx.retriever.search(q.question, 5)).slice(4), 40));
+    }
+    expect(r.overall.searchesPerQuestion).toBe(0);
+  });
+
+  it('search mode runs the rollout, scores it, and is deterministic', async () => {
+    const q = ctx.pack.questions.find((x) => x.question === 'Where was Kreimpon born?')!;
+    const qs = [q, ...ctx.pack.questions.filter((x) => x.split === 'test').slice(0, 3)];
+    const s = { ...defaultEvalSettings('search'), maxNewTokens: 10 };
+    const a = await evaluate(model(), tok, ctx.retriever, qs, s);
+    const b2 = await evaluate(model(), tok, ctx.retriever, qs, s);
+    expect(a.records[0]!.prediction).toBe('shorhy');
+    expect(a.records[0]!.coverEm).toBe(true);
+    expect(a.records[0]!.searches[0]!.ids[0]).toBe(q.supportingIds[0]);
+    expect(a.overall.searchesPerQuestion).toBe(1);
+    expect(a.overall.supportRecall).toBe(0.25);
+    expect(a.byTemplate.birthplace!.n).toBeGreaterThanOrEqual(1);
+    expect(b2).toEqual(a);
+  });
+});
