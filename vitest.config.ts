@@ -13,6 +13,17 @@ export default defineConfig({
         },
       },
       {
+        // WebGPU parity in headless Chromium (SwiftShader), one browser for the whole file.
+        test: {
+          name: 'browser',
+          include: ['tests/browser/**/*.test.ts'],
+          environment: 'node',
+          testTimeout: 300_000,
+          hookTimeout: 180_000,
+          fileParallelism: false,
+        },
+      },
+      {
         test: {
           name: 'e2e',
           include: ['tests/e2e/**/*.test.ts'],

@@ -4,8 +4,8 @@
  */
 
 export interface PageConfig {
-  /** `auto` (best available), `cpu` or `wasm`. */
-  backend: 'auto' | 'cpu' | 'wasm';
+  /** `auto` (best available), `cpu`, `wasm` or `webgpu`. */
+  backend: 'auto' | 'cpu' | 'wasm' | 'webgpu';
   pack: string;
   model: string;
   seed: number;
@@ -28,8 +28,8 @@ export function readPageConfig(search: string): { config: PageConfig; errors: st
   const errors: string[] = [];
   const backend = p.get('backend');
   if (backend !== null) {
-    if (backend === 'auto' || backend === 'cpu' || backend === 'wasm') config.backend = backend;
-    else errors.push(`backend "${backend}" is not one of auto, cpu, wasm`);
+    if (backend === 'auto' || backend === 'cpu' || backend === 'wasm' || backend === 'webgpu') config.backend = backend;
+    else errors.push(`backend "${backend}" is not one of auto, cpu, wasm, webgpu`);
   }
   for (const key of ['pack', 'model'] as const) {
     const v = p.get(key);

@@ -1,0 +1,124 @@
+/**
+ * Elementwise kernels: fill, copy, axpy and SwiGLU (forward beside backward). One thread per
+ * element, 256 per workgroup, on a 2-D grid when a tensor needs more than 65535 workgroups.
+ */
+import { elementwiseMain, EW_WG, ewGroups, type KernelSpec } from '../kernel-spec.ts';
+import type { KernelRunner, WebGpuTensor } from '../tensor.ts';
+
+// ---------------------------------------------------------------- fill and copy
+
+const FILL: KernelSpec = {
+  name: 'fill', variant: 'u32',
+  params: [['n', 'u32'], ['bits', 'u32']],
+  buffers: [{ name: 'out', type: 'u32', access: 'rw' }],
+  body: elementwiseMain(EW_WG, 'P.n', '  out[i] = P.bits;'),
+};
+
+const f32Bits = new Float32Array(1);
+const u32Bits = new Uint32Array(f32Bits.buffer);
+
+/** Every element of `t` = value (f32 tensors take it as f32, i32 tensors as an integer). */
+export function fill(k: KernelRunner, t: WebGpuTensor, value: number): void {
+  if (t.size === 0) return;
+  let bits: number;
+  if (t.dtype === 'f32') {
+    f32Bits[0] = value;
+    bits = u32Bits[0]!;
+  } else bits = value >>> 0;
+  k.run(FILL, [t.size, bits], [t], ewGroups(t.size));
+}
+
+const COPY: KernelSpec = {
+  name: 'copy', variant: 'two-buffers',
+  params: [['n', 'u32'], ['srcOffset', 'u32'], ['dstOffset', 'u32']],
+  buffers: [{ name: 'src', type: 'u32', access: 'read' }, { name: 'dst', type: 'u32', access: 'rw' }],
+  body: elementwiseMain(EW_WG, 'P.n', '  dst[P.dstOffset + i] = src[P.srcOffset + i];'),
+};
+
+// A copy inside one buffer binds it once (a buffer may not be bound both read-only and writable).
+const COPY_WITHIN: KernelSpec = {
+  name: 'copy', variant: 'one-buffer',
+  params: [['n', 'u32'], ['srcOffset', 'u32'], ['dstOffset', 'u32']],
+  buffers: [{ name: 'buf', type: 'u32', access: 'rw' }],
+  body: elementwiseMain(EW_WG, 'P.n', '  buf[P.dstOffset + i] = buf[P.srcOffset + i];'),
+};
+
+/** dst[dstOffset + i] = src[srcOffset + i], i < count. Overlapping ranges of one tensor go through a temporary. */
+export function copy(k: KernelRunner, src: WebGpuTensor, dst: WebGpuTensor, srcOffset: number, dstOffset: number, count: number): void {
+  if (count === 0) return;
+  if (src.pooled !== dst.pooled) {
+    k.run(COPY, [count, srcOffset, dstOffset], [src, dst], ewGroups(count));
+    return;
+  }
+  if (srcOffset === dstOffset) return;
+  if (srcOffset + count <= dstOffset || dstOffset + count <= srcOffset) {
+    k.run(COPY_WITHIN, [count, srcOffset, dstOffset], [dst], ewGroups(count));
+    return;
+  }
+  // Overlap: threads run in no fixed order, so stage the source range first.
+  const tmp = k.scratch(count, src.dtype);
+  k.run(COPY, [count, srcOffset, 0], [src, tmp], ewGroups(count));
+  k.run(COPY, [count, 0, dstOffset], [tmp, dst], ewGroups(count));
+  k.release(tmp);
+}
+
+// ---------------------------------------------------------------- axpy
+
+const AXPY: KernelSpec = {
+  name: 'axpy', variant: '',
+  params: [['n', 'u32'], ['alpha', 'f32']],
+  buffers: [{ name: 'y', type: 'f32', access: 'rw' }, { name: 'x', type: 'f32', access: 'read' }],
+  body: elementwiseMain(EW_WG, 'P.n', '  y[i] = y[i] + P.alpha * x[i];'),
+};
+
+/** y += alpha x. */
+export function axpy(k: KernelRunner, y: WebGpuTensor, x: WebGpuTensor, alpha: number): void {
+  if (y.size === 0) return;
+  k.run(AXPY, [y.size, alpha], [y, x], ewGroups(y.size));
+}
+
+// ---------------------------------------------------------------- SwiGLU
+
+const SWIGLU_FORWARD: KernelSpec = {
+  name: 'swiglu.forward', variant: '',
+  params: [['n', 'u32']],
+  buffers: [
+    { name: 'gate', type: 'f32', access: 'read' }, { name: 'up', type: 'f32', access: 'read' },
+    { name: 'out', type: 'f32', access: 'rw' },
+  ],
+  // silu(g) = g sigmoid(g); for g << 0, exp(-g) = inf gives g / inf = -0, the right limit.
+  body: elementwiseMain(EW_WG, 'P.n', `
+  let g = gate[i];
+  out[i] = g / (1.0 + exp(-g)) * up[i];`),
+};
+
+/** out = silu(gate) * up. */
+export function swigluForward(k: KernelRunner, gate: WebGpuTensor, up: WebGpuTensor, out: WebGpuTensor): void {
+  if (gate.size === 0) return;
+  k.run(SWIGLU_FORWARD, [gate.size], [gate, up, out], ewGroups(gate.size));
+}
+
+const SWIGLU_BACKWARD: KernelSpec = {
+  name: 'swiglu.backward', variant: '',
+  params: [['n', 'u32']],
+  buffers: [
+    { name: 'gate', type: 'f32', access: 'read' }, { name: 'up', type: 'f32', access: 'read' },
+    { name: 'dOut', type: 'f32', access: 'read' },
+    { name: 'dGate', type: 'f32', access: 'rw' }, { name: 'dUp', type: 'f32', access: 'rw' },
+  ],
+  // silu'(g) = sigmoid(g) (1 + g (1 - sigmoid(g))).
+  body: elementwiseMain(EW_WG, 'P.n', `
+  let g = gate[i];
+  let sig = 1.0 / (1.0 + exp(-g));
+  let d = dOut[i];
+  dGate[i] = dGate[i] + d * up[i] * sig * (1.0 + g * (1.0 - sig));
+  dUp[i] = dUp[i] + d * g * sig;`),
+};
+
+/** dGate += dOut up silu'(gate), dUp += dOut silu(gate). */
+export function swigluBackward(
+  k: KernelRunner, gate: WebGpuTensor, up: WebGpuTensor, dOut: WebGpuTensor, dGate: WebGpuTensor, dUp: WebGpuTensor,
+): void {
+  if (gate.size === 0) return;
+  k.run(SWIGLU_BACKWARD, [gate.size], [gate, up, dOut, dGate, dUp], ewGroups(gate.size));
+}
