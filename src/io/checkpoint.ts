@@ -163,7 +163,8 @@ function orderedWeights(w: ReadonlyMap<string, HostTensor>, config: ModelConfig)
   return new Map(paramSpecs(config).map((s) => [s.name, w.get(s.name)!]));
 }
 
-function checkState(x: unknown): TrainerState {
+/** Validates a parsed trainer_state.json. @throws CheckpointError naming the field. */
+export function checkState(x: unknown): TrainerState {
   const s = x as Partial<TrainerState> | null;
   if (!s || typeof s !== 'object') throw new CheckpointError('trainer_state.json is not an object');
   if (s.format !== 'r1s-trainer-state' || s.version !== 1) throw new CheckpointError('trainer_state.json: format must be "r1s-trainer-state" version 1');

@@ -2,7 +2,8 @@
  * The safetensors format (huggingface/safetensors): an 8-byte little-endian header length n,
  * n bytes of JSON `{name: {dtype, shape, data_offsets: [begin, end]}, "__metadata__"?: {...}}`,
  * then the tensors' bytes, little-endian, offsets relative to the end of the header.
- * We write F32 only and read F32 only; every field is checked, and an error names the tensor.
+ * We write F32 only and read F32 (F16 and BF16 too when asked to widen them); every field is
+ * checked, and an error names the tensor.
  */
 
 /** A named f32 tensor on the host. */
@@ -53,15 +54,29 @@ export function writeSafetensors(tensors: ReadonlyMap<string, HostTensor> | [str
 export interface SafetensorsFile {
   tensors: Map<string, HostTensor>;
   metadata: Record<string, string>;
+  /** With `widen`: names of the tensors converted from F16 or BF16 to F32. */
+  widened?: string[];
 }
+
+/** Options of readSafetensors. */
+export interface ReadSafetensorsOptions {
+  /**
+   * Also accept F16 and BF16 tensors and convert them to F32 (exactly: every 16-bit float is a
+   * float32). Off by default: our own files are F32 only. Used when importing foreign models.
+   */
+  widen?: boolean;
+}
+
+const DTYPE_BYTES: Record<string, number> = { F32: 4, F16: 2, BF16: 2 };
 
 /**
  * Parses and validates a safetensors file: header length within the file, valid UTF-8 JSON,
  * every entry with dtype F32, integer shape, offsets in bounds, matching the shape, neither
- * overlapping nor leaving gaps, and finite values.
+ * overlapping nor leaving gaps, and finite values. With `opts.widen`, F16 and BF16 are accepted
+ * and converted to F32.
  * @throws SafetensorsError naming the tensor or field.
  */
-export function readSafetensors(bytes: Uint8Array): SafetensorsFile {
+export function readSafetensors(bytes: Uint8Array, opts: ReadSafetensorsOptions = {}): SafetensorsFile {
   if (bytes.length < 8) throw new SafetensorsError(`file is ${bytes.length} bytes, too short for the 8-byte header length`);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const n64 = dv.getBigUint64(0, true);
@@ -77,7 +92,7 @@ export function readSafetensors(bytes: Uint8Array): SafetensorsFile {
   if (!header || typeof header !== 'object' || Array.isArray(header)) throw new SafetensorsError('header is not a JSON object');
   const dataStart = 8 + n, dataLen = bytes.length - dataStart;
   const metadata: Record<string, string> = {};
-  const spans: { name: string; begin: number; end: number; shape: number[] }[] = [];
+  const spans: { name: string; begin: number; end: number; shape: number[]; dtype: string }[] = [];
   for (const [name, v] of Object.entries(header as Record<string, unknown>)) {
     if (name === '__metadata__') {
       if (!v || typeof v !== 'object') throw new SafetensorsError('__metadata__ is not an object');
@@ -89,7 +104,10 @@ export function readSafetensors(bytes: Uint8Array): SafetensorsFile {
     }
     const e = v as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
     if (!e || typeof e !== 'object') throw new SafetensorsError(`tensor ${name}: entry is not an object`);
-    if (e.dtype !== 'F32') throw new SafetensorsError(`tensor ${name}: dtype ${JSON.stringify(e.dtype)} is not supported (F32 only)`);
+    if (e.dtype !== 'F32' && !(opts.widen && (e.dtype === 'F16' || e.dtype === 'BF16'))) {
+      throw new SafetensorsError(`tensor ${name}: dtype ${JSON.stringify(e.dtype)} is not supported (${opts.widen ? 'F32, F16 and BF16' : 'F32'} only)`);
+    }
+    const dtype = e.dtype as string, width = DTYPE_BYTES[dtype]!;
     if (!Array.isArray(e.shape) || !e.shape.every((d) => Number.isInteger(d) && d >= 0)) throw new SafetensorsError(`tensor ${name}: shape ${JSON.stringify(e.shape)} is not a list of non-negative integers`);
     const off = e.data_offsets;
     if (!Array.isArray(off) || off.length !== 2 || !off.every((x) => Number.isInteger(x) && x >= 0) || off[0] > off[1]) {
@@ -97,8 +115,8 @@ export function readSafetensors(bytes: Uint8Array): SafetensorsFile {
     }
     if (off[1] > dataLen) throw new SafetensorsError(`tensor ${name}: data_offsets end ${off[1]} is past the data (${dataLen} bytes)`);
     const count = (e.shape as number[]).reduce((a, b) => a * b, 1);
-    if (off[1] - off[0] !== count * 4) throw new SafetensorsError(`tensor ${name}: ${off[1] - off[0]} bytes do not hold shape [${(e.shape as number[]).join(', ')}] of F32 (${count * 4} bytes)`);
-    spans.push({ name, begin: off[0], end: off[1], shape: e.shape as number[] });
+    if (off[1] - off[0] !== count * width) throw new SafetensorsError(`tensor ${name}: ${off[1] - off[0]} bytes do not hold shape [${(e.shape as number[]).join(', ')}] of ${dtype} (${count * width} bytes)`);
+    spans.push({ name, begin: off[0], end: off[1], shape: e.shape as number[], dtype });
   }
   spans.sort((a, b) => a.begin - b.begin || a.end - b.end);
   let cursor = 0;
@@ -109,12 +127,35 @@ export function readSafetensors(bytes: Uint8Array): SafetensorsFile {
   }
   if (cursor !== dataLen) throw new SafetensorsError(`${dataLen - cursor} trailing bytes after the last tensor`);
   const tensors = new Map<string, HostTensor>();
+  const widened: string[] = [];
   for (const s of spans) {
-    const data = new Float32Array(new Uint8Array(bytes.subarray(dataStart + s.begin, dataStart + s.end)).buffer);
+    const raw = bytes.subarray(dataStart + s.begin, dataStart + s.end);
+    const data = s.dtype === 'F32' ? new Float32Array(new Uint8Array(raw).buffer) : widenHalf(raw, s.dtype as 'F16' | 'BF16');
+    if (s.dtype !== 'F32') widened.push(s.name);
     for (let i = 0; i < data.length; i++) {
       if (!Number.isFinite(data[i]!)) throw new SafetensorsError(`tensor ${s.name}: value ${data[i]} at index ${i} is not finite`);
     }
     tensors.set(s.name, { shape: s.shape, data });
   }
-  return { tensors, metadata };
+  return opts.widen ? { tensors, metadata, widened } : { tensors, metadata };
+}
+
+/** Little-endian F16 or BF16 values to float32 (exact). */
+function widenHalf(raw: Uint8Array, dtype: 'F16' | 'BF16'): Float32Array {
+  const n = raw.length / 2, out = new Float32Array(n);
+  const dv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+  if (dtype === 'BF16') {
+    // bfloat16 is the top half of a float32.
+    const bits = new Uint32Array(out.buffer);
+    for (let i = 0; i < n; i++) bits[i] = dv.getUint16(2 * i, true) << 16;
+    return out;
+  }
+  for (let i = 0; i < n; i++) {
+    const h = dv.getUint16(2 * i, true);
+    const sign = h & 0x8000 ? -1 : 1, exp = (h >> 10) & 0x1f, frac = h & 0x3ff;
+    if (exp === 0) out[i] = sign * frac * 2 ** -24; // zero and subnormals
+    else if (exp === 31) out[i] = frac ? NaN : sign * Infinity;
+    else out[i] = sign * (1 + frac / 1024) * 2 ** (exp - 15);
+  }
+  return out;
 }

@@ -39,7 +39,7 @@ export class R1sApp extends LitElement {
   declare state: State;
   declare status: string;
   declare error: string;
-  declare info: (SessionInfo & { pack: string; documents: number; shards: number; source: string; license: string }) | null;
+  declare info: (SessionInfo & { backendNote: string; backendDetail: string; pack: string; documents: number; shards: number; source: string; license: string }) | null;
   declare stage: 1 | 2 | null;
   /** Metrics per stage, in step order. */
   declare metrics: Record<1 | 2, StepMetrics[]>;
@@ -201,7 +201,9 @@ export class R1sApp extends LitElement {
         ${this.info
           ? html`<p class="note">Corpus: <b>${this.info.pack}</b> pack, ${this.info.documents} documents in ${this.info.shards} shards
               (${this.info.source}; ${this.info.license}). Policy: ${this.info.parameters.toLocaleString()} parameters,
-              ${this.info.config.numLayers} layers, vocabulary ${this.info.vocabulary}. Backend: <b>${this.info.backend}</b>.</p>`
+              ${this.info.config.numLayers} layers, vocabulary ${this.info.vocabulary}. Backend: <b>${this.info.backend}</b>
+              ${this.info.backendDetail ? html`(${this.info.backendDetail})` : nothing}.
+              ${this.info.backendNote ? html`<br />${this.info.backendNote}` : nothing}</p>`
           : nothing}
       </section>
       <section aria-label="Training">

@@ -1,0 +1,103 @@
+/**
+ * `export --checkpoint CKPT --format hf|onnx --out PATH [--zip] [--overwrite] [--json]`:
+ * writes the Hugging Face folder or the ONNX model of a checkpoint (src/io/export-folder.ts),
+ * as a folder at PATH, or with --zip as one zip file at PATH. The model card reads the
+ * checkpoint folder's trainer_state.json, eval.json and metrics.jsonl when present.
+ *
+ * Writes are atomic (a temporary sibling renamed into place) and an existing PATH is replaced
+ * only with --overwrite.
+ */
+import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { loadCheckpointDir } from '../../io/checkpoint-fs.ts';
+import { EXPORT_FORMATS, exportFiles, type ExportFormat } from '../../io/export-folder.ts';
+import { zipFiles } from '../../io/zip.ts';
+import { log, parseFlags, required } from '../common.ts';
+
+const USAGE = 'npm run cli -- export --checkpoint CKPT --format hf|onnx --out PATH [--zip] [--overwrite] [--json]';
+
+export async function run(argv: string[]): Promise<void> {
+  const f = parseFlags(argv, {
+    checkpoint: { type: 'string' }, format: { type: 'string' }, out: { type: 'string' },
+    zip: { type: 'boolean' }, overwrite: { type: 'boolean' }, json: { type: 'boolean' },
+  }, USAGE);
+  const dir = required(f.checkpoint, 'checkpoint');
+  const format = required(f.format, 'format') as ExportFormat;
+  if (!EXPORT_FORMATS.includes(format)) throw new Error(`--format must be ${EXPORT_FORMATS.join(' or ')}, got "${f.format}"`);
+  const out = required(f.out, 'out');
+  if (resolve(out) === resolve(dir)) throw new Error('--out must differ from --checkpoint');
+  // Refuse before the (possibly slow) export, so a mistake costs nothing.
+  const existing = await kindOf(out);
+  if (existing && !f.overwrite) throw new Error(`--out ${out} already exists (nothing was written; pass --overwrite to replace it)`);
+  if (existing === 'dir' && f.zip) throw new Error(`--out ${out} is a folder; with --zip it must be a file path`);
+  if (existing === 'file' && !f.zip) throw new Error(`--out ${out} is a file; without --zip it must be a folder path`);
+
+  const t0 = performance.now();
+  const ckpt = await loadCheckpointDir(dir);
+  const files = exportFiles(ckpt, format, {
+    name: basename(resolve(dir)),
+    ...(await optional(join(dir, 'eval.json'), 'evalJson')),
+    ...(await optional(join(dir, 'metrics.jsonl'), 'metricsJsonl')),
+  });
+  if (f.zip) await atomicWriteFile(out, zipFiles(files, { root: basename(out).replace(/\.zip$/i, '') }));
+  else await atomicWriteDir(out, files);
+  const seconds = (performance.now() - t0) / 1000;
+  const listing = [...files].map(([name, b]) => ({ name, bytes: b.length }));
+  const bytes = f.zip ? (await stat(out)).size : listing.reduce((s, x) => s + x.bytes, 0);
+  if (f.json) process.stdout.write(`${JSON.stringify({ checkpoint: dir, format, out, zip: !!f.zip, files: listing, bytes, seconds })}\n`);
+  else log(`export ${format}: ${listing.length} files, ${(bytes / 1e6).toFixed(2)} MB -> ${out}${f.zip ? ' (zip)' : ''} in ${seconds.toFixed(1)} s`);
+}
+
+async function kindOf(p: string): Promise<'file' | 'dir' | null> {
+  try {
+    return (await stat(p)).isDirectory() ? 'dir' : 'file';
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw e;
+  }
+}
+
+async function optional<K extends string>(path: string, key: K): Promise<Partial<Record<K, Uint8Array>>> {
+  try {
+    return { [key]: new Uint8Array(await readFile(path)) } as Record<K, Uint8Array>;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return {};
+    throw e;
+  }
+}
+
+const tmpName = (p: string, tag: string) => join(dirname(p), `.${basename(p)}.${tag}-${process.pid}-${Date.now()}`);
+
+/** Writes a folder into a temporary sibling, then swaps it into place. */
+async function atomicWriteDir(dir: string, files: ReadonlyMap<string, Uint8Array>): Promise<void> {
+  await mkdir(dirname(dir), { recursive: true });
+  const tmp = tmpName(dir, 'tmp');
+  await mkdir(tmp);
+  try {
+    for (const [name, bytes] of files) await writeFile(join(tmp, name), bytes);
+    await swapIn(tmp, dir);
+  } catch (e) {
+    await rm(tmp, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+async function atomicWriteFile(path: string, bytes: Uint8Array): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  const tmp = tmpName(path, 'tmp');
+  try {
+    await writeFile(tmp, bytes);
+    await swapIn(tmp, path);
+  } catch (e) {
+    await rm(tmp, { force: true });
+    throw e;
+  }
+}
+
+/** Renames `tmp` to `dest`; an existing `dest` (allowed by --overwrite) is moved aside first and removed after. */
+async function swapIn(tmp: string, dest: string): Promise<void> {
+  const old = (await kindOf(dest)) ? tmpName(dest, 'old') : null;
+  if (old) await rename(dest, old);
+  await rename(tmp, dest);
+  if (old) await rm(old, { recursive: true, force: true });
+}

@@ -1,0 +1,136 @@
+/**
+ * ONNX export of the policy: a graph of standard operators (opset 17) that computes exactly what
+ * src/model/llama.ts computes on the CPU backend (src/backend/cpu/layers.ts), so that any ONNX
+ * runtime (onnxruntime-web in the page, onnxruntime in Python) reproduces our logits.
+ *
+ *   inputs   input_ids       int64 (B, T)
+ *            attention_mask  int64 (B, T)   1 = token, 0 = padding (left or right)
+ *   output   logits          float (B, T, V)   next-token logits at every position
+ *
+ * Positions are cumsum(attention_mask) - 1 (0 on left padding), so a padded row gets the
+ * logits its unpadded sequence gets; a query attends to keys j <= i whose mask is 1. Logits at
+ * padded positions are meaningless and must be ignored.
+ *
+ * Each layer is written out of elementary ops, in the order and precision of the CPU kernels:
+ * RMSNorm = x * 1/sqrt(mean(x^2) + eps) * w; RoPE rotate-half with inv_freq = theta^(-2i/D)
+ * taken from the same float32 table (ropeInvFreq) and the angle p * inv_freq in float32;
+ * attention scores (q k^T) * D^-1/2, masked, softmax; SwiGLU silu(g) * u = g * sigmoid(g) * u.
+ * The weights are initializers under their Hugging Face names, bit for bit as in
+ * model.safetensors; Linear layers use a Transpose of the (out, in) weight, which runtimes fold
+ * into a constant when the session starts.
+ */
+import { ropeInvFreq } from '../backend/cpu/layers.ts';
+import { headSize, type ModelConfig } from '../model/config.ts';
+import { EMBED, FINAL_NORM, LM_HEAD, layerNames } from '../model/params.ts';
+import { BOS, EOS, PAD, SPECIAL_IDS } from '../tokenizer/special.ts';
+import { checkWeights } from './checkpoint.ts';
+import { toHfConfig } from './hf-config.ts';
+import { GraphBuilder } from './onnx/graph-builder.ts';
+import { encodeModel, ONNX_IR_VERSION, ONNX_OPSET, OnnxDataType } from './onnx/onnx-proto.ts';
+import type { HostTensor } from './safetensors.ts';
+
+/** Names of the graph's inputs and output. */
+export const ONNX_INPUT_IDS = 'input_ids';
+export const ONNX_ATTENTION_MASK = 'attention_mask';
+export const ONNX_LOGITS = 'logits';
+
+/** Score given to masked attention entries: float32's lowest value, as Hugging Face uses. */
+const MASKED_SCORE = -3.4028234663852886e38;
+
+export interface OnnxExportOptions {
+  /** Special ids written into the metadata (config.json's bos/eos/pad); special.ts's fixed ids by default. */
+  specialIds?: { bos: number; eos: number; pad: number };
+  /** Extra metadata_props (string -> string), e.g. the pack and the steps trained. */
+  metadata?: Record<string, string>;
+  /** Producer version (the app's version). */
+  producerVersion?: string;
+}
+
+/**
+ * Builds the `.onnx` bytes of a model.
+ * @param weights parameters by Hugging Face name, shapes as src/model/params.ts lays them out.
+ * @throws CheckpointError naming a missing, extra or mis-shaped tensor.
+ */
+export function exportOnnx(config: ModelConfig, weights: ReadonlyMap<string, HostTensor>, opts: OnnxExportOptions = {}): Uint8Array {
+  checkWeights(weights, config, 'weights');
+  const g = new GraphBuilder();
+  const C = config.hiddenSize, H = config.numHeads, D = headSize(config), V = config.vocabSize;
+  const w = (name: string) => {
+    const t = weights.get(name)!;
+    return g.initF32(name, t.shape, t.data);
+  };
+  const ids = g.input(ONNX_INPUT_IDS, OnnxDataType.INT64, ['batch', 'sequence']);
+  const mask = g.input(ONNX_ATTENTION_MASK, OnnxDataType.INT64, ['batch', 'sequence']);
+  const i64 = (...v: number[]) => g.constI64(v);
+  const scalarI64 = (v: number) => g.constI64([v], []);
+
+  // ---- positions and RoPE tables, shared by every layer
+  g.scope = 'rope';
+  const cum = g.op('CumSum', [mask, scalarI64(1)]); // (B, T)
+  const pos = g.op('Max', [g.op('Sub', [cum, scalarI64(1)]), scalarI64(0)]); // left padding -> 0
+  const posF = g.op('Unsqueeze', [g.op('Cast', [pos], { to: OnnxDataType.FLOAT }), i64(2)]); // (B, T, 1)
+  const invFreq = g.initF32('rope.inv_freq', [D / 2], ropeInvFreq(D, config.ropeTheta));
+  const angles = g.op('Mul', [posF, invFreq]); // (B, T, D/2), float32 like Math.fround(p * inv)
+  const anglesFull = g.op('Concat', [angles, angles], { axis: -1 }); // (B, T, D): pairs (i, i + D/2)
+  const cos = g.op('Unsqueeze', [g.op('Cos', [anglesFull]), i64(1)]); // (B, 1, T, D)
+  const sin = g.op('Unsqueeze', [g.op('Sin', [anglesFull]), i64(1)]);
+
+  // ---- attention mask: causal AND key is a token, (B, 1, T, T)
+  g.scope = 'mask';
+  const T = g.op('Squeeze', [g.op('Shape', [ids], { start: 1, end: 2 }), i64(0)]);
+  const idx = g.op('Range', [scalarI64(0), T, scalarI64(1)]); // (T)
+  const causal = g.op('LessOrEqual', [g.op('Unsqueeze', [idx, i64(0)]), g.op('Unsqueeze', [idx, i64(1)])]); // [i, j] = j <= i
+  const keys = g.op('Unsqueeze', [g.op('Cast', [mask], { to: OnnxDataType.BOOL }), i64(1, 2)]); // (B, 1, 1, T)
+  const allowed = g.op('And', [causal, keys]);
+  const masked = g.constF32([MASKED_SCORE], []);
+
+  const linear = (x: string, weight: string) => g.op('MatMul', [x, g.op('Transpose', [w(weight)], { perm: [1, 0] })]);
+  const rmsnorm = (x: string, weight: string) => {
+    const ms = g.op('ReduceMean', [g.op('Mul', [x, x])], { axes: [-1], keepdims: 1 });
+    const rstd = g.op('Reciprocal', [g.op('Sqrt', [g.op('Add', [ms, g.constF32([config.rmsEps], [])])])]);
+    return g.op('Mul', [g.op('Mul', [x, rstd]), w(weight)]);
+  };
+  const heads = (x: string) => g.op('Transpose', [g.op('Reshape', [x, i64(0, 0, H, D)])], { perm: [0, 2, 1, 3] }); // (B, H, T, D)
+  const rope = (x: string) => {
+    const x1 = g.op('Slice', [x, i64(0), i64(D / 2), i64(3)]);
+    const x2 = g.op('Slice', [x, i64(D / 2), i64(D), i64(3)]);
+    const rotated = g.op('Concat', [g.op('Neg', [x2]), x1], { axis: 3 }); // rotate_half
+    return g.op('Add', [g.op('Mul', [x, cos]), g.op('Mul', [rotated, sin])]);
+  };
+
+  g.scope = 'embed';
+  let x = g.op('Gather', [w(EMBED), ids], { axis: 0 }); // (B, T, C)
+  for (let l = 0; l < config.numLayers; l++) {
+    const n = layerNames(l);
+    g.scope = `layers.${l}/attn`;
+    const h1 = rmsnorm(x, n.inputNorm);
+    const q = rope(heads(linear(h1, n.q)));
+    const k = rope(heads(linear(h1, n.k)));
+    const v = heads(linear(h1, n.v));
+    const scores = g.op('Mul', [g.op('MatMul', [q, g.op('Transpose', [k], { perm: [0, 1, 3, 2] })]), g.constF32([1 / Math.sqrt(D)], [])]);
+    const probs = g.op('Softmax', [g.op('Where', [allowed, scores, masked])], { axis: -1 }); // (B, H, T, T)
+    const att = g.op('Reshape', [g.op('Transpose', [g.op('MatMul', [probs, v])], { perm: [0, 2, 1, 3] }), i64(0, 0, C)]);
+    x = g.op('Add', [x, linear(att, n.o)]);
+    g.scope = `layers.${l}/mlp`;
+    const h2 = rmsnorm(x, n.postNorm);
+    const gate = linear(h2, n.gate);
+    const act = g.op('Mul', [g.op('Mul', [gate, g.op('Sigmoid', [gate])]), linear(h2, n.up)]);
+    x = g.op('Add', [x, linear(act, n.down)]);
+  }
+  g.scope = 'head';
+  const hFinal = rmsnorm(x, FINAL_NORM);
+  const head = config.tieEmbeddings ? g.op('Transpose', [EMBED], { perm: [1, 0] }) : g.op('Transpose', [w(LM_HEAD)], { perm: [1, 0] });
+  g.output(g.op('MatMul', [hFinal, head]), ONNX_LOGITS, OnnxDataType.FLOAT, ['batch', 'sequence', V]);
+
+  const hf = toHfConfig(config, opts.specialIds ?? { bos: SPECIAL_IDS[BOS], eos: SPECIAL_IDS[EOS], pad: SPECIAL_IDS[PAD] });
+  const metadata: Record<string, string> = { 'hf_config.json': JSON.stringify(hf), positions: 'cumsum(attention_mask) - 1, clamped at 0', ...opts.metadata };
+  return encodeModel({
+    ir_version: ONNX_IR_VERSION,
+    opset_import: [{ domain: '', version: ONNX_OPSET }],
+    producer_name: 'r1-searcher-playground',
+    producer_version: opts.producerVersion ?? '0.1.0',
+    doc_string: 'Llama-architecture policy trained by R1-Searcher-style RL: input_ids, attention_mask (int64, B x T) -> logits (float, B x T x V).',
+    graph: g.build('r1s-policy'),
+    metadata_props: Object.entries(metadata).map(([key, value]) => ({ key, value })),
+  });
+}
