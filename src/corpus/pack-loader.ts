@@ -274,6 +274,10 @@ function parseQuestions(info: PackManifest['questions'], text: string, docIds: S
     for (const sid of supportingIds) {
       if (!docIds.has(sid)) throw new PackError(info.file, `field "supportingIds" names unknown document "${sid}"`, line);
     }
+    const answerInCorpus = obj.answerInCorpus;
+    if (answerInCorpus !== undefined && typeof answerInCorpus !== 'boolean') {
+      throw new PackError(info.file, `field "answerInCorpus" must be a boolean when present, got ${typeName(answerInCorpus)}`, line);
+    }
     questions.push({
       id,
       question: field.string(obj, 'question'),
@@ -282,6 +286,7 @@ function parseQuestions(info: PackManifest['questions'], text: string, docIds: S
       template: field.string(obj, 'template'),
       split: split as Split,
       supportingIds,
+      ...(answerInCorpus === undefined ? {} : { answerInCorpus }),
     });
   }
   if (questions.length !== info.count) {

@@ -147,6 +147,8 @@ export function serializePack(spec: PackSpec): { files: PackFileContent[]; manif
       template: q.template,
       split: q.split,
       supportingIds: q.supportingIds,
+      // Optional: written only when present, so packs without it keep their exact bytes.
+      ...(q.answerInCorpus === undefined ? {} : { answerInCorpus: q.answerInCorpus }),
     })),
   );
   files.push({ file: QUESTIONS_FILE, content: questionsContent });

@@ -34,6 +34,11 @@ export interface Question {
   split: Split;
   /** Ids of the documents that together support the answer (empty when unknown). */
   supportingIds: string[];
+  /**
+   * False when no gold answer occurs anywhere in the corpus (imported data, e.g. Bamboogle:
+   * src/corpus/import/answer-presence.ts); absent when it does or was not checked.
+   */
+  answerInCorpus?: boolean;
 }
 
 /** A file of the pack with its integrity data. */

@@ -19,6 +19,7 @@ import { checkFormat } from '../rl/format.ts';
 import { getPromptPreset, renderPrompt } from '../rl/prompts.ts';
 import { generateRollouts, type RolloutSettings } from '../rl/rollout.ts';
 import { formatDocuments } from '../rl/splice.ts';
+import { slotAnswerWords } from '../rl/trainer.ts';
 import { containsAnswer, coverExactMatch, exactMatch, f1Score, findAnswer } from './metrics.ts';
 import { cutWords } from '../rl/splice.ts';
 
@@ -99,6 +100,7 @@ export async function evaluate(
     maxNewTokens: s.maxNewTokens, maxSearches: s.mode === 'search' ? s.maxSearches : 0, topK: s.topK, docMaxWords: s.docMaxWords,
     temperature: 0, topP: 1, maxLength: Math.min(s.maxLength, model.config.maxPositions),
   };
+  const answerWords = slotAnswerWords(tokenizer);
   const records: EvalRecord[] = [];
   const stats: { inDocs: boolean; support: boolean; firstHop: boolean | null; searches: number; length: number }[] = [];
   for (let start = 0; start < questions.length; start += s.batchSize) {
@@ -107,8 +109,8 @@ export async function evaluate(
     const contexts = s.mode === 'rag' ? await retriever.searchMany(batch.map((q) => q.question), s.topK) : null;
     const promptTexts = batch.map((q, i) => {
       const rng = new Rng(s.seed * 1000003 + start + i);
-      if (s.mode === 'naive') return renderPrompt(getPromptPreset('naive'), q.question, rng);
-      const base = renderPrompt(getPromptPreset(s.promptPreset), q.question, rng);
+      if (s.mode === 'naive') return renderPrompt(getPromptPreset('naive'), q.question, rng, { answerWords });
+      const base = renderPrompt(getPromptPreset(s.promptPreset), q.question, rng, { answerWords });
       if (s.mode === 'search') return base;
       return `${base} ${QUERY_OPEN} ${q.question} ${QUERY_CLOSE} ${DOCS_OPEN} ${formatDocuments(contexts![i]!, s.docMaxWords)} ${DOCS_CLOSE}`;
     });

@@ -126,8 +126,14 @@ const QUERY_STOPWORDS = new Set([
 
 /** Options of {@link renderPrompt}. */
 export interface RenderOptions {
-  /** Words a slot may be filled with (defaults to FILLER_WORDS). */
+  /** Words the query (when random) and documents slots are filled with (defaults to FILLER_WORDS). */
   fillerWords?: readonly string[];
+  /**
+   * Words the answer slot is filled with (defaults to the filler words). Stage 0 and RL pass the
+   * vocabulary (mostly names): an answer slot of generic words taught the base to answer
+   * "article" or "guess"; a random name keeps "the answer is a name", and reading says which.
+   */
+  answerWords?: readonly string[];
   /** Text for `{context}` (RAG preset). */
   context?: string;
 }
@@ -146,7 +152,7 @@ export function renderPrompt(preset: PromptPreset, question: string, rng: Rng, o
   return preset.template
     .replace('{query}', query)
     .replace('{documents}', randomWords(2, 4))
-    .replace('{answer}', randomWords(1, 1))
+    .replace('{answer}', opts.answerWords && opts.answerWords.length > 0 ? rng.pick(opts.answerWords) : randomWords(1, 1))
     .replace('{context}', opts.context ?? '')
     .replace('{question}', question)
     .replace(/\s+/g, ' ')

@@ -206,6 +206,7 @@ export class RlTrainer {
   /** Steps done. */
   step = 0;
   readonly settings: RlSettings;
+  private readonly answerWords: string[];
 
   constructor(private readonly init: TrainerInit) {
     const s = validateRlSettings(init.settings, init.config);
@@ -217,6 +218,7 @@ export class RlTrainer {
     this.grads = zerosLike(init.backend, init.config);
     this.rng = new Rng(init.seed);
     if (init.questions.length === 0) throw new Error('trainer: no training questions');
+    this.answerWords = slotAnswerWords(init.tokenizer);
     for (const p of s.curriculum) {
       if (!init.questions.some((q) => p.hops.includes(q.hops))) throw new Error(`trainer: no training question has ${p.hops.join(' or ')} hops (curriculum from step ${p.fromStep})`);
     }
@@ -224,7 +226,7 @@ export class RlTrainer {
 
   /** Renders the prompt of a question with this trainer's preset. */
   renderPrompt(question: string, rng: Rng = this.rng): string {
-    return renderPrompt(getPromptPreset(this.settings.promptPreset), question, rng);
+    return renderPrompt(getPromptPreset(this.settings.promptPreset), question, rng, { answerWords: this.answerWords });
   }
 
   /** One RL step. Returns the metrics and the step's rollouts. */
@@ -348,4 +350,9 @@ export function pickDistinct<T>(pool: readonly T[], n: number, rng: Rng): T[] {
   // A pool smaller than n repeats questions (still one group each).
   while (out.length < n) out.push(pool[rng.int(pool.length)]!);
   return out;
+}
+
+/** Words the prompts' answer slot is filled with: every plain word of the vocabulary. */
+export function slotAnswerWords(tokenizer: Tokenizer): string[] {
+  return tokenizer.vocab.filter((w) => /^[\p{L}\p{N}]+$/u.test(w));
 }

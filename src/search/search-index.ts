@@ -46,10 +46,41 @@ export interface SearchIndexOptions {
    * a cache hit costs a few microseconds. The cache is emptied whenever documents are added.
    */
   cacheSize?: number;
+  /**
+   * BM25+ parameters (MiniSearch's names: k = k1, b, d = delta). Default {@link DEFAULT_BM25},
+   * MiniSearch's own, with which the world pack was tuned.
+   */
+  bm25?: Bm25Params;
+  /**
+   * Whether a document's score is multiplied by the number of distinct query terms it matched
+   * (MiniSearch's "quality", the classic coordination factor). Default true. On long natural
+   * questions over real paragraphs it favours documents that match many common words; imported
+   * corpora turn it off (figures in src/corpus/import/search-settings.ts).
+   */
+  coordination?: boolean;
+  /**
+   * Query terms to ignore (analyzed form: lowercase, as `terms.ts` produces them). The index
+   * still holds them; a query made of stop words only keeps all its terms. Default none.
+   */
+  stopWords?: Iterable<string>;
+  /**
+   * Index the title inside the text field as well (as BM25 baselines over Wikipedia passages
+   * do with their single `"title"\ntext` field), besides the boosted title field. Default false.
+   */
+  titleInText?: boolean;
+}
+
+/** BM25+ parameters: k1 (term-frequency saturation), b (length normalization), delta (floor per matched term). */
+export interface Bm25Params {
+  k: number;
+  b: number;
+  d: number;
 }
 
 export const DEFAULT_TITLE_BOOST = 3;
 export const DEFAULT_CACHE_SIZE = 4096;
+/** MiniSearch 7's BM25+ defaults. */
+export const DEFAULT_BM25: Readonly<Bm25Params> = Object.freeze({ k: 1.2, b: 0.7, d: 0.5 });
 
 /**
  * A BM25 index over corpus documents with a deterministic top-k search.
@@ -70,6 +101,9 @@ export class SearchIndex {
   private cacheHits = 0;
   private cacheMisses = 0;
   readonly titleBoost: number;
+  readonly bm25: Readonly<Bm25Params>;
+  readonly coordination: boolean;
+  private readonly stopWords: ReadonlySet<string>;
 
   constructor(opts: SearchIndexOptions = {}) {
     const titleBoost = opts.titleBoost ?? DEFAULT_TITLE_BOOST;
@@ -80,16 +114,26 @@ export class SearchIndex {
     if (!(Number.isSafeInteger(cacheSize) && cacheSize >= 0)) {
       throw new RangeError(`SearchIndex: cacheSize must be a non-negative integer, got ${cacheSize}`);
     }
+    const bm25 = opts.bm25 ?? DEFAULT_BM25;
+    if (!(Number.isFinite(bm25.k) && bm25.k >= 0 && Number.isFinite(bm25.b) && bm25.b >= 0 && bm25.b <= 1 && Number.isFinite(bm25.d) && bm25.d >= 0)) {
+      throw new RangeError(`SearchIndex: bm25 must have k >= 0, b in [0, 1] and d >= 0, got ${JSON.stringify(bm25)}`);
+    }
     this.titleBoost = titleBoost;
     this.cacheSize = cacheSize;
+    this.bm25 = Object.freeze({ k: bm25.k, b: bm25.b, d: bm25.d });
+    this.coordination = opts.coordination ?? true;
+    this.stopWords = new Set(opts.stopWords ?? []);
     this.mini = new MiniSearch<CorpusDocument>({
       fields: ['title', 'text'],
       storeFields: [], // documents are kept in `docs`; no second copy inside MiniSearch
+      // MiniSearch reads the id through extractField too.
+      ...(opts.titleInText ? { extractField: (doc: CorpusDocument, field: string) => (field === 'text' ? `${doc.title} ${doc.text}` : field === 'title' ? doc.title : doc.id) } : {}),
       tokenize: (text) => searchTerms(text),
       processTerm: (term) => term, // searchTerms already lowercased and normalized
       autoVacuum: false, // documents are never removed
       searchOptions: {
         boost: { title: titleBoost },
+        bm25: { ...this.bm25 },
         combineWith: 'OR',
         prefix: false,
         fuzzy: false,
@@ -160,7 +204,7 @@ export class SearchIndex {
   search(query: string, k: number): SearchHit[] {
     if (!(Number.isSafeInteger(k) && k > 0)) throw new RangeError(`SearchIndex.search: k must be a positive integer, got ${k}`);
     if (typeof query !== 'string') throw new TypeError(`SearchIndex.search: query must be a string, got ${typeof query}`);
-    const joined = queryTerms(query).join(' '); // analyzed once; terms never contain spaces
+    const joined = this.analyzeQuery(query).join(' '); // analyzed once; terms never contain spaces
     if (joined === '') return [];
     if (this.cacheSize === 0) return this.rank(joined, k);
     const key = `${k} ${joined}`;
@@ -178,10 +222,23 @@ export class SearchIndex {
     return hits.map((h) => ({ ...h }));
   }
 
+  /** The query's terms without stop words (all of them when nothing else is left). */
+  private analyzeQuery(query: string): string[] {
+    const terms = queryTerms(query);
+    if (this.stopWords.size === 0) return terms;
+    const kept = terms.filter((t) => !this.stopWords.has(t));
+    return kept.length > 0 ? kept : terms;
+  }
+
   /** Ranks for analyzed query terms joined by single spaces (non-empty). */
   private rank(joinedTerms: string, k: number): SearchHit[] {
     const results = this.mini.search(joinedTerms);
     if (results.length === 0) return [];
+    if (!this.coordination) {
+      // Undo MiniSearch's multiplication by the number of matched query terms, then re-sort.
+      for (const r of results) r.score /= r.queryTerms.length || 1;
+      results.sort((a, b) => b.score - a.score);
+    }
     // MiniSearch sorts by score only, and its order among equal scores follows internal map
     // order. Take the first k plus everything tied with the k-th, then order that small set
     // by (score, pack order).
@@ -200,4 +257,34 @@ export class SearchIndex {
   searchMany(queries: readonly string[], k: number): SearchHit[][] {
     return queries.map((q) => this.search(q, k));
   }
+}
+
+/**
+ * The search settings a pack asks for: `manifest.generator.search` (written by the importer,
+ * src/corpus/import/search-settings.ts), or `{}` (every default) when the pack has none, as the
+ * world pack. Every place that indexes a pack should pass these to the SearchIndex, so that the
+ * CLI, the search worker and `serve-search` rank alike.
+ * @throws Error naming the field when the recorded settings are malformed.
+ */
+export function packSearchOptions(manifest: { generator?: Record<string, unknown> }): SearchIndexOptions {
+  const raw = manifest.generator?.search;
+  if (raw === undefined) return {};
+  const fail = (what: string): never => {
+    throw new Error(`pack manifest: generator.search.${what}`);
+  };
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) fail('must be an object');
+  const r = raw as Record<string, unknown>;
+  const out: SearchIndexOptions = {};
+  if (r.titleBoost !== undefined) out.titleBoost = typeof r.titleBoost === 'number' ? r.titleBoost : fail('titleBoost must be a number');
+  if (r.coordination !== undefined) out.coordination = typeof r.coordination === 'boolean' ? r.coordination : fail('coordination must be a boolean');
+  if (r.titleInText !== undefined) out.titleInText = typeof r.titleInText === 'boolean' ? r.titleInText : fail('titleInText must be a boolean');
+  if (r.stopWords !== undefined) {
+    out.stopWords = Array.isArray(r.stopWords) && r.stopWords.every((w) => typeof w === 'string') ? (r.stopWords as string[]) : fail('stopWords must be an array of strings');
+  }
+  if (r.bm25 !== undefined) {
+    const b = r.bm25 as Record<string, unknown> | null;
+    if (!b || typeof b !== 'object' || !['k', 'b', 'd'].every((x) => typeof b[x] === 'number')) fail('bm25 must be {k, b, d} numbers');
+    out.bm25 = { k: b!.k as number, b: b!.b as number, d: b!.d as number };
+  }
+  return out; // ranges are checked by the SearchIndex constructor
 }

@@ -18,6 +18,7 @@ import { ANSWER_CLOSE, ANSWER_OPEN } from '../tokenizer/special.ts';
 import { normalizeText } from '../tokenizer/normalize.ts';
 import { Rng, type RngState } from '../util/rng.ts';
 import { documentFor } from './documents.ts';
+import { worldVocabulary } from './vocabulary.ts';
 import { DOCUMENT_WORDS, formatDocuments } from '../rl/splice.ts';
 import { askQuestion, QUESTION_TEMPLATES, type AskedQuestion, type QuestionTemplate } from './questions.ts';
 import { deriveSeed, STREAM } from './seeds.ts';
@@ -58,7 +59,11 @@ export interface Stage0Options {
   mix?: Stage0Mix;
   /** Re-drawn worlds for reading passages and prompts: indexes 2..1+readingWorlds. Default 60. */
   readingWorlds?: number;
-  /** Share of reading passages from world 1 (the rest from the re-drawn worlds). Default 0.5. */
+  /**
+   * Share of reading passages from world 1 (the rest from the re-drawn worlds). Default 0.2:
+   * world 1's facts are also in its documents, so its passages can be answered by recall; with
+   * half of them from world 1 a longer Stage 0 answered search-world passages from memory.
+   */
   firstWorldShare?: number;
   /** Share of reading passages asking a 2-hop question (with both documents). Default 0.25. */
   twoHopShare?: number;
@@ -105,7 +110,7 @@ export function createStage0Sampler(seed: number, opts: Stage0Options = {}): Sta
   if (!Number.isInteger(readingWorlds) || readingWorlds < 0) {
     throw new Error(`createStage0Sampler: readingWorlds must be a non-negative integer, got ${readingWorlds}`);
   }
-  const firstWorldShare = opts.firstWorldShare ?? 0.5;
+  const firstWorldShare = opts.firstWorldShare ?? 0.2;
   const twoHopShare = opts.twoHopShare ?? 0.25;
   const questionFirstShare = opts.questionFirstShare ?? 0.5;
   checkShare('questionFirstShare', questionFirstShare);
@@ -123,6 +128,9 @@ export function createStage0Sampler(seed: number, opts: Stage0Options = {}): Sta
     return w;
   };
   const entities = worldEntities(seed);
+  // The answer slot of rendered prompts holds a random word of the vocabulary (mostly names),
+  // as RL prompts do (src/rl/trainer.ts).
+  const answerWords = worldVocabulary(seed).filter((w) => /^[\p{L}\p{N}]+$/u.test(w));
 
   /** A question of `template` about random subjects of `w` (retries comparisons of equal years). */
   const randomQuestion = (w: World, template: QuestionTemplate): AskedQuestion => {
@@ -177,7 +185,7 @@ export function createStage0Sampler(seed: number, opts: Stage0Options = {}): Sta
   const promptSample = (): Stage0Sample => {
     const index = 1 + rng.int(readingWorlds + 1);
     const q = randomQuestion(world(index), rng.pick(QUESTION_TEMPLATES));
-    return { kind: 'prompt', text: renderPrompt(preset, q.question, rng), world: index };
+    return { kind: 'prompt', text: renderPrompt(preset, q.question, rng, { answerWords }), world: index };
   };
 
   return {

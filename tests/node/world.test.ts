@@ -297,13 +297,13 @@ describe('stage 0 sampler', () => {
     expect(share('prompt')).toBeCloseTo(0.25, 1);
   });
 
-  it('never uses the search world, and reads half its passages from re-drawn worlds', () => {
+  it('never uses the search world, and reads most passages from re-drawn worlds', () => {
     expect(samples.every((x) => x.world >= 1 && x.world <= 61)).toBe(true);
     expect(samples.filter((x) => x.kind === 'document').every((x) => x.world === 1)).toBe(true);
     const reading = samples.filter((x) => x.kind === 'reading');
     const fromOne = reading.filter((x) => x.world === 1).length / reading.length;
-    expect(fromOne).toBeGreaterThan(0.4);
-    expect(fromOne).toBeLessThan(0.6);
+    expect(fromOne).toBeGreaterThan(0.12); // default firstWorldShare 0.2
+    expect(fromOne).toBeLessThan(0.28);
     expect(new Set(reading.map((x) => x.world)).size).toBeGreaterThan(40);
   });
 

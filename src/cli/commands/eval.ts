@@ -10,10 +10,11 @@ import { loadCheckpointDir } from '../../io/checkpoint-fs.ts';
 import { Llama } from '../../model/llama.ts';
 import { defaultEvalSettings, evaluate, EVAL_MODES, type EvalMode, type EvalResult } from '../../eval/evaluate.ts';
 import { intFlag, log, openBackend, openPack, parseFlags, progressBar, required } from '../common.ts';
+import { searchUrlRetriever } from '../../search/remote-retriever.ts';
 
 const USAGE =
   'npm run cli -- eval --pack DIR --checkpoint CKPT [--split train|test|ood[,..]] [--mode search|naive|rag[,..]] [--limit N] ' +
-  '[--top-k 5] [--max-searches 3] [--batch 64] [--backend auto|cpu|wasm] [--threads N] [--out FILE] [--records] [--json]';
+  '[--top-k 5] [--max-searches 3] [--batch 64] [--backend auto|cpu|wasm] [--threads N] [--out FILE] [--records] [--search-url URL] [--json]';
 
 const SPLITS: readonly Split[] = ['train', 'test', 'ood'];
 
@@ -22,6 +23,7 @@ export async function run(argv: string[]): Promise<void> {
     pack: { type: 'string' }, checkpoint: { type: 'string' }, split: { type: 'string' }, mode: { type: 'string' }, limit: { type: 'string' },
     'top-k': { type: 'string' }, 'max-searches': { type: 'string' }, batch: { type: 'string' }, backend: { type: 'string' },
     threads: { type: 'string' }, out: { type: 'string' }, records: { type: 'boolean' }, json: { type: 'boolean' },
+    'search-url': { type: 'string' },
   }, USAGE);
   const splits = (f.split ?? 'test').split(',') as Split[];
   for (const s of splits) if (!SPLITS.includes(s)) throw new Error(`--split: unknown split "${s}" (known: ${SPLITS.join(', ')})`);
@@ -32,6 +34,7 @@ export async function run(argv: string[]): Promise<void> {
   const ckpt = await loadCheckpointDir(ckptDir);
   const ctx = await openPack(required(f.pack, 'pack'));
   const backend = await openBackend(f.backend, f.threads);
+  const retriever = searchUrlRetriever(f['search-url']) ?? ctx.retriever;
   const model = new Llama(backend, ckpt.config, uploadParams(backend, ckpt.weights));
   const results: (Omit<EvalResult, 'records'> & { split: Split; records?: EvalResult['records'] })[] = [];
   for (const split of splits) {
@@ -45,7 +48,7 @@ export async function run(argv: string[]): Promise<void> {
       s.batchSize = intFlag(f.batch, 'batch', s.batchSize, 1);
       const bar = progressBar(qs.length, `${split}/${mode}`);
       const t0 = performance.now();
-      const r = await evaluate(model, ckpt.tokenizer, ctx.retriever, qs, s, (d) => bar.update(d));
+      const r = await evaluate(model, ckpt.tokenizer, retriever, qs, s, (d) => bar.update(d));
       bar.stop();
       log(`eval ${split}/${mode}: ${qs.length} questions in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
       results.push({ split, mode: r.mode, overall: r.overall, byTemplate: r.byTemplate, byHops: r.byHops, ...(f.records ? { records: r.records } : {}) });

@@ -14,12 +14,13 @@ import type { ParamSet } from '../../model/params.ts';
 import { defaultRlSettings, RlTrainer, type RlSettings, type StepMetrics } from '../../rl/trainer.ts';
 import type { Backend } from '../../backend/backend.ts';
 import { intFlag, log, numFlag, openBackend, openPack, parseFlags, progressBar, required } from '../common.ts';
+import { searchUrlRetriever } from '../../search/remote-retriever.ts';
 
 const USAGE =
   'npm run cli -- train --stage 1|2 --pack DIR --init CKPT --out CKPT --steps N [--seed S] [--backend auto|cpu|wasm] [--threads N] ' +
   '[--prompts-per-step N] [--samples-per-prompt N] [--lr X] [--kl-coef X] [--advantage-estimator reinforce_baseline|group_norm|reinforce] ' +
   '[--max-searches N] [--top-k N] [--retrieval-reward any|found] [--format-penalty X] [--hops 1,2] [--no-mask-documents] ' +
-  '[--settings FILE.json] [--set path=value]... [--save-every N] [--stop-after N] [--resume] [--overwrite] [--json]';
+  '[--settings FILE.json] [--set path=value]... [--save-every N] [--stop-after N] [--resume] [--overwrite] [--search-url URL] [--json]';
 
 export async function run(argv: string[]): Promise<void> {
   const f = parseFlags(argv, {
@@ -30,6 +31,7 @@ export async function run(argv: string[]): Promise<void> {
     'retrieval-reward': { type: 'string' }, 'format-penalty': { type: 'string' }, hops: { type: 'string' },
     'no-mask-documents': { type: 'boolean' }, settings: { type: 'string' }, set: { type: 'string', multiple: true },
     'save-every': { type: 'string' }, 'stop-after': { type: 'string' }, resume: { type: 'boolean' }, overwrite: { type: 'boolean' }, json: { type: 'boolean' },
+    'search-url': { type: 'string' },
   }, USAGE);
   const stage = Number(required(f.stage, 'stage'));
   if (stage !== 1 && stage !== 2) throw new Error(`--stage must be 1 or 2, got "${f.stage}"`);
@@ -62,7 +64,7 @@ export async function run(argv: string[]): Promise<void> {
   const refParams = needRef ? uploadParams(backend, init.weights) : undefined;
   const train: Question[] = ctx.pack.questions.filter((q) => q.split === 'train');
   const totalSteps = resumeFrom ? resumeFrom.state!.totalSteps : steps;
-  const trainer = new RlTrainer({ backend, config: init.config, params, refParams, tokenizer, retriever: ctx.retriever, questions: train, settings, totalSteps, seed });
+  const trainer = new RlTrainer({ backend, config: init.config, params, refParams, tokenizer, retriever: searchUrlRetriever(f['search-url']) ?? ctx.retriever, questions: train, settings, totalSteps, seed });
   let metrics: StepMetrics[] = [];
   let elapsed = 0;
   if (resumeFrom) {

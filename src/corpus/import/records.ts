@@ -1,0 +1,98 @@
+/**
+ * Splits a file's bytes into records: JSON Lines (one object per line) or one JSON array.
+ *
+ * A bad line never stops the file: it comes back as a rejection with its 1-based line number and
+ * the reason (not UTF-8, longer than the limit, not JSON, not an object), and reading goes on.
+ * Blank lines are skipped silently; a UTF-8 byte-order mark and CRLF line ends are accepted.
+ * A JSON array file is parsed as a whole (it is usually one line), so bytes that are not UTF-8
+ * or JSON there refuse the whole file (ImportError); items that are not objects are rejected
+ * one by one with their 1-based item number.
+ */
+import { isRecord, describe } from './fields.ts';
+import { ImportError, type RejectedRecord } from './types.ts';
+
+/** Default longest accepted line: 1 MiB (a MuSiQue line with 20 paragraphs is about 12 KB). */
+export const DEFAULT_MAX_LINE_BYTES = 1 << 20;
+
+/** A record in its file: an object, or the rejection of that line / item. */
+export type FileRecord =
+  | { ok: true; line?: number; item?: number; value: Record<string, unknown> }
+  | { ok: false; rejected: RejectedRecord };
+
+const strictDecoder = new TextDecoder('utf-8', { fatal: true });
+
+/** Offset past a UTF-8 byte-order mark, if the bytes start with one. */
+function bomLength(bytes: Uint8Array): number {
+  return bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
+}
+
+/** Whether the file is a JSON array (first non-space character `[`), else JSON Lines. */
+export function containerOf(bytes: Uint8Array): 'json-array' | 'jsonl' {
+  for (let i = bomLength(bytes); i < bytes.length; i++) {
+    const c = bytes[i]!;
+    if (c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d) continue;
+    return c === 0x5b ? 'json-array' : 'jsonl';
+  }
+  return 'jsonl';
+}
+
+/** Records of a JSON Lines file, in line order. */
+export function* jsonLinesRecords(file: string, bytes: Uint8Array, maxLineBytes = DEFAULT_MAX_LINE_BYTES): Generator<FileRecord> {
+  let start = bomLength(bytes);
+  let line = 0;
+  while (start < bytes.length) {
+    let end = bytes.indexOf(0x0a, start);
+    if (end < 0) end = bytes.length;
+    line++;
+    let raw = bytes.subarray(start, end);
+    if (raw[raw.length - 1] === 0x0d) raw = raw.subarray(0, raw.length - 1); // CRLF
+    start = end + 1;
+    const reject = (reason: RejectedRecord['reason'], message: string): FileRecord => ({ ok: false, rejected: { file, line, reason, message } });
+    if (raw.byteLength > maxLineBytes) {
+      yield reject('line-too-long', `line is ${raw.byteLength} bytes, the limit is ${maxLineBytes}`);
+      continue;
+    }
+    let text: string;
+    try {
+      text = strictDecoder.decode(raw);
+    } catch {
+      yield reject('not-utf8', 'line is not valid UTF-8');
+      continue;
+    }
+    if (text.trim() === '') continue;
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (e) {
+      yield reject('invalid-json', `not valid JSON (${e instanceof Error ? e.message : String(e)})`);
+      continue;
+    }
+    if (!isRecord(value)) {
+      yield reject('not-an-object', `a record must be a JSON object, got ${describe(value)}`);
+      continue;
+    }
+    yield { ok: true, line, value };
+  }
+}
+
+/** Records of a file holding one JSON array. @throws ImportError when it is not UTF-8 or not a JSON array. */
+export function* jsonArrayRecords(file: string, bytes: Uint8Array): Generator<FileRecord> {
+  let text: string;
+  try {
+    text = strictDecoder.decode(bytes.subarray(bomLength(bytes)));
+  } catch {
+    throw new ImportError(`${file}: refused as a whole: a JSON array file must be valid UTF-8`);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    throw new ImportError(`${file}: refused as a whole: not a valid JSON array (${e instanceof Error ? e.message : String(e)})`);
+  }
+  if (!Array.isArray(value)) throw new ImportError(`${file}: refused as a whole: expected a JSON array, got ${describe(value)}`);
+  for (let i = 0; i < value.length; i++) {
+    const v: unknown = value[i];
+    if (isRecord(v)) yield { ok: true, item: i + 1, value: v };
+    else yield { ok: false, rejected: { file, item: i + 1, reason: 'not-an-object', message: `a record must be a JSON object, got ${describe(v)}` } };
+  }
+}
