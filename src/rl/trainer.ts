@@ -73,7 +73,7 @@ export function defaultRlSettings(stage: 1 | 2): RlSettings {
     rollout: { maxNewTokens: 64, maxSearches: 3, topK: 3, docMaxWords: 40, temperature: 1, topP: 0.95, maxLength: 448 },
     reward: stage === 1 ? { ...resolveRewardSettings(), retrievalReward: 'found' } : resolveRewardSettings(),
     promptPreset: 'compact',
-    curriculum: stage === 1 ? [{ fromStep: 0, hops: [1, 2] }] : [{ fromStep: 0, hops: [1] }, { fromStep: 150, hops: [1, 2] }, { fromStep: 300, hops: [1, 2, 3] }],
+    curriculum: stage === 1 ? [{ fromStep: 0, hops: [1, 2] }] : [{ fromStep: 0, hops: [1] }, { fromStep: 100, hops: [1, 2] }, { fromStep: 200, hops: [1, 2, 3] }],
     maskDocuments: true,
   };
 }

@@ -30,11 +30,12 @@ export async function run(argv: string[]): Promise<void> {
   const modes = (f.mode ?? 'search').split(',') as EvalMode[];
   for (const m of modes) if (!EVAL_MODES.includes(m)) throw new Error(`--mode: unknown mode "${m}" (known: ${EVAL_MODES.join(', ')})`);
   const limit = intFlag(f.limit, 'limit', 0, 0);
+  const remote = searchUrlRetriever(f['search-url']); // checked before any loading
   const ckptDir = required(f.checkpoint, 'checkpoint');
   const ckpt = await loadCheckpointDir(ckptDir);
   const ctx = await openPack(required(f.pack, 'pack'));
   const backend = await openBackend(f.backend, f.threads);
-  const retriever = searchUrlRetriever(f['search-url']) ?? ctx.retriever;
+  const retriever = remote ?? ctx.retriever;
   const model = new Llama(backend, ckpt.config, uploadParams(backend, ckpt.weights));
   const results: (Omit<EvalResult, 'records'> & { split: Split; records?: EvalResult['records'] })[] = [];
   for (const split of splits) {

@@ -121,6 +121,8 @@ export async function run(argv: string[]): Promise<void> {
   const abort = new AbortController();
   const onSigint = () => abort.abort(new Error('import interrupted (SIGINT): nothing was stored'));
   process.once('SIGINT', onSigint);
+  const mb = inputs.reduce((n, i) => n + i.bytes.byteLength, 0) / 2 ** 20;
+  log(`import: reading ${inputs.length} files (${mb.toFixed(1)} MiB) into ${out}; Ctrl-C stops without storing anything`);
   const bar = progressBar(inputs.reduce((s, i) => s + i.bytes.byteLength, 0), 'import');
   let report: ImportReport;
   try {

@@ -41,6 +41,7 @@ export async function run(argv: string[]): Promise<void> {
   const saveEvery = intFlag(f['save-every'], 'save-every', 10, 1);
   // Run at most this many steps now (the run stays resumable); 0 = to the end.
   const stopAfter = intFlag(f['stop-after'], 'stop-after', 0, 0);
+  const remote = searchUrlRetriever(f['search-url']); // checked before any loading
 
   // Resume or start: decide before any work, and never touch an unrelated folder.
   let resumeFrom: Checkpoint | null = null;
@@ -64,7 +65,7 @@ export async function run(argv: string[]): Promise<void> {
   const refParams = needRef ? uploadParams(backend, init.weights) : undefined;
   const train: Question[] = ctx.pack.questions.filter((q) => q.split === 'train');
   const totalSteps = resumeFrom ? resumeFrom.state!.totalSteps : steps;
-  const trainer = new RlTrainer({ backend, config: init.config, params, refParams, tokenizer, retriever: searchUrlRetriever(f['search-url']) ?? ctx.retriever, questions: train, settings, totalSteps, seed });
+  const trainer = new RlTrainer({ backend, config: init.config, params, refParams, tokenizer, retriever: remote ?? ctx.retriever, questions: train, settings, totalSteps, seed });
   let metrics: StepMetrics[] = [];
   let elapsed = 0;
   if (resumeFrom) {

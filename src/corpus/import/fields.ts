@@ -4,9 +4,15 @@
  */
 import { RecordError, type Paragraph, type RejectReason } from './types.ts';
 
-/** Collapses runs of whitespace to one space and trims (the sample files' paragraph form). */
+/** Whitespace as Python's `str.split()` sees it: JavaScript's `\s` less U+FEFF (a zero-width no-break space). */
+const SPACE_RUN = /[^\S\ufeff]+/g;
+
+/**
+ * Collapses runs of whitespace to one space and trims (the sample files' paragraph form). U+FEFF
+ * is kept, as the sample's own collapsing (and its paragraph ids, `doc-id.ts`) kept it.
+ */
 export function collapseSpace(s: string): string {
-  return s.replace(/\s+/g, ' ').trim();
+  return s.replace(SPACE_RUN, ' ').replace(/^ | $/g, '');
 }
 
 export function isRecord(v: unknown): v is Record<string, unknown> {

@@ -167,7 +167,7 @@ export async function importPack(inputs: readonly ImportInput[], opts: ImportOpt
   };
 
   /** Runs `read` over every record of a file, collecting rejections; refuses a file with nothing usable. */
-  async function readFile<T>(input: ImportInput, choose: (records: Record<string, unknown>[], container: 'jsonl' | 'json-array') => FormatReader<T>) {
+  async function readRecords<T>(input: ImportInput, choose: (records: Record<string, unknown>[], container: 'jsonl' | 'json-array') => FormatReader<T>) {
     const container = containerOf(input.bytes);
     const records: FileRecord[] =
       container === 'json-array' ? [...jsonArrayRecords(input.name, input.bytes)] : [...jsonLinesRecords(input.name, input.bytes, opts.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES)];
@@ -208,7 +208,7 @@ export async function importPack(inputs: readonly ImportInput[], opts: ImportOpt
   const documents: CorpusDocument[] = [];
   const docIds = new Map<string, string>(); // id -> "file line n"
   for (const input of inputs.filter((f) => f.role === 'corpus')) {
-    const { reader, out, fileRejected, records } = await readFile<SourceDocument>(input, (objs, c) => detectReader(input.name, 'corpus', c, objs));
+    const { reader, out, fileRejected, records } = await readRecords<SourceDocument>(input, (objs, c) => detectReader(input.name, 'corpus', c, objs));
     let accepted = 0;
     for (const { value, at } of out) {
       const id = value.id ?? derivedDocumentId(value.title, value.text);
@@ -230,7 +230,7 @@ export async function importPack(inputs: readonly ImportInput[], opts: ImportOpt
   const questionFiles: ReadQuestions[] = [];
   const questionIds = new Map<string, string>();
   for (const input of questionInputs) {
-    const { reader, out, fileRejected, records } = await readFile<SourceQuestion>(input, (objs, c) => detectReader(input.name, 'questions', c, objs));
+    const { reader, out, fileRejected, records } = await readRecords<SourceQuestion>(input, (objs, c) => detectReader(input.name, 'questions', c, objs));
     const name = out[0]!.value.dataset ?? datasetFromFileName(input.name) ?? fileStem(input.name);
     const dataset = datasetInfo(name, reader.format);
     const rows: ReadQuestions['rows'] = [];
