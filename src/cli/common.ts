@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import cliProgress from 'cli-progress';
 import { fsSource, loadPack } from '../corpus/pack-loader.ts';
 import type { Pack } from '../corpus/types.ts';
-import { SearchIndex } from '../search/search-index.ts';
+import { SearchIndex, packSearchOptions } from '../search/search-index.ts';
 import { LocalRetriever } from '../search/retriever.ts';
 import { buildPackTokenizer } from '../tokenizer/pack-vocab.ts';
 import type { Tokenizer } from '../tokenizer/tokenizer.ts';
@@ -73,7 +73,7 @@ export interface PackContext {
 /** Loads and verifies a pack folder and indexes it. */
 export async function openPack(dir: string): Promise<PackContext> {
   const pack = await loadPack(fsSource(dir));
-  const index = SearchIndex.fromDocuments(pack.documents);
+  const index = SearchIndex.fromDocuments(pack.documents, packSearchOptions(pack.manifest));
   return { dir, pack, index, retriever: new LocalRetriever(index) };
 }
 

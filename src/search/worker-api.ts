@@ -7,7 +7,7 @@
 import { fetchSource, loadPack, type PackProgress, type PackSource } from '../corpus/pack-loader.ts';
 import { expose } from 'comlink';
 import type { PackManifest, Question } from '../corpus/types.ts';
-import { SearchIndex, type SearchHit, type SearchIndexOptions } from './search-index.ts';
+import { SearchIndex, packSearchOptions, type SearchHit, type SearchIndexOptions } from './search-index.ts';
 
 /** What `loadPack` answers: the manifest and the sizes of what was indexed. */
 export interface LoadedPackInfo {
@@ -85,7 +85,7 @@ export function createSearchWorkerApi(
         onProgress: onProgress && ((p) => void Promise.resolve(onProgress(p)).catch(() => {})),
       });
       const t1 = performance.now();
-      const next = SearchIndex.fromDocuments(pack.documents, indexOptions);
+      const next = SearchIndex.fromDocuments(pack.documents, { ...packSearchOptions(pack.manifest), ...indexOptions });
       const t2 = performance.now();
       index = next;
       questionList = pack.questions;

@@ -7,7 +7,7 @@
  */
 import { parseArgs } from 'node:util';
 import { fsSource, loadPack } from '../../corpus/pack-loader.ts';
-import { SearchIndex, type SearchHit } from '../../search/search-index.ts';
+import { SearchIndex, packSearchOptions, type SearchHit } from '../../search/search-index.ts';
 
 const USAGE = 'usage: npm run cli -- search --pack DIR --query TEXT [--k 5] [--json]';
 
@@ -39,7 +39,7 @@ export async function run(argv: string[]): Promise<void> {
   const k = Number(values.k);
 
   const pack = await loadPack(fsSource(values.pack));
-  const hits = SearchIndex.fromDocuments(pack.documents, { cacheSize: 0 }).search(values.query, k);
+  const hits = SearchIndex.fromDocuments(pack.documents, { ...packSearchOptions(pack.manifest), cacheSize: 0 }).search(values.query, k);
 
   if (values.json) {
     process.stdout.write(`${JSON.stringify(hits)}\n`);
