@@ -14,7 +14,7 @@ import { searchUrlRetriever } from '../../search/remote-retriever.ts';
 
 const USAGE =
   'npm run cli -- eval --pack DIR --checkpoint CKPT [--split train|test|ood[,..]] [--mode search|naive|rag[,..]] [--limit N] ' +
-  '[--top-k 5] [--max-searches 3] [--batch 64] [--backend auto|cpu|wasm] [--threads N] [--out FILE] [--records] [--search-url URL] [--json]';
+  '[--top-k 5] [--max-searches 3] [--batch 64] [--backend auto|cpu|wasm] [--threads N] [--out FILE] [--records] [--search-url URL] [--json | --quiet]';
 
 const SPLITS: readonly Split[] = ['train', 'test', 'ood'];
 
@@ -22,7 +22,7 @@ export async function run(argv: string[]): Promise<void> {
   const f = parseFlags(argv, {
     pack: { type: 'string' }, checkpoint: { type: 'string' }, split: { type: 'string' }, mode: { type: 'string' }, limit: { type: 'string' },
     'top-k': { type: 'string' }, 'max-searches': { type: 'string' }, batch: { type: 'string' }, backend: { type: 'string' },
-    threads: { type: 'string' }, out: { type: 'string' }, records: { type: 'boolean' }, json: { type: 'boolean' },
+    threads: { type: 'string' }, out: { type: 'string' }, records: { type: 'boolean' }, json: { type: 'boolean' }, quiet: { type: 'boolean' },
     'search-url': { type: 'string' },
   }, USAGE);
   const splits = (f.split ?? 'test').split(',') as Split[];
@@ -58,7 +58,7 @@ export async function run(argv: string[]): Promise<void> {
   const payload = { checkpoint: ckptDir, pack: ctx.pack.manifest.name, results };
   if (f.out) await writeFile(f.out, `${JSON.stringify(payload, null, 2)}\n`);
   if (f.json) process.stdout.write(`${JSON.stringify(payload)}\n`);
-  else process.stdout.write(markdown(results));
+  else if (!f.quiet) process.stdout.write(markdown(results));
 }
 
 const fmt = (x: number) => (Number.isNaN(x) ? '-' : x.toFixed(3));

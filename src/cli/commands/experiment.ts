@@ -1,0 +1,170 @@
+/**
+ * `experiment --pack DIR --seeds 3 --out DIR [--ablations]`: the paper's table in miniature
+ * (recipe.md section 9). On one base checkpoint: naive generation and standard RAG, then for
+ * every seed Stage 1 -> Stage 2 and their evaluations, and with --ablations the Stage-2
+ * variants (retrieve mask off, Stage 1 skipped, group_norm, KL on). Every result is a file under
+ * --out; a rerun skips what is finished and resumes what is not. Ends with table.md / table.json:
+ * mean and spread over seeds, per split and per template.
+ */
+import { mkdir, readFile, writeFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { EvalMetrics, EvalMode } from '../../eval/evaluate.ts';
+import { intFlag, log, parseFlags, required } from '../common.ts';
+import { run as trainCmd } from './train.ts';
+import { run as evalCmd } from './eval.ts';
+
+const USAGE =
+  'npm run cli -- experiment --pack DIR --out DIR [--base public/models/nano-base] [--seeds 3] [--stage1-steps 20] [--stage2-steps 300] ' +
+  '[--ablations] [--eval-limit N] [--split test,ood] [--backend auto|cpu|wasm] [--threads N] [--json]';
+
+/** A Stage-2 variant of the ablation table: extra train flags and where it starts from. */
+interface Ablation {
+  name: string;
+  what: string;
+  from: 'stage1' | 'base';
+  flags: string[];
+}
+
+export const ABLATIONS: Ablation[] = [
+  { name: 'no-mask', what: 'retrieve mask off (documents trained on as if generated)', from: 'stage1', flags: ['--no-mask-documents'] },
+  { name: 'no-stage1', what: 'Stage 1 skipped (Stage 2 from the base)', from: 'base', flags: [] },
+  { name: 'group-norm', what: 'group_norm (GRPO-style) instead of reinforce_baseline', from: 'stage1', flags: ['--advantage-estimator', 'group_norm'] },
+  { name: 'kl', what: 'KL to the stage-initial policy on (klCoef 1e-3)', from: 'stage1', flags: ['--kl-coef', '0.001'] },
+];
+
+interface EvalFile {
+  results: { split: string; mode: EvalMode; overall: EvalMetrics; byTemplate: Record<string, EvalMetrics> }[];
+}
+
+export async function run(argv: string[]): Promise<void> {
+  const f = parseFlags(argv, {
+    pack: { type: 'string' }, out: { type: 'string' }, base: { type: 'string' }, seeds: { type: 'string' },
+    'stage1-steps': { type: 'string' }, 'stage2-steps': { type: 'string' }, ablations: { type: 'boolean' },
+    'eval-limit': { type: 'string' }, split: { type: 'string' }, backend: { type: 'string' }, threads: { type: 'string' }, json: { type: 'boolean' },
+  }, USAGE);
+  const pack = required(f.pack, 'pack'), out = required(f.out, 'out');
+  const base = f.base ?? 'public/models/nano-base';
+  const seeds = intFlag(f.seeds, 'seeds', 3, 1);
+  const s1 = intFlag(f['stage1-steps'], 'stage1-steps', 20, 1);
+  const s2 = intFlag(f['stage2-steps'], 'stage2-steps', 300, 1);
+  const limit = intFlag(f['eval-limit'], 'eval-limit', 0, 0);
+  const splits = f.split ?? 'test,ood';
+  const common = [...(f.backend ? ['--backend', f.backend] : []), ...(f.threads ? ['--threads', f.threads] : [])];
+  await mkdir(out, { recursive: true });
+  const t0 = performance.now();
+
+  const evalTo = async (file: string, checkpoint: string, modes: string) => {
+    if (await exists(file)) return;
+    log(`experiment: evaluating ${checkpoint} (${modes}) -> ${file}`);
+    await evalCmd(['--pack', pack, '--checkpoint', checkpoint, '--split', splits, '--mode', modes, '--out', file, '--quiet', ...(limit ? ['--limit', String(limit)] : []), ...common]);
+  };
+  const trainTo = async (dir: string, stage: 1 | 2, init: string, steps: number, seed: number, flags: string[]) => {
+    const state = await readJson<{ step: number; totalSteps: number }>(join(dir, 'trainer_state.json'));
+    if (state && state.step >= state.totalSteps) return;
+    log(`experiment: ${state ? 'resuming' : 'training'} stage ${stage} -> ${dir}`);
+    await trainCmd(['--stage', String(stage), '--pack', pack, '--init', init, '--out', dir, '--steps', String(steps), '--seed', String(seed), ...(state ? ['--resume'] : []), ...flags, ...common]);
+  };
+
+  await evalTo(join(out, 'base-eval.json'), base, 'naive,rag');
+  for (let seed = 1; seed <= seeds; seed++) {
+    const dir = join(out, `seed-${seed}`);
+    await trainTo(join(dir, 'stage1'), 1, base, s1, seed, []);
+    await evalTo(join(dir, 'eval-stage1.json'), join(dir, 'stage1'), 'search');
+    await trainTo(join(dir, 'stage2'), 2, join(dir, 'stage1'), s2, seed, []);
+    await evalTo(join(dir, 'eval-stage2.json'), join(dir, 'stage2'), 'search');
+    if (f.ablations) {
+      for (const a of ABLATIONS) {
+        const init = a.from === 'base' ? base : join(dir, 'stage1');
+        await trainTo(join(dir, `ablation-${a.name}`), 2, init, s2, seed, a.flags);
+        await evalTo(join(dir, `eval-ablation-${a.name}.json`), join(dir, `ablation-${a.name}`), 'search');
+      }
+    }
+  }
+
+  // Gather every evaluation into one table: method -> split -> per-seed metrics.
+  const methods: { name: string; files: string[]; mode: EvalMode }[] = [
+    { name: 'naive', files: [join(out, 'base-eval.json')], mode: 'naive' },
+    { name: 'rag', files: [join(out, 'base-eval.json')], mode: 'rag' },
+    { name: 'stage1', files: seedFiles(out, seeds, 'eval-stage1.json'), mode: 'search' },
+    { name: 'stage2', files: seedFiles(out, seeds, 'eval-stage2.json'), mode: 'search' },
+    ...(f.ablations ? ABLATIONS.map((a) => ({ name: `stage2 ${a.name}`, files: seedFiles(out, seeds, `eval-ablation-${a.name}.json`), mode: 'search' as EvalMode })) : []),
+  ];
+  const table = await gather(methods, splits.split(','));
+  const seconds = (performance.now() - t0) / 1000;
+  const md = renderTable(table, splits.split(','), seeds) + (f.ablations ? `\nAblations: ${ABLATIONS.map((a) => `\`${a.name}\` = ${a.what}`).join('; ')}.\n` : '');
+  await writeFile(join(out, 'table.md'), md);
+  await writeFile(join(out, 'table.json'), `${JSON.stringify({ seeds, stage1Steps: s1, stage2Steps: s2, base, table }, null, 2)}\n`);
+  log(`experiment: done in ${seconds.toFixed(0)} s this run; table in ${join(out, 'table.md')}`);
+  if (f.json) process.stdout.write(`${JSON.stringify({ out, table })}\n`);
+  else process.stdout.write(md);
+}
+
+function seedFiles(out: string, seeds: number, name: string): string[] {
+  return Array.from({ length: seeds }, (_, i) => join(out, `seed-${i + 1}`, name));
+}
+
+/** One cell: mean and population std over seeds. */
+interface Cell {
+  mean: number;
+  std: number;
+  n: number;
+}
+
+type Table = Record<string, Record<string, { overall: Record<string, Cell>; byTemplate: Record<string, Record<string, Cell>> }>>;
+
+const KEYS: (keyof EvalMetrics)[] = ['coverEm', 'f1', 'em', 'formatRate', 'searchesPerQuestion', 'answerInDocs', 'supportRecall', 'firstHopFound'];
+
+async function gather(methods: { name: string; files: string[]; mode: EvalMode }[], splits: string[]): Promise<Table> {
+  const table: Table = {};
+  for (const m of methods) {
+    const runs = (await Promise.all(m.files.map((f) => readJson<EvalFile>(f)))).filter((x): x is EvalFile => !!x);
+    table[m.name] = {};
+    for (const split of splits) {
+      const rs = runs.map((r) => r.results.find((x) => x.split === split && x.mode === m.mode)).filter((x) => !!x);
+      if (rs.length === 0) continue;
+      const cell = (vals: number[]): Cell => {
+        const v = vals.filter(Number.isFinite);
+        const mean = v.reduce((a, b) => a + b, 0) / Math.max(1, v.length);
+        return { mean: v.length ? mean : NaN, std: v.length ? Math.sqrt(v.reduce((a, b) => a + (b - mean) ** 2, 0) / v.length) : NaN, n: v.length };
+      };
+      const overall = Object.fromEntries(KEYS.map((k) => [k, cell(rs.map((r) => r.overall[k]))]));
+      const templates = [...new Set(rs.flatMap((r) => Object.keys(r.byTemplate)))].sort();
+      const byTemplate = Object.fromEntries(templates.map((t) => [t, Object.fromEntries(KEYS.map((k) => [k, cell(rs.map((r) => r.byTemplate[t]?.[k] ?? NaN))]))]));
+      table[m.name]![split] = { overall, byTemplate };
+    }
+  }
+  return table;
+}
+
+function renderTable(table: Table, splits: string[], seeds: number): string {
+  const f = (c: Cell | undefined) => (!c || Number.isNaN(c.mean) ? '-' : c.n > 1 ? `${c.mean.toFixed(3)} ± ${c.std.toFixed(3)}` : c.mean.toFixed(3));
+  const lines = [`Mean ± std over ${seeds} seed(s) (naive and rag are deterministic, one base). Cover-EM is the paper's ACC_R.`, ''];
+  lines.push(`| method | ${splits.map((s) => `${s} Cover-EM | ${s} F1 | ${s} searches | ${s} answer in docs`).join(' | ')} |`);
+  lines.push(`|---|${splits.map(() => '---|---|---|---').join('|')}|`);
+  for (const [name, bySplit] of Object.entries(table)) {
+    lines.push(`| ${name} | ${splits.map((s) => { const o = bySplit[s]?.overall; return `${f(o?.coverEm)} | ${f(o?.f1)} | ${f(o?.searchesPerQuestion)} | ${f(o?.answerInDocs)}`; }).join(' | ')} |`);
+  }
+  for (const split of splits) {
+    const templates = [...new Set(Object.values(table).flatMap((t) => Object.keys(t[split]?.byTemplate ?? {})))].sort();
+    lines.push('', `Cover-EM per template, split ${split}:`, '', `| template | ${Object.keys(table).join(' | ')} |`, `|---|${Object.keys(table).map(() => '---').join('|')}|`);
+    for (const t of templates) lines.push(`| ${t} | ${Object.values(table).map((m) => f(m[split]?.byTemplate[t]?.coverEm)).join(' | ')} |`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+async function readJson<T>(file: string): Promise<T | null> {
+  try {
+    return JSON.parse(await readFile(file, 'utf8')) as T;
+  } catch {
+    return null;
+  }
+}
+
+async function exists(file: string): Promise<boolean> {
+  try {
+    await stat(file);
+    return true;
+  } catch {
+    return false;
+  }
+}
