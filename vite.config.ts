@@ -15,5 +15,8 @@ export default defineConfig({
     },
   },
   worker: { format: 'es' },
+  // Pre-bundle what the workers import too; otherwise a cold dev server discovers minisearch and
+  // protobufjs only when a worker loads them and reloads the page once (losing a first session).
+  optimizeDeps: { entries: ['index.html', 'workers/*.worker.ts'] },
   build: { target: 'es2022' },
 });

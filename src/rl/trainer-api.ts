@@ -2,13 +2,23 @@
  * What the trainer worker exposes (`workers/trainer.worker.ts` only wraps this in comlink):
  * a {@link TrainingSession} on the best available backend, searching through the search worker
  * over a MessagePort the page hands over.
+ *
+ * Calls run one at a time, in the order they arrive: a sample or an inspection asked for while
+ * a training step runs waits for the step to finish instead of interleaving with it on the
+ * same backend (an async step yields at every read from the device).
  */
-import { wrap } from 'comlink';
+import { transfer, wrap } from 'comlink';
 import { backendDetail, backendLost, createBackendWithNote, type BackendName } from '../backend/select.ts';
+import type { ExportFormat } from '../io/export-folder.ts';
+import type { ImportInput } from '../io/import.ts';
 import type { SearchWorkerApi } from '../search/worker-api.ts';
 import type { RlSettings, RolloutRecord, StepMetrics } from './trainer.ts';
-import { TrainingSession, type SessionInfo, type SettingsOverride } from './session.ts';
+import {
+  TrainingSession, type EvalRequest, type EvalRow, type ImportSummary, type LiveView, type PolicyName, type RolloutInspection,
+  type SampleRequest, type SampleResult, type SessionInfo, type SessionProgress, type SessionSnapshot, type SettingsOverride,
+} from './session.ts';
 
+/** What the page hands the trainer worker at start. */
 export interface TrainerInit {
   /** Backend to use; `auto` picks the fastest available. */
   backend: BackendName;
@@ -16,8 +26,11 @@ export interface TrainerInit {
   modelUrl: string;
   /** A port served by the search worker (`SearchWorkerApi.connect`). */
   searchPort: MessagePort;
+  /** Name of the loaded pack (for exports and saved checkpoints). */
+  packName?: string;
 }
 
+/** The trainer worker's API; every method is a TrainingSession method of the same name. */
 export interface TrainerApi {
   /**
    * Loads the backend, the base checkpoint and the pack's questions. `backendNote` says why
@@ -26,9 +39,24 @@ export interface TrainerApi {
    * the device (WebGPU adapter and limits, or wasm threads).
    */
   init(opts: TrainerInit): Promise<SessionInfo & { backendNote: string; backendDetail: string }>;
+  progress(): Promise<SessionProgress>;
   startStage(stage: 1 | 2, override: SettingsOverride, totalSteps: number, seed: number): Promise<RlSettings>;
   step(): Promise<{ metrics: StepMetrics; rollouts: RolloutRecord[] }>;
-  renderPrompt(question: string): string;
+  renderPrompt(question: string, seed?: number, preset?: string): Promise<string>;
+  sample(req: SampleRequest): Promise<SampleResult>;
+  logits(policy: PolicyName, ids: number[]): Promise<Float32Array>;
+  inspect(index: number, topN?: number): Promise<RolloutInspection>;
+  liveStart(req: SampleRequest): Promise<LiveView>;
+  liveNext(topN?: number): Promise<LiveView>;
+  liveStop(): Promise<void>;
+  /** Pass `onProgress` wrapped in `Comlink.proxy`. */
+  evaluate(req: EvalRequest, onProgress?: (done: number, total: number) => void): Promise<EvalRow[]>;
+  /** The zip's bytes are transferred, not copied. */
+  exportZip(format: ExportFormat, policy: PolicyName): Promise<{ name: string; zip: Uint8Array; files: string[] }>;
+  /** The files' bytes are transferred, not copied. */
+  snapshot(): Promise<SessionSnapshot>;
+  restore(input: ImportInput, metrics?: StepMetrics[], rollouts?: RolloutRecord[]): Promise<ImportSummary>;
+  importCheckpoint(input: ImportInput): Promise<ImportSummary>;
 }
 
 /** Reads a checkpoint file over fetch; null for a 404. */
@@ -44,6 +72,12 @@ export function fetchReader(baseUrl: string) {
   };
 }
 
+/** The distinct ArrayBuffers under some byte arrays (a transfer list may not repeat one). */
+function buffers(arrays: Iterable<Uint8Array>): ArrayBuffer[] {
+  return [...new Set([...arrays].map((a) => a.buffer as ArrayBuffer))];
+}
+
+/** The worker's API over one session; calls run one at a time (see the file comment). */
 export function createTrainerApi(): TrainerApi {
   let session: TrainingSession | null = null;
   // A WebGPU device can be lost mid-step (driver reset, GPU removed): the pending call then
@@ -54,6 +88,13 @@ export function createTrainerApi(): TrainerApi {
     if (!session) throw new Error('trainer worker: call init() first');
     return session;
   };
+  // One call at a time, in arrival order (see the file comment).
+  let queue: Promise<unknown> = Promise.resolve();
+  const serial = <T>(f: (s: TrainingSession) => Promise<T> | T): Promise<T> => {
+    const run = queue.then(() => f(need()));
+    queue = run.catch(() => {});
+    return guard(run);
+  };
   return {
     async init(opts) {
       const { backend, note } = await createBackendWithNote(opts.backend);
@@ -62,12 +103,34 @@ export function createTrainerApi(): TrainerApi {
       lost?.catch(() => {}); // reported through the guarded call, not as an unhandled rejection
       const search = wrap<SearchWorkerApi>(opts.searchPort);
       const questions = await search.questions();
-      session = new TrainingSession(backend);
-      const info = await guard(session.load(fetchReader(opts.modelUrl), questions, { search: (q, k) => search.search(q, k), searchMany: (qs, k) => search.searchMany(qs, k) }));
+      const s = new TrainingSession(backend);
+      const info = await guard(s.load(fetchReader(opts.modelUrl), questions, { search: (q, k) => search.search(q, k), searchMany: (qs, k) => search.searchMany(qs, k) }, opts.packName ?? ''));
+      session = s;
       return { ...info, backendNote: note, backendDetail: backendDetail(backend) };
     },
-    startStage: (stage, override, totalSteps, seed) => guard(need().startStage(stage, override, totalSteps, seed)),
-    step: () => guard(need().step()),
-    renderPrompt: (q) => need().renderPrompt(q),
+    progress: () => serial((s) => s.progress()),
+    startStage: (stage, override, totalSteps, seed) => serial((s) => s.startStage(stage, override, totalSteps, seed)),
+    step: () => serial((s) => s.step()),
+    renderPrompt: (q, seed, preset) => serial((s) => s.renderPrompt(q, seed, preset)),
+    sample: (req) => serial((s) => s.sample(req)),
+    logits: (policy, ids) => serial(async (s) => {
+      const l = await s.logits(policy, ids);
+      return transfer(l, [l.buffer as ArrayBuffer]);
+    }),
+    inspect: (index, topN) => serial((s) => s.inspect(index, topN)),
+    liveStart: (req) => serial((s) => s.liveStart(req)),
+    liveNext: (topN) => serial((s) => s.liveNext(topN)),
+    liveStop: () => serial((s) => s.liveStop()),
+    evaluate: (req, onProgress) => serial((s) => s.evaluate(req, onProgress && ((d, t) => void Promise.resolve(onProgress(d, t)).catch(() => {})))),
+    exportZip: (format, policy) => serial(async (s) => {
+      const r = await s.exportZip(format, policy);
+      return transfer(r, buffers([r.zip]));
+    }),
+    snapshot: () => serial(async (s) => {
+      const r = await s.snapshot();
+      return transfer(r, buffers(r.files.values()));
+    }),
+    restore: (input, metrics, rollouts) => serial((s) => s.restore(input, metrics, rollouts)),
+    importCheckpoint: (input) => serial((s) => s.importCheckpoint(input)),
   };
 }

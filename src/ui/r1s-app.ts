@@ -1,257 +1,162 @@
 /**
- * <r1s-app>: the playground page. Loads the corpus pack into the search worker and the base
- * checkpoint into the trainer worker, runs Stage 1 then Stage 2 with start, pause and single
- * steps, and shows the curves and the latest rollouts. It computes nothing itself: every
- * number comes from the workers.
+ * <r1s-app>: the playground page. A guided path of six steps (Corpus, Base model, Stage 1,
+ * Stage 2, Evaluate, Export), each explained in a few sentences tied to the paper; the
+ * learner goes back and forth and every step keeps its results. The page's behaviour lives in
+ * {@link Playground} (playground.ts); this element lays it out, and each step is its own element.
  *
- * Attributes set for tests and tools: `data-state` (loading | ready | running | paused | error),
- * `data-stage`, `data-steps` (steps done in the current stage).
+ * Attributes set for tests and tools: `data-state` (loading | ready | running | paused |
+ * error), `data-stage` (the RL stage in the trainer, 0 before one starts), `data-steps` (steps
+ * done in it), `data-step` (the step of the guided path shown), `data-saved` (the step of the
+ * last save, or -1).
  */
-import { LitElement, css, html, nothing } from 'lit';
-import { proxy, transfer, wrap, type Remote } from 'comlink';
-import { createSearchWorker } from '../search/client.ts';
-import type { SearchWorkerApi } from '../search/worker-api.ts';
-import type { TrainerApi } from '../rl/trainer-api.ts';
-import type { SessionInfo } from '../rl/session.ts';
-import type { RolloutRecord, StepMetrics, RlSettings } from '../rl/trainer.ts';
-import type { PackProgress } from '../corpus/pack-loader.ts';
-import { readPageConfig, type PageConfig } from './url-config.ts';
-import type { CurveSeries } from './r1s-curves.ts';
-import './r1s-curves.ts';
-import './r1s-rollouts.ts';
+import { css, html, nothing } from 'lit';
+import { PlaygroundElement, sharedStyles } from './playground-element.ts';
+import { Playground } from './playground.ts';
+import { STEP_IDS, type StepId } from './url-config.ts';
+import './r1s-step-corpus.ts';
+import './r1s-step-base.ts';
+import './r1s-step-stage.ts';
+import './r1s-step-evaluate.ts';
+import './r1s-step-export.ts';
 
-type State = 'loading' | 'ready' | 'running' | 'paused' | 'error';
+const TITLES: Record<StepId, string> = {
+  corpus: 'Corpus', base: 'Base model', stage1: 'Stage 1: learn to search', stage2: 'Stage 2: learn to answer', evaluate: 'Evaluate', export: 'Export',
+};
 
-const REWARD_SERIES: CurveSeries[] = [
-  { key: 'reward', label: 'mean reward', color: '#2457c5' },
-  { key: 'retrievalRate', label: 'retrieval rate', color: '#1a7f37' },
-  { key: 'formatRate', label: 'format rate', color: '#9a6700' },
-  { key: 'f1', label: 'F1', color: '#b42318' },
-  { key: 'answerInDocs', label: 'answer in retrieved docs', color: '#7a3db8' },
-];
+/** Two or three plain sentences per step, tied to the paper (the stage steps add their own). */
+const INTRO: Record<StepId, string[]> = {
+  corpus: [
+    "R1-Searcher teaches a model to call a search engine over a fixed corpus in the middle of its own reasoning; the paper searches Wikipedia to answer HotpotQA and 2WikiMultiHopQA questions.",
+    'Here the corpus is a generated encyclopedia whose facts differ from what the base model read in pretraining, like knowledge that went stale: only search can answer. Try the engine the rollouts will call.',
+  ],
+  base: [
+    'RL starts from a base model, with no supervised search trajectories ("RL-Zero"). Ours saw the tags only inside a format description during pretraining, with random words in the slots.',
+    'Sample from it: it may open a query, but it searches rarely or for the wrong thing, and its answers come from stale knowledge. The two RL stages change that.',
+  ],
+  stage1: [],
+  stage2: [],
+  evaluate: [],
+  export: [],
+};
 
-export class R1sApp extends LitElement {
-  static override properties = {
-    state: { state: true }, status: { state: true }, error: { state: true }, info: { state: true },
-    stage: { state: true }, metrics: { state: true }, rollouts: { state: true }, settings: { state: true },
-  };
+export class R1sApp extends PlaygroundElement {
+  static override styles = [sharedStyles, css`
+    :host { max-width: 1200px; margin: 0 auto; padding: 0.8rem 1rem 2rem; }
+    header h1 { font-size: 1.45rem; margin: 0 0 0.2rem; }
+    .sub { color: #445; margin: 0 0 0.6rem; max-width: 80ch; }
+    .status { color: #34405a; font-size: 0.9rem; margin: 0.2rem 0 0.6rem; }
+    nav ol { list-style: none; display: flex; flex-wrap: wrap; gap: 0.4rem; padding: 0; margin: 0 0 0.8rem; counter-reset: step; }
+    nav button { background: #fff; color: #1d2330; border: 1px solid #c9ced8; border-radius: 999px; padding: 0.3rem 0.8rem; font-size: 0.9rem; }
+    nav button[aria-current='step'] { background: #2457c5; color: #fff; border-color: #2457c5; }
+    nav .done { color: #1a7f37; font-weight: 700; margin-left: 0.25rem; }
+    nav button[aria-current='step'] .done { color: #c8f0d2; }
+    main h2 { font-size: 1.3rem; margin: 0.2rem 0 0.5rem; }
+    .pager { display: flex; justify-content: space-between; gap: 0.5rem; margin-top: 1rem; }
+    .resume { background: #fff8e1; border: 1px solid #f0d48a; border-radius: 8px; padding: 0.6rem 0.9rem; margin-bottom: 0.8rem; }
+    footer { margin-top: 1.5rem; font-size: 0.82rem; color: #556; border-top: 1px solid #dde1e8; padding-top: 0.6rem; }
+    @media (max-width: 800px) { :host { padding: 0.6rem 0.6rem 1.5rem; } nav button { font-size: 0.85rem; padding: 0.25rem 0.6rem; } }
+  `];
 
-  declare state: State;
-  declare status: string;
-  declare error: string;
-  declare info: (SessionInfo & { backendNote: string; backendDetail: string; pack: string; documents: number; shards: number; source: string; license: string }) | null;
-  declare stage: 1 | 2 | null;
-  /** Metrics per stage, in step order. */
-  declare metrics: Record<1 | 2, StepMetrics[]>;
-  declare rollouts: RolloutRecord[];
-  declare settings: RlSettings | null;
-
-  private config: PageConfig;
-  private search: Remote<SearchWorkerApi> | null = null;
-  private trainer: Remote<TrainerApi> | null = null;
-  private stopRequested = false;
-
-  static override styles = css`
-    :host { display: block; max-width: 1200px; margin: 0 auto; padding: 1rem; }
-    h1 { font-size: 1.4rem; margin: 0 0 0.2rem; }
-    .sub { color: #556; margin: 0 0 1rem; }
-    section { background: #fff; border: 1px solid #dde1e8; border-radius: 8px; padding: 0.8rem 1rem; margin-bottom: 1rem; }
-    h2 { font-size: 1.05rem; margin: 0 0 0.5rem; }
-    .row { display: flex; flex-wrap: wrap; gap: 0.5rem; align-items: center; }
-    button { font: inherit; padding: 0.35rem 0.9rem; border-radius: 6px; border: 1px solid #2457c5; background: #2457c5; color: #fff; cursor: pointer; }
-    button.secondary { background: #fff; color: #2457c5; }
-    button:disabled { opacity: 0.45; cursor: default; }
-    button:focus-visible { outline: 3px solid #f0b400; outline-offset: 2px; }
-    .status { color: #445; font-size: 0.9rem; }
-    .alert { background: #fdecea; border: 1px solid #f5c2bd; color: #8a1c12; padding: 0.5rem 0.8rem; border-radius: 6px; margin-bottom: 1rem; white-space: pre-wrap; }
-    .note { color: #556; font-size: 0.88rem; }
-    table { border-collapse: collapse; font-size: 0.85rem; font-variant-numeric: tabular-nums; }
-    td, th { padding: 0.15rem 0.6rem; text-align: right; border-bottom: 1px solid #eef0f3; }
-    th:first-child, td:first-child { text-align: left; }
-    .grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(320px, 1fr)); gap: 1rem; }
-    code { font-size: 0.82rem; overflow-wrap: anywhere; }
-  `;
+  private started = false;
 
   constructor() {
     super();
-    const { config, errors } = readPageConfig(location.search);
-    this.config = config;
-    this.state = 'loading';
-    this.status = 'Starting…';
-    this.error = errors.length ? `Ignored URL settings: ${errors.join('; ')}` : '';
-    this.info = null;
-    this.stage = null;
-    this.metrics = { 1: [], 2: [] };
-    this.rollouts = [];
-    this.settings = null;
+    this.pg = new Playground(location.search);
   }
 
   override connectedCallback(): void {
     super.connectedCallback();
-    void this.load();
-  }
-
-  private async load(): Promise<void> {
-    try {
-      this.search = createSearchWorker();
-      this.status = 'Loading the corpus pack…';
-      const packUrl = `${import.meta.env.BASE_URL}corpus/${this.config.pack}/`;
-      const packInfo = await this.search.loadPack(packUrl, proxy((p: PackProgress) => {
-        this.status = `Loading the corpus pack: ${p.loaded}/${p.total} files verified`;
-      }));
-      this.status = 'Loading the base model…';
-      const channel = new MessageChannel();
-      await this.search.connect(transfer(channel.port1, [channel.port1]));
-      this.trainer = wrap<TrainerApi>(new Worker(new URL('../../workers/trainer.worker.ts', import.meta.url), { type: 'module' }));
-      const session = await this.trainer.init(transfer({
-        backend: this.config.backend, modelUrl: `${import.meta.env.BASE_URL}models/${this.config.model}/`, searchPort: channel.port2,
-      }, [channel.port2]));
-      this.info = {
-        ...session, pack: packInfo.manifest.name, documents: packInfo.documents, shards: packInfo.manifest.shards.length,
-        source: packInfo.manifest.source, license: packInfo.manifest.license,
-      };
-      this.state = 'ready';
-      this.status = `Ready: ${packInfo.documents} documents in ${packInfo.manifest.shards.length} shards, a ${session.parameters.toLocaleString()}-parameter policy on the ${session.backend} backend.`;
-    } catch (e) {
-      this.fail(e);
+    if (!this.started) {
+      this.started = true;
+      void this.pg!.load();
     }
   }
 
-  private fail(e: unknown): void {
-    this.state = 'error';
-    this.error = e instanceof Error ? e.message : String(e);
-    this.status = 'Stopped by an error.';
-  }
-
-  private stageSteps(stage: 1 | 2): number {
-    return stage === 1 ? this.config.stage1Steps : this.config.stage2Steps;
-  }
-
-  /** Starts `stage` (if it is not the running one) and runs it until done or paused. */
-  private async start(stage: 1 | 2): Promise<void> {
-    if (!this.trainer || this.state === 'running') return;
-    try {
-      if (this.stage !== stage) await this.begin(stage);
-      await this.run(Infinity);
-    } catch (e) {
-      this.fail(e);
-    }
-  }
-
-  private async begin(stage: 1 | 2): Promise<void> {
-    const override = {
-      promptsPerStep: this.config.promptsPerStep,
-      samplesPerPrompt: this.config.samplesPerPrompt,
-      rollout: { maxNewTokens: this.config.maxNewTokens },
-    };
-    this.settings = await this.trainer!.startStage(stage, override, this.stageSteps(stage), this.config.seed + stage);
-    this.stage = stage;
-    this.metrics = { ...this.metrics, [stage]: [] };
-    this.rollouts = [];
-  }
-
-  /** Runs up to `n` steps of the current stage, stopping early on pause or at the stage's length. */
-  private async run(n: number): Promise<void> {
-    const stage = this.stage!;
-    this.state = 'running';
-    this.stopRequested = false;
-    for (let i = 0; i < n && !this.stopRequested; i++) {
-      if (this.metrics[stage].length >= this.stageSteps(stage)) break;
-      this.status = `Stage ${stage}: step ${this.metrics[stage].length + 1} of ${this.stageSteps(stage)}…`;
-      const { metrics, rollouts } = await this.trainer!.step();
-      this.metrics = { ...this.metrics, [stage]: [...this.metrics[stage], metrics] };
-      this.rollouts = rollouts;
-    }
-    const done = this.metrics[stage].length >= this.stageSteps(stage);
-    this.state = done ? 'ready' : 'paused';
-    this.status = done ? `Stage ${stage} finished: ${this.metrics[stage].length} steps.` : `Stage ${stage} paused at step ${this.metrics[stage].length}.`;
-  }
-
-  private async stepOnce(): Promise<void> {
-    if (!this.trainer || this.state === 'running') return;
-    try {
-      if (this.stage === null) await this.begin(1);
-      await this.run(1);
-    } catch (e) {
-      this.fail(e);
-    }
-  }
-
-  private pause(): void {
-    this.stopRequested = true;
-    this.status = 'Pausing after this step…';
+  private state(): string {
+    const pg = this.pg!;
+    if (pg.phase !== 'ready') return pg.phase;
+    if (pg.running) return 'running';
+    const s = pg.stage;
+    return s && pg.metrics[s].length > 0 && !pg.stageDone(s) ? 'paused' : 'ready';
   }
 
   protected override updated(): void {
-    this.dataset.state = this.state;
-    this.dataset.stage = String(this.stage ?? 0);
-    this.dataset.steps = String(this.stage ? this.metrics[this.stage].length : 0);
+    const pg = this.pg!;
+    this.dataset.state = this.state();
+    this.dataset.stage = String(pg.stage ?? 0);
+    this.dataset.steps = String(pg.stage ? pg.metrics[pg.stage].length : 0);
+    this.dataset.step = pg.stepId;
+    this.dataset.saved = String(pg.lastSaved?.step ?? -1);
+  }
+
+  private done(step: StepId): boolean {
+    const pg = this.pg!;
+    switch (step) {
+      case 'corpus': return pg.pack !== null;
+      case 'base': return pg.baseSamples.some((s) => s.policy === 'base');
+      case 'stage1': return pg.stageDone(1) || pg.metrics[2].length > 0;
+      case 'stage2': return pg.stageDone(2);
+      case 'evaluate': return pg.evalRows.length > 0;
+      case 'export': return Object.keys(pg.exports).length > 0;
+    }
   }
 
   override render() {
-    const busy = this.state === 'running' || this.state === 'loading' || this.state === 'error';
-    const last = this.stage ? this.metrics[this.stage].at(-1) : undefined;
+    const pg = this.pg!;
+    const step = pg.stepId;
+    const i = STEP_IDS.indexOf(step);
+    const offer = pg.resumeOffer;
     return html`
-      <h1>R1-Searcher Playground</h1>
-      <p class="sub">Reinforcement learning teaches a small language model to search in the middle of its own reasoning
-        (Song et al., 2025, "R1-Searcher"), here at toy scale, entirely in your browser.</p>
-      ${this.error ? html`<div class="alert" role="alert">${this.error}</div>` : nothing}
-      <section aria-label="Status">
-        <div class="status" role="status">${this.status}</div>
-        ${this.info
-          ? html`<p class="note">Corpus: <b>${this.info.pack}</b> pack, ${this.info.documents} documents in ${this.info.shards} shards
-              (${this.info.source}; ${this.info.license}). Policy: ${this.info.parameters.toLocaleString()} parameters,
-              ${this.info.config.numLayers} layers, vocabulary ${this.info.vocabulary}. Backend: <b>${this.info.backend}</b>
-              ${this.info.backendDetail ? html`(${this.info.backendDetail})` : nothing}.
-              ${this.info.backendNote ? html`<br />${this.info.backendNote}` : nothing}</p>`
-          : nothing}
-      </section>
-      <section aria-label="Training">
-        <h2>Training</h2>
-        <p class="note">Stage 1 rewards well-formed searching (0.5 for a search that returns documents, 0.5 for a well-formed
-          completion); Stage 2 rewards the answer (F1) and subtracts 2 for broken format. Retrieved documents are spliced into
-          the rollout and masked out of the loss.</p>
-        <div class="row">
-          <button @click=${() => this.start(1)} ?disabled=${busy || this.stage === 2}>${this.stage === 1 && this.state === 'paused' ? 'Resume Stage 1' : 'Start Stage 1'}</button>
-          <button @click=${() => this.start(2)} ?disabled=${busy}>${this.stage === 2 && this.state === 'paused' ? 'Resume Stage 2' : 'Start Stage 2'}</button>
-          <button class="secondary" @click=${() => this.pause()} ?disabled=${this.state !== 'running'}>Pause</button>
-          <button class="secondary" @click=${() => this.stepOnce()} ?disabled=${busy}>Step</button>
-        </div>
-        ${this.settings
-          ? html`<p class="note">Stage ${this.settings.stage}: ${this.settings.promptsPerStep} questions × ${this.settings.samplesPerPrompt} samples per step,
-              learning rate ${this.settings.optimizer.lr}, ${this.settings.advantageEstimator}, KL ${this.settings.klCoef},
-              up to ${this.settings.rollout.maxSearches} searches of top-${this.settings.rollout.topK},
-              Stage-1 retrieval reward: ${this.settings.reward.retrievalReward === 'found' ? 'paid only for a search that found documents' : "paid for any well-formed search (the paper's)"}.</p>`
-          : nothing}
-      </section>
-      <div class="grid">
-        <section aria-label="Stage 1 curves">
-          <h2>Stage 1: learn to search</h2>
-          <r1s-curves .points=${this.metrics[1] as unknown as Record<string, number>[]} .series=${REWARD_SERIES} label="Stage 1 curves"></r1s-curves>
-        </section>
-        <section aria-label="Stage 2 curves">
-          <h2>Stage 2: learn to answer</h2>
-          <r1s-curves .points=${this.metrics[2] as unknown as Record<string, number>[]} .series=${REWARD_SERIES} label="Stage 2 curves"></r1s-curves>
-        </section>
-      </div>
-      ${last
-        ? html`<section aria-label="Latest step">
-            <h2>Latest step (stage ${last.stage}, step ${last.step})</h2>
-            <table>
-              <tr><th>mean reward</th><td>${last.reward.toFixed(3)}</td><th>retrieval rate</th><td>${last.retrievalRate.toFixed(2)}</td></tr>
-              <tr><th>format rate</th><td>${last.formatRate.toFixed(2)}</td><th>F1</th><td>${last.f1.toFixed(3)}</td></tr>
-              <tr><th>answer in retrieved docs</th><td>${last.answerInDocs.toFixed(2)}</td><th>searches per rollout</th><td>${last.searchesPerRollout.toFixed(2)}</td></tr>
-              <tr><th>groups with reward spread</th><td>${last.groupsWithSpread.toFixed(2)}</td><th>response length</th><td>${last.responseLength.toFixed(1)}</td></tr>
-              <tr><th>seconds</th><td>${last.seconds.toFixed(1)}</td><th>tokens / s</th><td>${(last.tokens / Math.max(1e-9, last.updateSeconds)).toFixed(0)}</td></tr>
-            </table>
-          </section>`
+      <header>
+        <h1>R1-Searcher Playground</h1>
+        <p class="sub">Reinforcement learning teaches a small language model to search in the middle of its own reasoning
+          (Song et al., 2025, "R1-Searcher: Incentivizing the Search Capability in LLMs via Reinforcement Learning"), here at toy scale, entirely in your browser.</p>
+        <p class="status" role="status" aria-live="polite">${pg.status}</p>
+      </header>
+      ${pg.fatal ? html`<div class="alert" role="alert">${pg.fatal}</div>` : nothing}
+      ${pg.urlErrors.length ? html`<div class="alert" role="alert">Ignored URL settings: ${pg.urlErrors.join('; ')}</div>` : nothing}
+      ${offer && pg.phase === 'ready' && !pg.running
+        ? html`<div class="resume" role="region" aria-label="Saved run found">
+            <b>A saved run was found:</b> ${offer.name}, Stage ${offer.stage} at step ${offer.step} (saved ${new Date(offer.updatedAt).toLocaleString()}).
+            <div class="row" style="margin-top:0.4rem">
+              <button @click=${() => pg.resume(offer.id)} ?disabled=${pg.busy.has('runs')}>Resume</button>
+              <button class="secondary" @click=${() => pg.dismissResume()}>Start fresh</button>
+            </div>
+          </div>`
         : nothing}
-      <section aria-label="Latest rollouts">
-        <h2>Latest rollouts</h2>
-        ${this.rollouts[0] ? html`<p class="note">Prompt: <code>${this.rollouts[0].prompt}</code></p>` : nothing}
-        <r1s-rollouts .rollouts=${this.rollouts}></r1s-rollouts>
-      </section>
-    `;
+      <nav aria-label="Guided path"><ol>
+        ${STEP_IDS.map((s, k) => html`<li><button aria-current=${s === step ? 'step' : 'false'} @click=${() => pg.goTo(s)}>
+          ${k + 1}. ${TITLES[s]}${this.done(s) ? html`<span class="done" aria-hidden="true">✓</span><span class="sr-only">(done)</span>` : nothing}</button></li>`)}
+      </ol></nav>
+      <main>
+        <h2>${i + 1}. ${TITLES[step]}</h2>
+        ${INTRO[step].map((p) => html`<p class="explain">${p}</p>`)}
+        ${this.renderStep(step)}
+        <div class="pager">
+          ${i > 0 ? html`<button class="secondary" @click=${() => pg.goTo(STEP_IDS[i - 1]!)}>Back: ${TITLES[STEP_IDS[i - 1]!]}</button>` : html`<span></span>`}
+          ${i < STEP_IDS.length - 1 ? html`<button @click=${() => pg.goTo(STEP_IDS[i + 1]!)}>Next: ${TITLES[STEP_IDS[i + 1]!]}</button>` : nothing}
+        </div>
+      </main>
+      <footer>
+        ${pg.info
+          ? html`Policy: ${pg.info.parameters.toLocaleString()} parameters, ${pg.info.config.numLayers} layer${pg.info.config.numLayers === 1 ? "" : "s"}, hidden size ${pg.info.config.hiddenSize},
+              vocabulary ${pg.info.vocabulary.toLocaleString()}. Backend: <b>${pg.info.backend}</b>${pg.info.backendDetail ? ` (${pg.info.backendDetail})` : ''}.
+              ${pg.info.backendNote ? html`<br />${pg.info.backendNote}.` : nothing}`
+          : 'Loading the model…'}
+        The configuration is in this page's address: copy it to share a run.
+      </footer>`;
+  }
+
+  private renderStep(step: StepId) {
+    const pg = this.pg!;
+    switch (step) {
+      case 'corpus': return html`<r1s-step-corpus .pg=${pg}></r1s-step-corpus>`;
+      case 'base': return html`<r1s-step-base .pg=${pg}></r1s-step-base>`;
+      case 'stage1': return html`<r1s-step-stage .pg=${pg} .stage=${1}></r1s-step-stage>`;
+      case 'stage2': return html`<r1s-step-stage .pg=${pg} .stage=${2}></r1s-step-stage>`;
+      case 'evaluate': return html`<r1s-step-evaluate .pg=${pg}></r1s-step-evaluate>`;
+      case 'export': return html`<r1s-step-export .pg=${pg}></r1s-step-export>`;
+    }
   }
 }
 

@@ -2,7 +2,8 @@
  * <r1s-curves>: per-step training curves drawn with uPlot.
  *
  * Properties: `points` (one object per step), `series` (which numeric fields to draw, with a
- * label and colour), `label` (the chart's accessible name). Redraws when `points` changes.
+ * label and colour), `label` (the chart's accessible name), `height` (pixels). Redraws when
+ * `points` changes.
  */
 import { LitElement, css, html, unsafeCSS, type PropertyValues } from 'lit';
 import uPlot from 'uplot';
@@ -20,18 +21,24 @@ export class R1sCurves extends LitElement {
     points: { attribute: false },
     series: { attribute: false },
     label: { type: String },
+    height: { type: Number },
+    range: { attribute: false },
   };
 
   declare points: Record<string, number>[];
   declare series: CurveSeries[];
   declare label: string;
+  /** Plot height in pixels. */
+  declare height: number;
+  /** Fixed y range (e.g. [0, 1] for rates); null scales to the data. */
+  declare range: [number, number] | null;
   private plot: uPlot | null = null;
   private resize = new ResizeObserver(() => this.fit());
 
   static override styles = [
     unsafeCSS(uplotCss),
     css`
-      :host { display: block; min-height: 220px; }
+      :host { display: block; min-height: 120px; }
       .chart { width: 100%; }
       .empty { color: #667; font-size: 0.9rem; padding: 1rem 0; }
     `,
@@ -42,6 +49,8 @@ export class R1sCurves extends LitElement {
     this.points = [];
     this.series = [];
     this.label = 'training curves';
+    this.height = 200;
+    this.range = null;
   }
 
   override connectedCallback(): void {
@@ -62,7 +71,7 @@ export class R1sCurves extends LitElement {
   }
 
   protected override updated(changed: PropertyValues): void {
-    if (changed.has('series')) {
+    if (changed.has('series') || changed.has('range') || changed.has('height')) {
       this.plot?.destroy();
       this.plot = null;
     }
@@ -76,14 +85,22 @@ export class R1sCurves extends LitElement {
 
   private draw(): void {
     const el = this.renderRoot.querySelector('.chart') as HTMLElement | null;
-    if (!el || this.points.length === 0) return;
+    if (!el) return;
+    if (this.points.length === 0) {
+      // A restarted stage has no steps yet: drop the old plot rather than keep its lines.
+      this.plot?.destroy();
+      this.plot = null;
+      return;
+    }
     if (!this.plot) {
       this.plot = new uPlot(
         {
           width: Math.max(200, el.clientWidth || 600),
-          height: 200,
-          scales: { x: { time: false } },
-          axes: [{ label: 'step' }, {}],
+          height: this.height,
+          scales: { x: { time: false }, ...(this.range ? { y: { range: this.range } } : {}) },
+          // Steps are whole numbers: no ticks at 1.2, 1.4, ...
+          axes: [{ label: 'step', incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000] }, {}],
+          legend: { live: false },
           series: [{ label: 'step' }, ...this.series.map((s) => ({ label: s.label, stroke: s.color, width: 2, points: { show: false } }))],
         },
         this.data(),
@@ -94,7 +111,7 @@ export class R1sCurves extends LitElement {
 
   private fit(): void {
     const el = this.renderRoot.querySelector('.chart') as HTMLElement | null;
-    if (this.plot && el && el.clientWidth > 0) this.plot.setSize({ width: el.clientWidth, height: 200 });
+    if (this.plot && el && el.clientWidth > 0) this.plot.setSize({ width: el.clientWidth, height: this.height });
   }
 }
 

@@ -1,49 +1,143 @@
 /**
- * The page's configuration lives in the URL, so a link reproduces a run. Only known keys are
- * read; a bad value is reported, not silently replaced.
+ * The page's configuration lives in the URL, so a link reproduces a run: the pack, the base
+ * model, the prompt preset, every RL setting the page offers, the seed, and the step of the
+ * guided path that is open. Only known keys are read; a bad value is reported, not silently
+ * replaced. Written back with only the values that differ from the defaults, so links stay
+ * short and a default changed in the code reaches old links.
  */
+import { ADVANTAGE_ESTIMATORS, type AdvantageEstimator } from '../rl/advantages.ts';
+import { PROMPT_PRESETS } from '../rl/prompts.ts';
+import type { SettingsOverride } from '../rl/session.ts';
+import { MAX_SPLICED_DOCUMENTS } from '../rl/splice.ts';
+import { defaultRlSettings } from '../rl/trainer.ts';
+
+/** The six steps of the guided path, in order. */
+export const STEP_IDS = ['corpus', 'base', 'stage1', 'stage2', 'evaluate', 'export'] as const;
+export type StepId = (typeof STEP_IDS)[number];
 
 export interface PageConfig {
   /** `auto` (best available), `cpu`, `wasm` or `webgpu`. */
   backend: 'auto' | 'cpu' | 'wasm' | 'webgpu';
+  /** Corpus pack under public/corpus/. */
   pack: string;
+  /** Base checkpoint under public/models/. */
   model: string;
+  /** Prompt preset of training and sampling (src/rl/prompts.ts). */
+  preset: string;
   seed: number;
   stage1Steps: number;
   stage2Steps: number;
   promptsPerStep: number;
   samplesPerPrompt: number;
   maxNewTokens: number;
+  lr: number;
+  klCoef: number;
+  advantageEstimator: AdvantageEstimator;
+  maxSearches: number;
+  topK: number;
+  /** Stage 1's retrieval reward: `found` (default here) or the paper's `any`. */
+  retrievalReward: 'any' | 'found';
+  /** Stage 2's format penalty (<= 0; paper -2). */
+  formatPenalty: number;
+  /** Save the run to browser storage every this many steps (and at each stage's end). */
+  saveEvery: number;
+  /** Questions per split in the page's evaluation (0 = all). */
+  evalLimit: number;
+  /** The step of the guided path shown. */
+  step: StepId;
 }
 
-export const DEFAULT_PAGE_CONFIG: PageConfig = {
-  backend: 'auto', pack: 'world', model: 'nano-base', seed: 1, stage1Steps: 20, stage2Steps: 200,
-  promptsPerStep: 8, samplesPerPrompt: 16, maxNewTokens: 64,
-};
+const s1 = defaultRlSettings(1), s2 = defaultRlSettings(2);
 
-/** Reads the configuration from a query string; returns it with the errors found. */
+export const DEFAULT_PAGE_CONFIG: Readonly<PageConfig> = Object.freeze({
+  backend: 'auto', pack: 'world', model: 'nano-base', preset: s1.promptPreset, seed: 1, stage1Steps: 20, stage2Steps: 200,
+  promptsPerStep: s1.promptsPerStep, samplesPerPrompt: s1.samplesPerPrompt, maxNewTokens: s1.rollout.maxNewTokens,
+  lr: s1.optimizer.lr, klCoef: s1.klCoef, advantageEstimator: s1.advantageEstimator, maxSearches: s1.rollout.maxSearches,
+  topK: s1.rollout.topK, retrievalReward: s1.reward.retrievalReward, formatPenalty: s2.reward.formatPenalty, saveEvery: 5, evalLimit: 50,
+  step: 'corpus',
+});
+
+type Field =
+  | { key: keyof PageConfig; kind: 'int'; min: number; max?: number }
+  | { key: keyof PageConfig; kind: 'number'; check: (x: number) => boolean; expect: string }
+  | { key: keyof PageConfig; kind: 'enum'; options: readonly string[] }
+  | { key: keyof PageConfig; kind: 'name' };
+
+/** Every key the URL may hold, in the order links write them. */
+const FIELDS: readonly Field[] = [
+  { key: 'step', kind: 'enum', options: STEP_IDS },
+  { key: 'pack', kind: 'name' },
+  { key: 'model', kind: 'name' },
+  { key: 'preset', kind: 'enum', options: Object.keys(PROMPT_PRESETS).filter((p) => PROMPT_PRESETS[p]!.allowsSearch) },
+  { key: 'backend', kind: 'enum', options: ['auto', 'cpu', 'wasm', 'webgpu'] },
+  { key: 'seed', kind: 'int', min: 0 },
+  { key: 'stage1Steps', kind: 'int', min: 1 },
+  { key: 'stage2Steps', kind: 'int', min: 1 },
+  { key: 'promptsPerStep', kind: 'int', min: 1 },
+  { key: 'samplesPerPrompt', kind: 'int', min: 1 },
+  { key: 'maxNewTokens', kind: 'int', min: 1, max: 400 },
+  { key: 'lr', kind: 'number', check: (x) => x > 0 && x < 1, expect: 'a number between 0 and 1' },
+  { key: 'klCoef', kind: 'number', check: (x) => x >= 0, expect: 'a number >= 0' },
+  { key: 'advantageEstimator', kind: 'enum', options: ADVANTAGE_ESTIMATORS },
+  { key: 'maxSearches', kind: 'int', min: 0, max: 16 },
+  { key: 'topK', kind: 'int', min: 1, max: MAX_SPLICED_DOCUMENTS },
+  { key: 'retrievalReward', kind: 'enum', options: ['found', 'any'] },
+  { key: 'formatPenalty', kind: 'number', check: (x) => x <= 0 && x >= -10, expect: 'a number between -10 and 0' },
+  { key: 'saveEvery', kind: 'int', min: 1 },
+  { key: 'evalLimit', kind: 'int', min: 0 },
+];
+
+/**
+ * Reads the configuration from a query string; returns it with one message per bad value
+ * (the default stays in force for that key).
+ */
 export function readPageConfig(search: string): { config: PageConfig; errors: string[] } {
   const p = new URLSearchParams(search);
-  const config = { ...DEFAULT_PAGE_CONFIG };
+  const config: PageConfig = { ...DEFAULT_PAGE_CONFIG };
   const errors: string[] = [];
-  const backend = p.get('backend');
-  if (backend !== null) {
-    if (backend === 'auto' || backend === 'cpu' || backend === 'wasm' || backend === 'webgpu') config.backend = backend;
-    else errors.push(`backend "${backend}" is not one of auto, cpu, wasm, webgpu`);
-  }
-  for (const key of ['pack', 'model'] as const) {
-    const v = p.get(key);
-    if (v !== null) {
-      if (/^[a-z0-9][a-z0-9._-]*$/i.test(v)) config[key] = v;
-      else errors.push(`${key} "${v}" is not a plain name`);
+  const set = (k: keyof PageConfig, v: unknown) => ((config as unknown as Record<string, unknown>)[k] = v);
+  for (const f of FIELDS) {
+    const v = p.get(f.key);
+    if (v === null) continue;
+    if (f.kind === 'name') {
+      if (/^[a-z0-9][a-z0-9._-]*$/i.test(v)) set(f.key, v);
+      else errors.push(`${f.key} "${v}" is not a plain name`);
+    } else if (f.kind === 'enum') {
+      if (f.options.includes(v)) set(f.key, v);
+      else errors.push(`${f.key} "${v}" is not one of ${f.options.join(', ')}`);
+    } else {
+      const n = v.trim() === '' ? NaN : Number(v);
+      if (f.kind === 'int') {
+        if (Number.isInteger(n) && n >= f.min && (f.max === undefined || n <= f.max)) set(f.key, n);
+        else errors.push(`${f.key} "${v}" is not an integer ${f.max === undefined ? `>= ${f.min}` : `from ${f.min} to ${f.max}`}`);
+      } else if (Number.isFinite(n) && f.check(n)) set(f.key, n);
+      else errors.push(`${f.key} "${v}" is not ${f.expect}`);
     }
   }
-  for (const key of ['seed', 'stage1Steps', 'stage2Steps', 'promptsPerStep', 'samplesPerPrompt', 'maxNewTokens'] as const) {
-    const v = p.get(key);
-    if (v === null) continue;
-    const n = Number(v);
-    if (Number.isInteger(n) && n >= (key === 'seed' ? 0 : 1)) config[key] = n;
-    else errors.push(`${key} "${v}" is not a ${key === 'seed' ? 'non-negative' : 'positive'} integer`);
-  }
   return { config, errors };
+}
+
+/** The query string (with `?`, or "" when everything is default) for a configuration. */
+export function writePageConfig(config: PageConfig): string {
+  const p = new URLSearchParams();
+  for (const f of FIELDS) {
+    const v = config[f.key];
+    if (v !== DEFAULT_PAGE_CONFIG[f.key]) p.set(f.key, String(v));
+  }
+  const q = p.toString();
+  return q ? `?${q}` : '';
+}
+
+/** The RL settings a stage starts with under this configuration (src/rl/session.ts merges them into the defaults). */
+export function stageOverride(config: PageConfig, stage: 1 | 2): SettingsOverride {
+  return {
+    promptsPerStep: config.promptsPerStep,
+    samplesPerPrompt: config.samplesPerPrompt,
+    advantageEstimator: config.advantageEstimator,
+    klCoef: config.klCoef,
+    promptPreset: config.preset,
+    optimizer: { lr: config.lr },
+    rollout: { maxNewTokens: config.maxNewTokens, maxSearches: config.maxSearches, topK: config.topK },
+    reward: stage === 1 ? { retrievalReward: config.retrievalReward } : { formatPenalty: config.formatPenalty },
+  };
 }

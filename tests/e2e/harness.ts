@@ -4,7 +4,7 @@
  * real, software WebGPU adapter (SwiftShader) and keep it off the network.
  */
 import { existsSync } from 'node:fs';
-import { createServer, type ViteDevServer } from 'vite';
+import { createServer, type PluginOption, type ViteDevServer } from 'vite';
 import { chromium, type Browser } from 'playwright-core';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -26,8 +26,20 @@ export function chromiumAvailable(): boolean {
   return false;
 }
 
-export async function startServer(): Promise<{ server: ViteDevServer; url: string }> {
-  const server = await createServer({ configFile: 'vite.config.ts', server: { port: 0, host: '127.0.0.1', strictPort: false, hmr: false }, logLevel: 'error', clearScreen: false });
+/**
+ * Starts the Vite dev server on a free loopback port. `plugins` add test-only routes (e.g. a
+ * fixture corpus pack).
+ *
+ * The workers' dependencies are listed as optimizer entries: Vite's scan starts from
+ * index.html and does not follow `new Worker(new URL(...))`, so on a cold cache it would find
+ * minisearch and protobufjs only when a worker first loads them, re-optimize, and reload the
+ * page in the middle of a test.
+ */
+export async function startServer(plugins: PluginOption[] = []): Promise<{ server: ViteDevServer; url: string }> {
+  const server = await createServer({
+    configFile: 'vite.config.ts', plugins, optimizeDeps: { entries: ['index.html', 'tests/browser/*.html', 'workers/*.worker.ts'] },
+    server: { port: 0, host: '127.0.0.1', strictPort: false, hmr: false }, logLevel: 'error', clearScreen: false,
+  });
   await server.listen();
   const url = server.resolvedUrls?.local[0];
   if (!url) throw new Error('vite: the dev server has no local URL');

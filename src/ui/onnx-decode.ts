@@ -1,0 +1,112 @@
+/**
+ * Greedy RAG decoding over any next-token function: the page's "Run the export" check drives
+ * the exported ONNX model (onnxruntime-web) with it, and compares the answer and the logits with
+ * the trainer's own policy. It follows src/rl/rollout.ts at temperature 0 (evaluation's
+ * decoding): the argmax token (lowest id on ties), the same stops, the same query extraction and
+ * document splicing (recipe.md section 3), so an exact export reproduces the trainer's tokens.
+ *
+ * No KV cache: each step runs the whole sequence (an exported graph takes input_ids and
+ * attention_mask only), which is fine for a nano model and a few dozen tokens.
+ */
+import type { Retriever } from '../search/retriever.ts';
+import type { Tokenizer } from '../tokenizer/tokenizer.ts';
+import { ANSWER_CLOSE, DOCS_CLOSE, DOCS_OPEN, EOS, QUERY_CLOSE, QUERY_OPEN, SPECIAL_TOKENS } from '../tokenizer/special.ts';
+import { extractQuery, type FinishReason, type RolloutSettings } from '../rl/rollout.ts';
+import { formatDocuments } from '../rl/splice.ts';
+
+/** Next-token logits (V) after a sequence of token ids. */
+export type NextLogits = (ids: readonly number[]) => Promise<Float32Array>;
+
+/** A greedy rollout: token ids (prompt first), its searches, why it ended, and the first step's logits (V). */
+export interface GreedyResult {
+  tokens: number[];
+  promptLength: number;
+  searches: { query: string; hits: { id: string; title: string; score: number }[] }[];
+  finishReason: FinishReason;
+  /** Logits after the prompt (the first decoding step), for a parity check. */
+  firstLogits: Float32Array;
+}
+
+/** Index of the largest value, lowest index on ties (as `Backend.sample` at temperature 0). */
+export function argmax(xs: ArrayLike<number>): number {
+  let best = 0;
+  for (let i = 1; i < xs.length; i++) if (xs[i]! > xs[best]!) best = i;
+  return best;
+}
+
+/**
+ * Decodes greedily from `prompt` (ids, BOS first), searching through `retriever` whenever a
+ * query closes. Settings as in rollout.ts (temperature and topP are ignored: greedy).
+ * @throws Error when the prompt is empty or not shorter than maxLength.
+ */
+export async function greedyRagDecode(
+  next: NextLogits, tokenizer: Tokenizer, retriever: Retriever, prompt: readonly number[],
+  s: Pick<RolloutSettings, 'maxNewTokens' | 'maxSearches' | 'topK' | 'docMaxWords' | 'maxLength'>,
+): Promise<GreedyResult> {
+  if (prompt.length === 0 || prompt.length >= s.maxLength) throw new Error(`greedy decode: the prompt has ${prompt.length} tokens, it must be 1 to ${s.maxLength - 1}`);
+  const ids = {
+    queryOpen: tokenizer.id(QUERY_OPEN), queryClose: tokenizer.id(QUERY_CLOSE), docsOpen: tokenizer.id(DOCS_OPEN), docsClose: tokenizer.id(DOCS_CLOSE),
+    answerClose: tokenizer.id(ANSWER_CLOSE), eos: tokenizer.id(EOS), special: new Set(SPECIAL_TOKENS.map((t) => tokenizer.id(t))),
+  };
+  const tokens = [...prompt];
+  const searches: GreedyResult['searches'] = [];
+  let generated = 0;
+  let firstLogits: Float32Array | null = null;
+  for (;;) {
+    const logits = await next(tokens);
+    firstLogits ??= logits;
+    const t = argmax(logits);
+    tokens.push(t);
+    generated++;
+    let finish: FinishReason | null = null;
+    if (t === ids.answerClose) finish = 'answer';
+    else if (t === ids.eos) finish = 'eos';
+    else if (generated >= s.maxNewTokens || tokens.length >= s.maxLength) finish = 'length';
+    else if (t === ids.queryClose) {
+      const query = extractQuery(tokens, prompt.length, ids, tokenizer);
+      if (query === '') finish = 'empty-query';
+      else if (searches.length >= s.maxSearches) finish = 'search-limit';
+      else {
+        const hits = (await retriever.searchMany([query], s.topK))[0] ?? [];
+        const block = [ids.docsOpen, ...tokenizer.encode(formatDocuments(hits, s.docMaxWords)), ids.docsClose];
+        if (tokens.length + block.length >= s.maxLength) finish = 'length';
+        else {
+          tokens.push(...block);
+          searches.push({ query, hits: hits.map((h) => ({ id: h.id, title: h.title, score: h.score })) });
+        }
+      }
+    }
+    if (finish) return { tokens, promptLength: prompt.length, searches, finishReason: finish, firstLogits: firstLogits! };
+  }
+}
+
+/** The part of onnxruntime's API the check uses (the web and node builds share it). */
+export interface OrtLike {
+  Tensor: new (type: 'int64', data: BigInt64Array, dims: number[]) => unknown;
+}
+/** The part of an onnxruntime InferenceSession the check uses. */
+export interface OrtSessionLike {
+  run(feeds: Record<string, unknown>): Promise<Record<string, { data: unknown; dims: readonly number[] }>>;
+}
+
+/** Next-token logits from an exported model (src/io/onnx-export.ts: input_ids, attention_mask -> logits). */
+export function ortNextLogits(ort: OrtLike, session: OrtSessionLike): NextLogits {
+  return async (seq) => {
+    const T = seq.length;
+    const inputIds = new ort.Tensor('int64', BigInt64Array.from(seq, (x) => BigInt(x)), [1, T]);
+    const mask = new ort.Tensor('int64', new BigInt64Array(T).fill(1n), [1, T]);
+    const out = (await session.run({ input_ids: inputIds, attention_mask: mask })).logits;
+    if (!out) throw new Error('onnx: the model has no "logits" output');
+    const V = out.dims[2]!;
+    const data = out.data as Float32Array;
+    return data.slice((T - 1) * V, T * V);
+  };
+}
+
+/** Largest absolute difference between two equally long arrays. @throws RangeError on a length mismatch. */
+export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) throw new RangeError(`maxAbsDiff: lengths ${a.length} and ${b.length} differ`);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
+  return m;
+}

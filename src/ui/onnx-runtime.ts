@@ -1,0 +1,44 @@
+/**
+ * Loads an exported ONNX model in onnxruntime-web in the page, for "Run the export". The
+ * WebGPU execution provider is asked for when the browser has a hardware WebGPU adapter (the
+ * same rule as our own backend selection, src/backend/select.ts: a software adapter is slower
+ * than wasm on the same CPU); otherwise, or when WebGPU fails to start, the wasm provider runs it.
+ *
+ * The runtime is imported only when the check runs. Vite serves the package's wasm binary from
+ * node_modules; `env.wasm.wasmPaths` points the runtime at that URL, since the bundled module
+ * cannot find it next to itself once Vite has pre-bundled it.
+ */
+import wasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm?url';
+import { probeWebGpu } from '../backend/webgpu/device.ts';
+import { ortNextLogits, type NextLogits, type OrtLike, type OrtSessionLike } from './onnx-decode.ts';
+
+/** An ONNX model ready to run. */
+export interface OnnxModel {
+  /** The execution provider that runs it: `webgpu` or `wasm`. */
+  provider: 'webgpu' | 'wasm';
+  /** Why WebGPU was not used (empty when it was). */
+  note: string;
+  next: NextLogits;
+  release(): Promise<void>;
+}
+
+/** Creates an inference session over the model's bytes. @throws Error from onnxruntime when the model is refused. */
+export async function openOnnxModel(bytes: Uint8Array): Promise<OnnxModel> {
+  const ort = await import('onnxruntime-web/webgpu');
+  ort.env.wasm.wasmPaths = { wasm: wasmUrl };
+  // One thread: a nano model does not need more, and threads would start extra workers.
+  ort.env.wasm.numThreads = 1;
+  ort.env.logLevel = 'error';
+  const probe = await probeWebGpu();
+  let note = '';
+  if (probe.ok && !probe.info.isFallbackAdapter) {
+    try {
+      const session = await ort.InferenceSession.create(bytes, { executionProviders: ['webgpu'] });
+      return { provider: 'webgpu', note, next: ortNextLogits(ort as unknown as OrtLike, session as unknown as OrtSessionLike), release: () => session.release() };
+    } catch (e) {
+      note = `WebGPU did not start in onnxruntime-web (${e instanceof Error ? e.message : String(e)})`;
+    }
+  } else note = probe.ok ? 'the WebGPU adapter is a software emulation' : probe.reason;
+  const session = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'] });
+  return { provider: 'wasm', note, next: ortNextLogits(ort as unknown as OrtLike, session as unknown as OrtSessionLike), release: () => session.release() };
+}

@@ -1,0 +1,637 @@
+/**
+ * The page's behaviour, apart from its elements (material-web's "behaviour class + thin
+ * element"): it owns the two workers and the saved-run store, runs every action the learner
+ * takes, and keeps what each step of the guided path shows. Elements read its fields and call
+ * its methods; it dispatches `change` after every state change (see playground-element.ts).
+ *
+ * It computes nothing about the model: every number comes from the trainer worker
+ * (src/rl/trainer-api.ts) or the search worker (src/search/worker-api.ts). What it does itself
+ * is orchestration: the step loop with pause, saving every N steps and at a stage's end
+ * (src/io/run-store.ts), resuming a saved run, and the URL that holds the configuration.
+ *
+ * Events: `change` (Event) after any field changed.
+ */
+import { proxy, transfer, wrap, type Remote } from 'comlink';
+import type { PackProgress } from '../corpus/pack-loader.ts';
+import type { CorpusDocument, Question, Split } from '../corpus/types.ts';
+import type { EvalMode } from '../eval/evaluate.ts';
+import type { ExportFormat } from '../io/export-folder.ts';
+import { RunStore, type RunSummary } from '../io/run-store.ts';
+import { unzipFiles } from '../io/zip.ts';
+import type {
+  EvalRow, ImportSummary, LiveView, PolicyName, RolloutInspection, SampleResult, SessionInfo, SessionProgress,
+} from '../rl/session.ts';
+import type { TrainerApi } from '../rl/trainer-api.ts';
+import type { RlSettings, RolloutRecord, StepMetrics } from '../rl/trainer.ts';
+import { asRetriever, createSearchWorker } from '../search/client.ts';
+import type { SearchHit } from '../search/search-index.ts';
+import type { LoadedPackInfo, SearchWorkerApi } from '../search/worker-api.ts';
+import { Tokenizer } from '../tokenizer/tokenizer.ts';
+import { downloadBytes, type PickedFiles } from './files.ts';
+import { greedyRagDecode, maxAbsDiff } from './onnx-decode.ts';
+import { loadPackDocuments } from './pack-documents.ts';
+import { DEFAULT_PAGE_CONFIG, readPageConfig, stageOverride, STEP_IDS, writePageConfig, type PageConfig, type StepId } from './url-config.ts';
+
+/** Things the learner can do, each with its own busy flag and error line. */
+export type Feature = 'search' | 'sample' | 'train' | 'inspect' | 'live' | 'compare' | 'eval' | 'export' | 'onnx' | 'import' | 'runs' | 'save' | 'documents';
+
+/** A shard of the pack as the Corpus step lists it. */
+export interface ShardView {
+  file: string;
+  documents: number;
+  bytes: number;
+  state: 'waiting' | 'verified';
+}
+
+/** A question and its gold answers, picked or typed. */
+export interface QuestionChoice {
+  question: string;
+  /** Empty for a typed question (no reward can be computed). */
+  answers: string[];
+  id?: string;
+}
+
+/** The result of "Run the export". */
+export interface OnnxCheck {
+  policy: PolicyName;
+  question: string;
+  provider: 'webgpu' | 'wasm';
+  note: string;
+  /** The ONNX model's greedy completion (tags written out) and its searches. */
+  completion: string;
+  searches: { query: string; hits: { id: string; title: string; score: number }[] }[];
+  /** The trainer's greedy completion for the same prompt. */
+  trainerCompletion: string;
+  tokensMatch: boolean;
+  /** Largest |logit difference| after the prompt, ONNX vs trainer. */
+  maxLogitDiff: number;
+  seconds: number;
+}
+
+/** A stored export (kept for "Run the export"). */
+export interface ExportView {
+  format: ExportFormat;
+  policy: PolicyName;
+  name: string;
+  zip: Uint8Array;
+  files: string[];
+}
+
+/** What a saved run keeps besides the checkpoint (run-store `settings`). */
+interface SavedPage {
+  config: PageConfig;
+  totalSteps: number;
+}
+
+const DOC_WORDS = 40;
+
+export class Playground extends EventTarget {
+  config: PageConfig;
+  urlErrors: string[];
+  phase: 'loading' | 'ready' | 'error' = 'loading';
+  status = 'Starting…';
+  /** A fatal error (the page cannot go on). */
+  fatal = '';
+  errors: Partial<Record<Feature, string>> = {};
+  busy = new Set<Feature>();
+
+  // Corpus
+  pack: LoadedPackInfo | null = null;
+  shards: ShardView[] = [];
+  shardsVerified = 0;
+  shardsTotal = 0;
+  questions: Question[] = [];
+  searchQuery = '';
+  searchHits: SearchHit[] | null = null;
+  searchMs = 0;
+  documents: Map<string, CorpusDocument> | null = null;
+
+  // Model and training
+  info: (SessionInfo & { backendNote: string; backendDetail: string }) | null = null;
+  stage: 1 | 2 | null = null;
+  running = false;
+  private stopRequested = false;
+  metrics: { 1: StepMetrics[]; 2: StepMetrics[] } = { 1: [], 2: [] };
+  totalSteps: { 1: number; 2: number };
+  settingsInForce: { 1: RlSettings | null; 2: RlSettings | null } = { 1: null, 2: null };
+  rollouts: RolloutRecord[] = [];
+  policies: PolicyName[] = ['base'];
+
+  // What the learner asked to see
+  baseSamples: SampleResult[] = [];
+  inspection: RolloutInspection | null = null;
+  live: LiveView | null = null;
+  /** Every live step so far (the alternatives of each generated token). */
+  liveSteps: NonNullable<LiveView['step']>[] = [];
+  /** Which policy and question the live rollout is of. */
+  liveOf: { policy: PolicyName; question: string; greedy: boolean } | null = null;
+  compare: { question: QuestionChoice; results: Partial<Record<PolicyName, SampleResult | { error: string }>> } | null = null;
+  evalRows: EvalRow[] = [];
+  evalProgress: { done: number; total: number } | null = null;
+  exports: Partial<Record<ExportFormat, ExportView>> = {};
+  onnxCheck: OnnxCheck | null = null;
+  importResult: { kind: 'base' | 'run'; label: string; notes: string[] } | null = null;
+
+  // Saved runs
+  runs: RunSummary[] = [];
+  runId: string | null = null;
+  runName = '';
+  lastSaved: { stage: 1 | 2; step: number; at: number } | null = null;
+  resumeOffer: RunSummary | null = null;
+  quota: { usage: number; quota: number } | null = null;
+
+  private seeds = 0;
+  private search: Remote<SearchWorkerApi> | null = null;
+  private trainer: Remote<TrainerApi> | null = null;
+  private store: RunStore | null = null;
+
+  constructor(search: string) {
+    super();
+    const { config, errors } = readPageConfig(search);
+    this.config = config;
+    this.urlErrors = errors;
+    this.totalSteps = { 1: config.stage1Steps, 2: config.stage2Steps };
+  }
+
+  /** A fresh seed for a sample or a live rollout: the page's seed, then one more per draw (reproducible from the link). */
+  nextSeed(): number {
+    return this.config.seed * 1000 + ++this.seeds;
+  }
+
+  private changed(): void {
+    this.dispatchEvent(new Event('change'));
+  }
+
+  /** Runs an action with its busy flag; its error goes to `errors[feature]`. Returns undefined on error. */
+  private async task<T>(feature: Feature, f: () => Promise<T>): Promise<T | undefined> {
+    this.busy.add(feature);
+    delete this.errors[feature];
+    this.changed();
+    try {
+      return await f();
+    } catch (e) {
+      this.errors[feature] = message(e);
+      return undefined;
+    } finally {
+      this.busy.delete(feature);
+      this.changed();
+    }
+  }
+
+  // ------------------------------------------------------------------ loading
+
+  get packUrl(): string {
+    return `${import.meta.env.BASE_URL}corpus/${this.config.pack}/`;
+  }
+
+  /** Loads the pack into the search worker, the base model into the trainer worker, and lists saved runs. */
+  async load(): Promise<void> {
+    try {
+      this.search = createSearchWorker();
+      this.status = 'Loading the corpus pack…';
+      this.changed();
+      const packInfo = await this.search.loadPack(this.packUrl, proxy((p: PackProgress) => {
+        this.shardsVerified = p.loaded;
+        this.shardsTotal = p.total;
+        this.status = `Loading the corpus pack: ${p.loaded} of ${p.total} shards verified`;
+        this.changed();
+      }));
+      this.pack = packInfo;
+      this.shards = packInfo.manifest.shards.map((s) => ({ file: s.file, documents: s.documents, bytes: s.bytes, state: 'verified' }));
+      this.questions = await this.search.questions();
+      this.status = 'Loading the base model…';
+      this.changed();
+      const channel = new MessageChannel();
+      await this.search.connect(transfer(channel.port1, [channel.port1]));
+      this.trainer = wrap<TrainerApi>(new Worker(new URL('../../workers/trainer.worker.ts', import.meta.url), { type: 'module' }));
+      this.info = await this.trainer.init(transfer({
+        backend: this.config.backend, modelUrl: `${import.meta.env.BASE_URL}models/${this.config.model}/`, searchPort: channel.port2,
+        packName: packInfo.manifest.name,
+      }, [channel.port2]));
+      this.phase = 'ready';
+      this.status = `Ready: ${packInfo.documents.toLocaleString()} documents in ${packInfo.manifest.shards.length} shards; ` +
+        `a ${this.info.parameters.toLocaleString()}-parameter policy on the ${this.info.backend} backend.`;
+      this.changed();
+      await this.openRuns();
+    } catch (e) {
+      this.phase = 'error';
+      this.fatal = message(e);
+      this.status = 'Stopped by an error.';
+      this.changed();
+    }
+  }
+
+  private async openRuns(): Promise<void> {
+    await this.task('runs', async () => {
+      this.store = await RunStore.open();
+      await this.refreshRuns();
+      // Offer the most recent run: a reload in the middle of a stage loses nothing.
+      this.resumeOffer = this.runs[0] ?? null;
+    });
+  }
+
+  async refreshRuns(): Promise<void> {
+    if (!this.store) return;
+    this.runs = await this.store.listRuns();
+    const est = await navigator.storage?.estimate?.().catch(() => null);
+    this.quota = est && est.quota !== undefined ? { usage: est.usage ?? 0, quota: est.quota } : null;
+    this.changed();
+  }
+
+  // ------------------------------------------------------------------ navigation and URL
+
+  get stepId(): StepId {
+    return this.config.step;
+  }
+
+  goTo(step: StepId): void {
+    if (!STEP_IDS.includes(step)) return;
+    this.setConfig({ step });
+  }
+
+  /** Changes the configuration and writes it into the URL (a link to the page reproduces it). */
+  setConfig(patch: Partial<PageConfig>): void {
+    this.config = { ...this.config, ...patch };
+    // A stage that has steps keeps the length it started with (its learning-rate schedule
+    // spans it); a new length applies when the stage starts over.
+    if (this.metrics[1].length === 0) this.totalSteps[1] = this.config.stage1Steps;
+    if (this.metrics[2].length === 0) this.totalSteps[2] = this.config.stage2Steps;
+    history.replaceState(history.state, '', `${location.pathname}${writePageConfig(this.config)}${location.hash}`);
+    this.changed();
+  }
+
+  /** The settings of the configuration back to the recipe's defaults (pack, model, seed and step kept). */
+  resetSettings(): void {
+    const { pack, model, seed, step, backend } = this.config;
+    this.setConfig({ ...DEFAULT_PAGE_CONFIG, pack, model, seed, step, backend });
+  }
+
+  // ------------------------------------------------------------------ corpus
+
+  async runSearch(query: string, k: number): Promise<void> {
+    this.searchQuery = query;
+    await this.task('search', async () => {
+      const t0 = performance.now();
+      this.searchHits = await this.search!.search(query, k);
+      this.searchMs = performance.now() - t0;
+    });
+  }
+
+  /** The supporting documents of questions, loaded once on first use. */
+  async loadDocuments(): Promise<void> {
+    if (this.documents || !this.pack) return;
+    await this.task('documents', async () => {
+      this.documents = await loadPackDocuments(this.packUrl, this.pack!.manifest);
+    });
+  }
+
+  // ------------------------------------------------------------------ samples
+
+  /** One rollout of the base model (or another policy) on a question, sampled or greedy. */
+  async sample(policy: PolicyName, q: QuestionChoice, greedy: boolean, seed: number): Promise<void> {
+    await this.task('sample', async () => {
+      const r = await this.trainer!.sample({ policy, question: q.question, answers: q.answers, greedy, seed, promptPreset: this.config.preset, rollout: this.rolloutOverride() });
+      this.baseSamples = [r, ...this.baseSamples].slice(0, 6);
+    });
+  }
+
+  /** The same question answered greedily by every policy that exists, side by side. */
+  async runCompare(q: QuestionChoice): Promise<void> {
+    await this.task('compare', async () => {
+      const results: NonNullable<Playground['compare']>['results'] = {};
+      for (const policy of ['base', 'stage1', 'stage2'] as const) {
+        try {
+          results[policy] = await this.trainer!.sample({ policy, question: q.question, answers: q.answers, greedy: true, seed: this.config.seed, promptPreset: this.config.preset, rollout: this.rolloutOverride() });
+        } catch (e) {
+          results[policy] = { error: message(e) };
+        }
+      }
+      this.compare = { question: q, results };
+    });
+  }
+
+  private rolloutOverride() {
+    return { maxNewTokens: this.config.maxNewTokens, maxSearches: this.config.maxSearches, topK: this.config.topK, docMaxWords: DOC_WORDS };
+  }
+
+  // ------------------------------------------------------------------ training
+
+  /** Whether a stage has run all its planned steps. */
+  stageDone(stage: 1 | 2): boolean {
+    return this.metrics[stage].length > 0 && this.metrics[stage].length >= this.totalSteps[stage];
+  }
+
+  /** Starts `stage` (or continues it when paused) and runs it until it ends or is paused. */
+  async start(stage: 1 | 2): Promise<void> {
+    await this.train(stage, Infinity, false);
+  }
+
+  /** One step (a batch of rollouts and one update) of `stage`, starting it if needed. */
+  async stepOnce(stage: 1 | 2): Promise<void> {
+    await this.train(stage, 1, false);
+  }
+
+  /** Starts `stage` over from its initial policy (Stage 1 over drops Stage 2 too). */
+  async restart(stage: 1 | 2): Promise<void> {
+    await this.train(stage, Infinity, true);
+  }
+
+  pause(): void {
+    if (!this.running) return;
+    this.stopRequested = true;
+    this.status = 'Pausing after this step…';
+    this.changed();
+  }
+
+  private async train(stage: 1 | 2, n: number, fresh: boolean): Promise<void> {
+    if (!this.trainer || this.running || this.phase !== 'ready') return;
+    this.running = true;
+    this.stopRequested = false;
+    delete this.errors.train;
+    this.changed();
+    try {
+      if (fresh || this.stage !== stage || this.stageDone(stage)) await this.begin(stage);
+      await this.runSteps(stage, n);
+    } catch (e) {
+      this.errors.train = message(e);
+      this.status = `Stage ${stage} stopped by an error.`;
+    } finally {
+      this.running = false;
+      this.changed();
+    }
+  }
+
+  private async begin(stage: 1 | 2): Promise<void> {
+    const total = stage === 1 ? this.config.stage1Steps : this.config.stage2Steps;
+    this.status = `Starting Stage ${stage}…`;
+    this.changed();
+    const settings = await this.trainer!.startStage(stage, stageOverride(this.config, stage), total, this.config.seed + stage);
+    // A new Stage 1 is a new run in the saved-run list; Stage 2 continues the run it follows.
+    if (stage === 1 || !this.runId) this.newRun();
+    this.stage = stage;
+    this.totalSteps[stage] = total;
+    this.settingsInForce[stage] = settings;
+    this.metrics[stage] = [];
+    if (stage === 1) {
+      this.metrics[2] = [];
+      this.settingsInForce[2] = null;
+    }
+    this.rollouts = [];
+    this.inspection = null;
+    this.policies = (await this.trainer!.progress()).policies;
+  }
+
+  private newRun(): void {
+    const now = new Date();
+    this.runId = `run-${now.getTime().toString(36)}`;
+    this.runName = `${this.pack?.manifest.name ?? this.config.pack}, seed ${this.config.seed}, ${now.toLocaleString()}`;
+    this.lastSaved = null;
+  }
+
+  private async runSteps(stage: 1 | 2, n: number): Promise<void> {
+    const total = this.totalSteps[stage];
+    for (let i = 0; i < n && !this.stopRequested && this.metrics[stage].length < total; i++) {
+      this.status = `Stage ${stage}: step ${this.metrics[stage].length + 1} of ${total}…`;
+      this.changed();
+      const { metrics, rollouts } = await this.trainer!.step();
+      this.metrics = { ...this.metrics, [stage]: [...this.metrics[stage], metrics] };
+      this.rollouts = rollouts;
+      this.inspection = null;
+      const k = this.metrics[stage].length;
+      if (k % this.config.saveEvery === 0 || k === total) await this.save();
+    }
+    const done = this.metrics[stage].length >= total;
+    // A pause saves too: the next reload resumes exactly here.
+    if (!done && (this.lastSaved?.stage !== stage || this.lastSaved.step !== this.metrics[stage].length)) await this.save();
+    this.policies = (await this.trainer!.progress()).policies;
+    this.status = done ? `Stage ${stage} finished: ${this.metrics[stage].length} steps.` : `Stage ${stage} paused at step ${this.metrics[stage].length} of ${total}.`;
+  }
+
+  // ------------------------------------------------------------------ saved runs
+
+  /** Saves the running stage to browser storage (errors, such as a full disk, are shown; training goes on). */
+  async save(): Promise<void> {
+    if (!this.store || !this.stage || !this.trainer) return;
+    if (!this.runId) this.newRun(); // the run's entry was deleted: a new one
+    const runId = this.runId!;
+    await this.task('save', async () => {
+      const snap = await this.trainer!.snapshot();
+      const page: SavedPage = { config: this.config, totalSteps: snap.totalSteps };
+      await this.store!.saveRun(runId, {
+        name: this.runName, files: snap.files, metrics: [...this.metrics[1], ...this.metrics[2]], rollouts: this.rollouts, settings: page,
+        stage: snap.stage, step: snap.step,
+      }, { overwrite: true });
+      this.lastSaved = { stage: snap.stage, step: snap.step, at: Date.now() };
+      await this.refreshRuns();
+    });
+  }
+
+  /** Reopens a saved run: the stage continues bit for bit where it was saved. */
+  async resume(id: string): Promise<void> {
+    if (this.running || !this.store || !this.trainer) return;
+    await this.task('runs', async () => {
+      const run = await this.store!.loadRun(id);
+      const summary = await this.trainer!.restore(run.files, run.metrics as StepMetrics[], (run.rollouts ?? []) as RolloutRecord[]);
+      const saved = run.settings as Partial<SavedPage> | null;
+      if (saved?.config) {
+        const { step: _ignored, ...rest } = saved.config;
+        if (rest.pack !== this.config.pack) this.errors.runs = `This run was trained on the "${rest.pack}" pack; it continues on the loaded "${this.config.pack}" pack.`;
+        this.setConfig({ ...rest, pack: this.config.pack, model: this.config.model });
+      }
+      this.applyImport(summary);
+      this.runId = id;
+      this.runName = run.summary.name;
+      this.lastSaved = { stage: run.summary.stage as 1 | 2, step: run.summary.step, at: run.summary.updatedAt };
+      this.resumeOffer = null;
+      const stage = summary.progress.stage ?? 1;
+      this.status = `Reopened "${run.summary.name}": Stage ${stage}, step ${summary.progress.step} of ${summary.progress.totalSteps}.`;
+      this.goTo(stage === 1 ? 'stage1' : 'stage2');
+    });
+  }
+
+  dismissResume(): void {
+    this.resumeOffer = null;
+    this.changed();
+  }
+
+  async renameRun(id: string, name: string): Promise<void> {
+    await this.task('runs', async () => {
+      const s = await this.store!.renameRun(id, name);
+      if (id === this.runId) this.runName = s.name;
+      await this.refreshRuns();
+    });
+  }
+
+  async deleteRun(id: string): Promise<void> {
+    await this.task('runs', async () => {
+      await this.store!.deleteRun(id);
+      if (id === this.runId) {
+        // The run in memory goes on; its next save starts a new entry.
+        this.runId = null;
+        this.lastSaved = null;
+      }
+      if (this.resumeOffer?.id === id) this.resumeOffer = null;
+      await this.refreshRuns();
+    });
+  }
+
+  /** Takes a session's progress after a restore or an import. */
+  private applyImport(summary: ImportSummary): void {
+    this.info = { ...summary.info, backendNote: this.info?.backendNote ?? '', backendDetail: this.info?.backendDetail ?? '' };
+    this.applyProgress(summary.progress);
+  }
+
+  private applyProgress(p: SessionProgress): void {
+    this.stage = p.stage;
+    this.metrics = p.metrics;
+    this.rollouts = p.rollouts;
+    this.policies = p.policies;
+    if (p.stage) {
+      this.totalSteps[p.stage] = p.totalSteps;
+      this.settingsInForce[p.stage] = p.settings;
+    }
+    if (p.stage !== 2) this.settingsInForce[2] = null;
+    if (!p.stage) this.settingsInForce[1] = null;
+    this.inspection = null;
+    this.live = null;
+    this.liveSteps = [];
+    this.liveOf = null;
+    this.compare = null;
+    this.exports = {};
+    this.onnxCheck = null;
+    this.evalRows = [];
+  }
+
+  // ------------------------------------------------------------------ inspector and live mode
+
+  async inspect(index: number): Promise<void> {
+    await this.task('inspect', async () => {
+      this.inspection = await this.trainer!.inspect(index);
+    });
+  }
+
+  async liveStart(policy: PolicyName, q: QuestionChoice, greedy: boolean, seed: number): Promise<void> {
+    await this.task('live', async () => {
+      this.live = await this.trainer!.liveStart({ policy, question: q.question, answers: q.answers, greedy, seed, promptPreset: this.config.preset, rollout: this.rolloutOverride() });
+      this.liveSteps = [];
+      this.liveOf = { policy, question: q.question, greedy };
+    });
+  }
+
+  /** One more token of the live rollout (`n` tokens, stopping when it ends). */
+  async liveNext(n = 1): Promise<void> {
+    await this.task('live', async () => {
+      for (let i = 0; i < n && this.live && !this.live.finishReason; i++) {
+        this.live = await this.trainer!.liveNext();
+        if (this.live.step) this.liveSteps = [...this.liveSteps, this.live.step];
+        this.changed();
+      }
+    });
+  }
+
+  // ------------------------------------------------------------------ evaluation
+
+  /** The most trained policy there is. */
+  get latestPolicy(): PolicyName {
+    return this.policies.includes('stage2') ? 'stage2' : this.policies.includes('stage1') ? 'stage1' : 'base';
+  }
+
+  async evaluate(policy: PolicyName, splits: Split[], modes: EvalMode[], limit: number): Promise<void> {
+    await this.task('eval', async () => {
+      this.evalProgress = { done: 0, total: 0 };
+      const rows = await this.trainer!.evaluate({ policy, splits, modes, limit }, proxy((done: number, total: number) => {
+        this.evalProgress = { done, total };
+        this.changed();
+      }));
+      // A new result replaces the one for the same policy, split and mode.
+      const key = (r: EvalRow) => `${r.policy}/${r.split}/${r.mode}`;
+      const fresh = new Set(rows.map(key));
+      this.evalRows = [...this.evalRows.filter((r) => !fresh.has(key(r))), ...rows];
+      this.evalProgress = null;
+    });
+    this.evalProgress = null;
+  }
+
+  // ------------------------------------------------------------------ export and import
+
+  /** Builds an export of a policy in the worker; downloads it unless `download` is false. */
+  async exportModel(format: ExportFormat, policy: PolicyName, download = true): Promise<ExportView | undefined> {
+    return this.task('export', async () => {
+      const r = await this.trainer!.exportZip(format, policy);
+      const view: ExportView = { format, policy, name: r.name, zip: r.zip, files: r.files };
+      this.exports = { ...this.exports, [format]: view };
+      if (download) downloadBytes(r.zip, `${r.name}-${format}.zip`);
+      return view;
+    });
+  }
+
+  /**
+   * "Run the export": loads the policy's ONNX export in onnxruntime-web, answers `q` greedily
+   * with search, and compares tokens and first-step logits with the trainer's own policy.
+   */
+  async runExport(policy: PolicyName, q: QuestionChoice): Promise<void> {
+    let ex = this.exports.onnx;
+    if (!ex || ex.policy !== policy) ex = await this.exportModel('onnx', policy, false);
+    if (!ex) {
+      this.errors.onnx = this.errors.export ?? 'the export failed';
+      this.changed();
+      return;
+    }
+    const exported = ex;
+    await this.task('onnx', async () => {
+      const t0 = performance.now();
+      const files = unzipFiles(exported.zip);
+      const modelBytes = files.get('model.onnx'), tokBytes = files.get('tokenizer.json');
+      if (!modelBytes || !tokBytes) throw new Error(`the ONNX export lacks ${modelBytes ? 'tokenizer.json' : 'model.onnx'}`);
+      const tokenizer = Tokenizer.fromHuggingFace(JSON.parse(new TextDecoder().decode(tokBytes)));
+      const { openOnnxModel } = await import('./onnx-runtime.ts');
+      const model = await openOnnxModel(modelBytes);
+      try {
+        const seed = this.config.seed;
+        const settings = { ...this.rolloutOverride(), maxLength: Math.min(448, this.info?.config.maxPositions ?? 448) };
+        const prompt = await this.trainer!.renderPrompt(q.question, seed, this.config.preset);
+        const ids = [tokenizer.bosId, ...tokenizer.encode(prompt)];
+        const res = await greedyRagDecode(model.next, tokenizer, asRetriever(this.search!), ids, settings);
+        const ours = await this.trainer!.sample({ policy, question: q.question, answers: q.answers, greedy: true, seed, promptPreset: this.config.preset, rollout: settings });
+        const trainerLogits = await this.trainer!.logits(policy, ids);
+        this.onnxCheck = {
+          policy, question: q.question, provider: model.provider, note: model.note,
+          completion: tokenizer.decode(res.tokens.slice(res.promptLength)), searches: res.searches,
+          trainerCompletion: ours.completion,
+          tokensMatch: res.tokens.length === ours.ids.length && res.tokens.every((t, i) => t === ours.ids[i]),
+          maxLogitDiff: maxAbsDiff(res.firstLogits, trainerLogits), seconds: (performance.now() - t0) / 1000,
+        };
+      } finally {
+        await model.release();
+      }
+    });
+  }
+
+  /** Imports a checkpoint (folder or zip): a model replaces the base; a run with trainer state resumes. */
+  async importPicked(picked: PickedFiles): Promise<void> {
+    if (this.running) {
+      this.errors.import = 'Pause training before importing a checkpoint.';
+      this.changed();
+      return;
+    }
+    await this.task('import', async () => {
+      const input = picked.kind === 'zip' ? picked.bytes : picked.files;
+      const summary = await this.trainer!.importCheckpoint(input);
+      this.applyImport(summary);
+      this.baseSamples = [];
+      this.importResult = { kind: summary.kind, label: picked.label, notes: summary.notes };
+      if (summary.kind === 'run') {
+        this.newRun();
+        this.runName = `Imported ${picked.label}`;
+      } else this.runId = null;
+      this.status = summary.kind === 'run'
+        ? `Imported ${picked.label}: Stage ${summary.progress.stage}, step ${summary.progress.step} of ${summary.progress.totalSteps}.`
+        : `Imported ${picked.label} as the base model (${summary.info.parameters.toLocaleString()} parameters).`;
+    });
+  }
+}
+
+/** An error's message (comlink passes Errors through with their message). */
+export function message(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}

@@ -1,0 +1,54 @@
+/**
+ * <r1s-sample-card>: one rollout outside training (a base-model sample, a Compare column):
+ * its searches, the completion with documents set apart, and how it would score (Stage 2's
+ * reward parts when the question has a gold answer).
+ *
+ * Properties: `sample` (SampleResult), `heading`.
+ */
+import { LitElement, css, html, nothing } from 'lit';
+import type { SampleResult } from '../rl/session.ts';
+import './r1s-completion.ts';
+
+export class R1sSampleCard extends LitElement {
+  static override properties = { sample: { attribute: false }, heading: { type: String } };
+  declare sample: SampleResult | null;
+  declare heading: string;
+
+  static override styles = css`
+    :host { display: block; background: #fff; border: 1px solid #dde1e8; border-radius: 8px; padding: 0.6rem 0.8rem; margin-bottom: 0.6rem; }
+    h4 { margin: 0 0 0.3rem; font-size: 0.95rem; }
+    .facts { display: flex; flex-wrap: wrap; gap: 0.2rem 0.9rem; font-size: 0.82rem; color: #445; margin-bottom: 0.4rem; }
+    .ok { color: #1a7f37; } .bad { color: #b42318; }
+    .q { font-size: 0.85rem; margin-bottom: 0.3rem; overflow-wrap: anywhere; }
+    .mono { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; }
+  `;
+
+  constructor() {
+    super();
+    this.sample = null;
+    this.heading = '';
+  }
+
+  override render() {
+    const s = this.sample;
+    if (!s) return nothing;
+    const generated = s.actionMask.reduce((n, m) => n + m, 0);
+    return html`
+      ${this.heading ? html`<h4>${this.heading}</h4>` : nothing}
+      <div class="q">Q: ${s.question}</div>
+      <div class="facts">
+        <span>${s.searches.length} search${s.searches.length === 1 ? '' : 'es'}${s.searches.length ? html`: ${s.searches.map((c, i) => html`${i ? ', ' : ''}<span class="mono">${c.query}</span>`)}` : ''}</span>
+        <span>${generated} tokens</span>
+        <span>ended: ${s.finishReason}</span>
+        ${s.parts
+          ? html`<span class=${s.parts.formatOk ? 'ok' : 'bad'}>${s.parts.formatOk ? 'well-formed' : `format: ${s.parts.violations[0] ?? 'broken'}`}</span>
+              <span>answer: <span class="mono">${s.parts.prediction || '(none)'}</span></span>
+              <span class=${s.parts.f1 > 0 ? 'ok' : ''}>F1 ${s.parts.f1.toFixed(2)}</span>
+              <span>answer in documents: ${s.parts.answerInDocs ? 'yes' : 'no'}</span>`
+          : nothing}
+      </div>
+      <r1s-completion .text=${s.completion}></r1s-completion>`;
+  }
+}
+
+customElements.define('r1s-sample-card', R1sSampleCard);

@@ -1,0 +1,85 @@
+/**
+ * <r1s-settings>: the settings of an RL stage that matter, each with its value, the recipe's
+ * default, the paper's value and a one-line explanation (settings-info.ts). Changes go into
+ * the URL at once (a link reproduces the run) and take effect when the stage starts: a
+ * running stage keeps the settings it started with.
+ *
+ * Properties: `pg` (the Playground), `stage` (1 or 2).
+ */
+import { css, html, nothing } from 'lit';
+import { PlaygroundElement, sharedStyles } from './playground-element.ts';
+import { SETTINGS_INFO, type SettingInfo } from './settings-info.ts';
+import { DEFAULT_PAGE_CONFIG, readPageConfig, type PageConfig } from './url-config.ts';
+
+export class R1sSettings extends PlaygroundElement {
+  static override properties = { ...PlaygroundElement.properties, stage: { type: Number }, invalid: { state: true } };
+  declare stage: 1 | 2;
+  declare invalid: Partial<Record<keyof PageConfig, string>>;
+
+  static override styles = [sharedStyles, css`
+    .settings { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(100%, 17rem), 1fr)); gap: 0.6rem 1rem; }
+    .setting { display: flex; flex-direction: column; gap: 0.15rem; }
+    .setting label { font-weight: 600; }
+    .setting input, .setting select { width: 10rem; }
+    .help { font-size: 0.8rem; color: #556; line-height: 1.3; }
+    .bad { font-size: 0.8rem; }
+  `];
+
+  constructor() {
+    super();
+    this.stage = 1;
+    this.invalid = {};
+  }
+
+  /** Parses through the URL reader, so the form accepts exactly what a link may hold. */
+  private apply(key: keyof PageConfig, raw: string): void {
+    const { config, errors } = readPageConfig(`?${new URLSearchParams({ [key]: raw })}`);
+    if (errors.length) {
+      this.invalid = { ...this.invalid, [key]: errors[0]! };
+      return;
+    }
+    const { [key]: _gone, ...rest } = this.invalid;
+    this.invalid = rest;
+    this.pg!.setConfig({ [key]: config[key] } as Partial<PageConfig>);
+  }
+
+  override render() {
+    const pg = this.pg;
+    if (!pg) return nothing;
+    const stage = this.stage;
+    const locked = pg.running || (pg.stage === stage && pg.metrics[stage].length > 0 && !pg.stageDone(stage));
+    const stepsKey = stage === 1 ? 'stage1Steps' : 'stage2Steps';
+    const shown = SETTINGS_INFO.filter((s) => !s.stage || s.stage === stage);
+    return html`
+      ${locked ? html`<p class="note">Stage ${stage} started with these settings; they stay fixed until it is restarted.</p>` : nothing}
+      <div class="settings">
+        ${this.field({ key: stepsKey, label: 'Steps in this stage', kind: 'int', min: 1, max: 100000, help: 'Rollout batches and updates the stage runs; the learning-rate schedule spans them.', paper: stage === 1 ? '~350 questions' : '8,148 questions' }, locked)}
+        ${shown.map((s) => this.field(s, locked))}
+        ${this.field({ key: 'seed', label: 'Seed', kind: 'int', min: 0, help: 'Seeds the question draws and the sampling: the same seed and settings give the same run.', paper: '-' }, locked)}
+        ${this.field({ key: 'saveEvery', label: 'Save every (steps)', kind: 'int', min: 1, help: 'The run is saved to this browser every this many steps and at the end of each stage.', paper: '-' }, false)}
+      </div>
+      <div class="row" style="margin-top:0.5rem">
+        <button class="secondary" @click=${() => pg.resetSettings()} ?disabled=${locked}>Reset to the recipe's defaults</button>
+      </div>`;
+  }
+
+  private field(s: SettingInfo, locked: boolean) {
+    const pg = this.pg!;
+    const id = `set-${s.key}`;
+    const value = String(pg.config[s.key]);
+    const def = String(DEFAULT_PAGE_CONFIG[s.key]);
+    const err = this.invalid[s.key];
+    return html`<div class="setting">
+      <label for=${id}>${s.label}</label>
+      ${s.kind === 'select'
+        ? html`<select id=${id} ?disabled=${locked} @change=${(e: Event) => this.apply(s.key, (e.target as HTMLSelectElement).value)}>
+            ${(s.options ?? []).map((o) => html`<option value=${o} ?selected=${o === value}>${o}</option>`)}</select>`
+        : html`<input id=${id} type="number" ?disabled=${locked} .value=${value} min=${s.min ?? ''} max=${s.max ?? ''} step=${s.kind === 'int' ? 1 : s.step ?? 'any'}
+            aria-describedby=${`${id}-help`} @change=${(e: Event) => this.apply(s.key, (e.target as HTMLInputElement).value)} />`}
+      <span class="help" id=${`${id}-help`}>${s.help} Default ${def}; paper ${s.paper}.</span>
+      ${err ? html`<span class="bad" role="alert">${err}</span>` : nothing}
+    </div>`;
+  }
+}
+
+customElements.define('r1s-settings', R1sSettings);
