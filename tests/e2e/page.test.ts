@@ -83,10 +83,18 @@ describe.runIf(run)('the guided path', () => {
     expect(await page.locator('r1s-app header [role=status]').textContent()).toContain('Stage 1 finished: 2 steps');
     expect(await s1.locator('r1s-curves canvas').count()).toBeGreaterThanOrEqual(7);
     // The inspector: a rollout of the latest batch, token by token.
-    await s1.getByRole('button', { name: 'Inspect rollout 1' }).click();
+    // Pick the first rollout of the batch (2 questions x 2 samples) with at least five response tokens:
+    // a rollout may stop after one or two tokens (an empty query, an early end of sequence).
     const insp = s1.locator('r1s-inspector');
-    await insp.getByText('probabilities under the policy that sampled this batch').waitFor({ timeout: 30_000 });
-    const first = Number(await insp.getAttribute('data-cursor'));
+    let first = -1;
+    for (let i = 1; i <= 4 && first < 0; i++) {
+      await s1.getByRole('button', { name: `Inspect rollout ${i}` }).click();
+      await insp.getByText('probabilities under the policy that sampled this batch').waitFor({ timeout: 30_000 });
+      const range = insp.getByLabel('Token position');
+      const [lo, hi] = [Number(await range.getAttribute('min')), Number(await range.getAttribute('max'))];
+      if (hi - lo >= 4) first = Number(await insp.getAttribute('data-cursor'));
+    }
+    expect(first, 'a rollout with at least five response tokens').toBeGreaterThanOrEqual(0);
     for (let k = 1; k <= 4; k++) {
       await insp.getByRole('button', { name: 'Next token', exact: true }).click();
       await expect.poll(() => insp.getAttribute('data-cursor')).toBe(String(first + k));
