@@ -8,8 +8,10 @@
  * - rl: one RL step (decode 8 x 8 rollouts of 48 new tokens after 64-token prompts, then the
  *   policy update on their 7k tokens) per preset in --rl-presets.
  *
- * Backends are named `cpu`, `wasm-<threads>` (e.g. wasm-1, wasm-2). The JSON keeps an
- * `external` object for figures measured elsewhere (onnxruntime-web and jax-js in Chromium).
+ * Backends are named `cpu`, `wasm-<threads>` (e.g. wasm-1, wasm-2). The matmul rows also
+ * carry the same products in other libraries (src/bench/external-matmul.ts), each in a child
+ * process: `ort-wasm-<threads>` (onnxruntime-web's wasm provider) and `jax-js-wasm`
+ * (--external none to skip them).
  */
 import { parseArgs } from 'node:util';
 import { cpus, loadavg } from 'node:os';
@@ -21,9 +23,17 @@ import { trainingMatmuls } from '../../bench/shapes.ts';
 import { benchMatmul } from '../../bench/matmul-bench.ts';
 import { benchPretrainStep, benchRlStep, type PretrainTiming, type RlTiming } from '../../bench/step-bench.ts';
 import type { OpProfile } from '../../bench/profile.ts';
+import type { MatmulResult } from '../../bench/matmul-bench.ts';
+import type { ExternalLib, PlainShape } from '../../bench/external-matmul.ts';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { fileURLToPath } from 'node:url';
+
+const execFileAsync = promisify(execFile);
 
 const USAGE = `usage: npm run cli -- bench [--json] [--backends cpu,wasm-1,wasm-2] [--presets nano,small]
-  [--rl-presets nano] [--rows 1024] [--tokens 4096] [--vocab 2700] [--only matmul|step|rl] [--quick] [--profile]`;
+  [--rl-presets nano] [--rows 1024] [--tokens 4096] [--vocab 2700] [--only matmul|step|rl] [--quick] [--profile]
+  [--external ort-wasm-1,ort-wasm-2,jax-js-wasm|none]`;
 
 /** A backend spec: `cpu` or `wasm-<threads>`. */
 function parseBackendSpec(spec: string): { kind: 'cpu' | 'wasm'; threads: number } {
@@ -65,6 +75,7 @@ export async function run(argv: string[]): Promise<void> {
       only: { type: 'string' },
       quick: { type: 'boolean', default: false },
       profile: { type: 'boolean', default: false },
+      external: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -94,8 +105,6 @@ export async function run(argv: string[]): Promise<void> {
     matmul: [] as { preset: string; name: string; M: number; N: number; K: number; gflops: Record<string, number> }[],
     step: [] as { preset: string; ms: Record<string, PretrainTiming>; profile?: Record<string, OpProfile> }[],
     rl: [] as { preset: string; ms: Record<string, RlTiming> }[],
-    /** Figures measured elsewhere, e.g. { "onnxruntime-web wasm (Chromium)": {...}, "jax-js wasm": {...} }. */
-    external: {} as Record<string, unknown>,
   };
 
   for (const spec of backends) {
@@ -139,11 +148,51 @@ export async function run(argv: string[]): Promise<void> {
       if (backend instanceof WasmBackend) backend.destroy();
     }
   }
+  // The same products in other libraries, one child process per library and thread count.
+  const externals = values.external === 'none' ? [] : list(values.external, 'ort-wasm-1,ort-wasm-2,jax-js-wasm', 'external library');
+  if (!only || only.includes('matmul')) {
+    for (const spec of externals) {
+      const lib = parseExternalSpec(spec);
+      for (const preset of presets) {
+        const cfg = presetConfig(preset, vocab);
+        const shapes = trainingMatmuls({ C: cfg.hiddenSize, F: cfg.intermediateSize, V: vocab, layers: cfg.numLayers }, rows)
+          .map(({ name, M, N, K }) => ({ name, M, N, K }));
+        const results = await runExternal(lib.lib, lib.threads, shapes, quick);
+        for (const s of shapes) {
+          const row = report.matmul.find((x) => x.preset === preset && x.name === s.name);
+          const r = results[s.name];
+          if (!row || !r) continue;
+          row.gflops[spec] = round(r.gflops);
+          log(`${spec} ${preset} matmul ${s.name} (${s.M}x${s.N}x${s.K}): ${r.gflops.toFixed(1)} GFLOP/s`);
+        }
+      }
+    }
+  }
   // Other processes compete for the cores; a load average well above the threads used
   // means the figures are pessimistic.
   report.machine.loadAverageAtEnd = loadavg().map((x) => Math.round(x * 100) / 100);
   if (values.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   else log(`load average at start ${report.machine.loadAverageAtStart.join(' ')}, at end ${report.machine.loadAverageAtEnd.join(' ')}`);
+}
+
+/** An external spec: `ort-wasm-<threads>` or `jax-js-wasm`. */
+function parseExternalSpec(spec: string): { lib: ExternalLib; threads: number } {
+  if (spec === 'jax-js-wasm') return { lib: 'jax-js', threads: 1 };
+  const m = /^ort-wasm-(\d+)$/.exec(spec);
+  if (!m || Number(m[1]) < 1) throw new Error(`bench: unknown external library "${spec}" (use ort-wasm-<threads>, jax-js-wasm or none)`);
+  return { lib: 'onnxruntime-web', threads: Number(m[1]) };
+}
+
+/** Runs src/bench/external-main.ts in a child process (same Node flags, so the TypeScript loader too). */
+async function runExternal(lib: ExternalLib, threads: number, shapes: PlainShape[], quick: boolean): Promise<Record<string, MatmulResult>> {
+  const entry = fileURLToPath(new URL('../../bench/external-main.ts', import.meta.url));
+  const { stdout } = await execFileAsync(process.execPath, [...process.execArgv, entry, lib, String(threads), JSON.stringify(shapes), quick ? 'quick' : ''], { maxBuffer: 1 << 24 });
+  const line = stdout.trim().split('\n').pop() ?? '';
+  try {
+    return (JSON.parse(line) as { results: Record<string, MatmulResult> }).results;
+  } catch {
+    throw new Error(`bench: ${lib} (${threads} thread(s)) printed no result: ${stdout.slice(-500)}`);
+  }
 }
 
 function round(x: number): number {

@@ -15,7 +15,7 @@ import { run as evalCmd } from './eval.ts';
 
 const USAGE =
   'npm run cli -- experiment --pack DIR --out DIR [--base public/models/nano-base] [--seeds 3] [--stage1-steps 20] [--stage2-steps 300] ' +
-  '[--ablations] [--eval-limit N] [--split test,ood] [--backend auto|cpu|wasm] [--threads N] [--json]';
+  '[--ablations] [--ablation-names no-mask,no-stage1,group-norm,kl] [--ablation-seeds N] [--eval-limit N] [--split test,ood] [--backend auto|cpu|wasm] [--threads N] [--json]';
 
 /** A Stage-2 variant of the ablation table: extra train flags and where it starts from. */
 interface Ablation {
@@ -39,7 +39,7 @@ interface EvalFile {
 export async function run(argv: string[]): Promise<void> {
   const f = parseFlags(argv, {
     pack: { type: 'string' }, out: { type: 'string' }, base: { type: 'string' }, seeds: { type: 'string' },
-    'stage1-steps': { type: 'string' }, 'stage2-steps': { type: 'string' }, ablations: { type: 'boolean' },
+    'stage1-steps': { type: 'string' }, 'stage2-steps': { type: 'string' }, ablations: { type: 'boolean' }, 'ablation-names': { type: 'string' }, 'ablation-seeds': { type: 'string' },
     'eval-limit': { type: 'string' }, split: { type: 'string' }, backend: { type: 'string' }, threads: { type: 'string' }, json: { type: 'boolean' },
   }, USAGE);
   const pack = required(f.pack, 'pack'), out = required(f.out, 'out');
@@ -49,6 +49,10 @@ export async function run(argv: string[]): Promise<void> {
   const s2 = intFlag(f['stage2-steps'], 'stage2-steps', 300, 1);
   const limit = intFlag(f['eval-limit'], 'eval-limit', 0, 0);
   const splits = f.split ?? 'test,ood';
+  // Ablations cost a full Stage 2 each: on a 2-core machine they may run on fewer seeds, and only those named.
+  const ablationSeeds = intFlag(f['ablation-seeds'], 'ablation-seeds', seeds, 1);
+  if (ablationSeeds > seeds) throw new Error(`--ablation-seeds ${ablationSeeds} is more than --seeds ${seeds}`);
+  const ablations = pickAblations(f['ablation-names']);
   const common = [...(f.backend ? ['--backend', f.backend] : []), ...(f.threads ? ['--threads', f.threads] : [])];
   await mkdir(out, { recursive: true });
   const t0 = performance.now();
@@ -72,8 +76,8 @@ export async function run(argv: string[]): Promise<void> {
     await evalTo(join(dir, 'eval-stage1.json'), join(dir, 'stage1'), 'search');
     await trainTo(join(dir, 'stage2'), 2, join(dir, 'stage1'), s2, seed, []);
     await evalTo(join(dir, 'eval-stage2.json'), join(dir, 'stage2'), 'search');
-    if (f.ablations) {
-      for (const a of ABLATIONS) {
+    if (f.ablations && seed <= ablationSeeds) {
+      for (const a of ablations) {
         const init = a.from === 'base' ? base : join(dir, 'stage1');
         await trainTo(join(dir, `ablation-${a.name}`), 2, init, s2, seed, a.flags);
         await evalTo(join(dir, `eval-ablation-${a.name}.json`), join(dir, `ablation-${a.name}`), 'search');
@@ -87,16 +91,26 @@ export async function run(argv: string[]): Promise<void> {
     { name: 'rag', files: [join(out, 'base-eval.json')], mode: 'rag' },
     { name: 'stage1', files: seedFiles(out, seeds, 'eval-stage1.json'), mode: 'search' },
     { name: 'stage2', files: seedFiles(out, seeds, 'eval-stage2.json'), mode: 'search' },
-    ...(f.ablations ? ABLATIONS.map((a) => ({ name: `stage2 ${a.name}`, files: seedFiles(out, seeds, `eval-ablation-${a.name}.json`), mode: 'search' as EvalMode })) : []),
+    ...(f.ablations ? ablations.map((a) => ({ name: `stage2 ${a.name}`, files: seedFiles(out, ablationSeeds, `eval-ablation-${a.name}.json`), mode: 'search' as EvalMode })) : []),
   ];
   const table = await gather(methods, splits.split(','));
   const seconds = (performance.now() - t0) / 1000;
-  const md = renderTable(table, splits.split(','), seeds) + (f.ablations ? `\nAblations: ${ABLATIONS.map((a) => `\`${a.name}\` = ${a.what}`).join('; ')}.\n` : '');
+  const md = renderTable(table, splits.split(','), seeds) + (f.ablations ? `\nAblations (${ablationSeeds} seed(s)): ${ablations.map((a) => `\`${a.name}\` = ${a.what}`).join('; ')}.\n` : '');
   await writeFile(join(out, 'table.md'), md);
   await writeFile(join(out, 'table.json'), `${JSON.stringify({ seeds, stage1Steps: s1, stage2Steps: s2, base, table }, null, 2)}\n`);
   log(`experiment: done in ${seconds.toFixed(0)} s this run; table in ${join(out, 'table.md')}`);
   if (f.json) process.stdout.write(`${JSON.stringify({ out, table })}\n`);
   else process.stdout.write(md);
+}
+
+/** The ablations named by --ablation-names (all when absent); an unknown name is an error that lists the known ones. */
+export function pickAblations(names: string | undefined): Ablation[] {
+  if (!names) return ABLATIONS;
+  return names.split(',').map((n) => {
+    const a = ABLATIONS.find((x) => x.name === n.trim());
+    if (!a) throw new Error(`--ablation-names: unknown ablation '${n}' (known: ${ABLATIONS.map((x) => x.name).join(', ')})`);
+    return a;
+  });
 }
 
 function seedFiles(out: string, seeds: number, name: string): string[] {
