@@ -17,6 +17,6 @@ export default defineConfig({
   worker: { format: 'es' },
   // Pre-bundle what the workers import too; otherwise a cold dev server discovers minisearch and
   // protobufjs only when a worker loads them and reloads the page once (losing a first session).
-  optimizeDeps: { entries: ['index.html', 'workers/*.worker.ts'] },
+  optimizeDeps: { entries: ['index.html', 'bench.html', 'workers/*.worker.ts'] },
   build: { target: 'es2022' },
 });

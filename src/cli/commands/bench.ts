@@ -12,6 +12,12 @@
  * carry the same products in other libraries (src/bench/external-matmul.ts), each in a child
  * process: `ort-wasm-<threads>` (onnxruntime-web's wasm provider) and `jax-js-wasm`
  * (--external none to skip them).
+ *
+ * With --browser, bench.html runs too, in headless Debian Chromium (src/cli/browser.ts): the
+ * WebGPU backend beside wasm and cpu in the browser, and onnxruntime-web's forward pass on the
+ * ONNX export of the same model (src/bench/browser-bench.ts). Its report is the `browser` key;
+ * --browser-query passes the page's URL parameters (e.g. `presets=nano,small&tokens=4096`)
+ * and --gpu-flags extra Chromium flags for a real GPU (e.g. `--use-vulkan=native`).
  */
 import { parseArgs } from 'node:util';
 import { cpus, loadavg } from 'node:os';
@@ -33,7 +39,7 @@ const execFileAsync = promisify(execFile);
 
 const USAGE = `usage: npm run cli -- bench [--json] [--backends cpu,wasm-1,wasm-2] [--presets nano,small]
   [--rl-presets nano] [--rows 1024] [--tokens 4096] [--vocab 2700] [--only matmul|step|rl] [--quick] [--profile]
-  [--external ort-wasm-1,ort-wasm-2,jax-js-wasm|none]`;
+  [--external ort-wasm-1,ort-wasm-2,jax-js-wasm|none] [--browser] [--browser-query QUERY] [--gpu-flags FLAGS] [--browser-timeout SECONDS]`;
 
 /** A backend spec: `cpu` or `wasm-<threads>`. */
 function parseBackendSpec(spec: string): { kind: 'cpu' | 'wasm'; threads: number } {
@@ -76,6 +82,10 @@ export async function run(argv: string[]): Promise<void> {
       quick: { type: 'boolean', default: false },
       profile: { type: 'boolean', default: false },
       external: { type: 'string' },
+      browser: { type: 'boolean', default: false },
+      'browser-query': { type: 'string' },
+      'gpu-flags': { type: 'string' },
+      'browser-timeout': { type: 'string' },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -105,6 +115,8 @@ export async function run(argv: string[]): Promise<void> {
     matmul: [] as { preset: string; name: string; M: number; N: number; K: number; gflops: Record<string, number> }[],
     step: [] as { preset: string; ms: Record<string, PretrainTiming>; profile?: Record<string, OpProfile> }[],
     rl: [] as { preset: string; ms: Record<string, RlTiming> }[],
+    /** The page's report with --browser (src/bench/browser-bench.ts), or why it is missing. */
+    browser: undefined as unknown,
   };
 
   for (const spec of backends) {
@@ -168,6 +180,17 @@ export async function run(argv: string[]): Promise<void> {
       }
     }
   }
+  if (values.browser) {
+    log('browser: bench.html in headless Chromium');
+    try {
+      report.browser = await runBrowserPage(values['browser-query'] ?? '', (values['gpu-flags'] ?? '').split(' ').filter(Boolean),
+        positiveInt(values['browser-timeout'], 3600, 'browser-timeout'), log);
+    } catch (e) {
+      // No Chromium, or the page never finished: the Node figures above still stand.
+      report.browser = { error: e instanceof Error ? e.message : String(e) };
+      log(`browser: ${(report.browser as { error: string }).error}`);
+    }
+  }
   // Other processes compete for the cores; a load average well above the threads used
   // means the figures are pessimistic.
   report.machine.loadAverageAtEnd = loadavg().map((x) => Math.round(x * 100) / 100);
@@ -192,6 +215,28 @@ async function runExternal(lib: ExternalLib, threads: number, shapes: PlainShape
     return (JSON.parse(line) as { results: Record<string, MatmulResult> }).results;
   } catch {
     throw new Error(`bench: ${lib} (${threads} thread(s)) printed no result: ${stdout.slice(-500)}`);
+  }
+}
+
+/**
+ * Opens bench.html?QUERY in headless Chromium, forwards its progress lines to `log`, and returns
+ * its JSON report; a page that fails gives `{ error }` instead (the Node figures still print).
+ */
+async function runBrowserPage(query: string, gpuFlags: string[], timeoutS: number, log: (s: string) => void): Promise<unknown> {
+  const { startServer, launchBrowser } = await import('../browser.ts');
+  const { server, url } = await startServer();
+  const browser = await launchBrowser(gpuFlags);
+  try {
+    const page = await browser.newPage();
+    page.on('console', (m) => { if (m.type() === 'log') log(`browser: ${m.text()}`); });
+    page.on('pageerror', (e) => log(`browser page error: ${e.message}`));
+    await page.goto(`${url}bench.html${query ? `?${query.replace(/^\?/, '')}` : ''}`);
+    await page.waitForFunction(() => document.body.dataset.state === 'done' || document.body.dataset.state === 'error', null, { timeout: timeoutS * 1000, polling: 500 });
+    if ((await page.evaluate(() => document.body.dataset.state)) === 'error') return { error: await page.locator('#status').textContent() };
+    return JSON.parse((await page.locator('#result').textContent()) ?? 'null') as unknown;
+  } finally {
+    await browser.close();
+    await server.close();
   }
 }
 
