@@ -9,6 +9,8 @@
  */
 import { transfer, wrap } from 'comlink';
 import { backendDetail, backendLost, createBackendWithNote, type BackendName } from '../backend/select.ts';
+import type { Backend } from '../backend/backend.ts';
+import { WebGpuBackend } from '../backend/webgpu/webgpu-backend.ts';
 import type { ExportFormat } from '../io/export-folder.ts';
 import type { ImportInput } from '../io/import.ts';
 import type { SearchWorkerApi } from '../search/worker-api.ts';
@@ -57,6 +59,12 @@ export interface TrainerApi {
   snapshot(): Promise<SessionSnapshot>;
   restore(input: ImportInput, metrics?: StepMetrics[], rollouts?: RolloutRecord[]): Promise<ImportSummary>;
   importCheckpoint(input: ImportInput): Promise<ImportSummary>;
+  /**
+   * Destroys the WebGPU device as a driver reset would (every later call rejects with the
+   * device-lost error), so the page's recovery can be exercised by tests and shown in demos.
+   * Returns false, and changes nothing, on another backend.
+   */
+  loseDevice(): Promise<boolean>;
 }
 
 /** Reads a checkpoint file over fetch; null for a 404. */
@@ -80,6 +88,7 @@ function buffers(arrays: Iterable<Uint8Array>): ArrayBuffer[] {
 /** The worker's API over one session; calls run one at a time (see the file comment). */
 export function createTrainerApi(): TrainerApi {
   let session: TrainingSession | null = null;
+  let backend: Backend | null = null;
   // A WebGPU device can be lost mid-step (driver reset, GPU removed): the pending call then
   // rejects with a clear error instead of waiting forever.
   let lost: Promise<never> | null = null;
@@ -97,7 +106,9 @@ export function createTrainerApi(): TrainerApi {
   };
   return {
     async init(opts) {
-      const { backend, note } = await createBackendWithNote(opts.backend);
+      const chosen = await createBackendWithNote(opts.backend);
+      backend = chosen.backend;
+      const note = chosen.note;
       const lostError = backendLost(backend);
       lost = lostError ? lostError.then((e) => Promise.reject(e)) : null;
       lost?.catch(() => {}); // reported through the guarded call, not as an unhandled rejection
@@ -132,5 +143,10 @@ export function createTrainerApi(): TrainerApi {
     }),
     restore: (input, metrics, rollouts) => serial((s) => s.restore(input, metrics, rollouts)),
     importCheckpoint: (input) => serial((s) => s.importCheckpoint(input)),
+    async loseDevice() {
+      if (!(backend instanceof WebGpuBackend)) return false;
+      backend.destroy();
+      return true;
+    },
   };
 }

@@ -143,6 +143,9 @@ export class Playground extends EventTarget {
   private seeds = 0;
   private search: Remote<SearchWorkerApi> | null = null;
   private trainer: Remote<TrainerApi> | null = null;
+  private trainerWorker: Worker | null = null;
+  /** What the last device-loss recovery did, shown with the stage's status line; empty when none. */
+  deviceRecovery = '';
   private store: RunStore | null = null;
 
   constructor(search: string) {
@@ -201,16 +204,10 @@ export class Playground extends EventTarget {
       this.questions = await this.search.questions();
       this.status = 'Loading the base model…';
       this.changed();
-      const channel = new MessageChannel();
-      await this.search.connect(transfer(channel.port1, [channel.port1]));
-      this.trainer = wrap<TrainerApi>(new Worker(new URL('../../workers/trainer.worker.ts', import.meta.url), { type: 'module' }));
-      this.info = await this.trainer.init(transfer({
-        backend: this.config.backend, modelUrl: `${import.meta.env.BASE_URL}models/${this.config.model}/`, searchPort: channel.port2,
-        packName: packInfo.manifest.name,
-      }, [channel.port2]));
+      await this.startTrainer();
       this.phase = 'ready';
       this.status = `Ready: ${packInfo.documents.toLocaleString()} documents in ${packInfo.manifest.shards.length} shards; ` +
-        `a ${this.info.parameters.toLocaleString()}-parameter policy on the ${this.info.backend} backend.`;
+        `a ${this.info!.parameters.toLocaleString()}-parameter policy on the ${this.info!.backend} backend.`;
       this.changed();
       await this.openRuns();
     } catch (e) {
@@ -219,6 +216,26 @@ export class Playground extends EventTarget {
       this.status = 'Stopped by an error.';
       this.changed();
     }
+  }
+
+  /** A new trainer worker (a new backend, so a new GPU device) with the base model, searching through the search worker. */
+  private async startTrainer(): Promise<void> {
+    const channel = new MessageChannel();
+    await this.search!.connect(transfer(channel.port1, [channel.port1]));
+    this.trainerWorker = new Worker(new URL('../../workers/trainer.worker.ts', import.meta.url), { type: 'module' });
+    this.trainer = wrap<TrainerApi>(this.trainerWorker);
+    this.info = await this.trainer.init(transfer({
+      backend: this.config.backend, modelUrl: `${import.meta.env.BASE_URL}models/${this.config.model}/`, searchPort: channel.port2,
+      packName: this.pack!.manifest.name,
+    }, [channel.port2]));
+  }
+
+  /**
+   * Destroys the trainer's WebGPU device as a driver reset would (the next step then fails and
+   * the page recovers). For the device-loss test and for demos; false on another backend.
+   */
+  async loseDevice(): Promise<boolean> {
+    return (await this.trainer?.loseDevice()) ?? false;
   }
 
   private async openRuns(): Promise<void> {
@@ -351,7 +368,14 @@ export class Playground extends EventTarget {
     this.changed();
     try {
       if (fresh || this.stage !== stage || this.stageDone(stage)) await this.begin(stage);
-      await this.runSteps(stage, n);
+      try {
+        await this.runSteps(stage, n);
+      } catch (e) {
+        if (!isDeviceLost(e)) throw e;
+        await this.recoverFromDeviceLoss(stage, message(e));
+        await this.runSteps(stage, n);
+        this.status += ` ${this.deviceRecovery}`;
+      }
     } catch (e) {
       this.errors.train = message(e);
       this.status = `Stage ${stage} stopped by an error.`;
@@ -426,27 +450,47 @@ export class Playground extends EventTarget {
     });
   }
 
+  /**
+   * After the GPU device is lost mid-stage: a new trainer worker on a new device, and the run
+   * reopened from its last save, so the learner loses only the steps since then.
+   * @throws Error when the stage was never saved (nothing to resume from).
+   */
+  private async recoverFromDeviceLoss(stage: 1 | 2, reason: string): Promise<void> {
+    const lostAt = this.metrics[stage].length;
+    const saved = this.lastSaved, id = this.runId;
+    this.status = `The GPU device was lost (${reason}); starting the trainer on a new device…`;
+    this.changed();
+    this.trainerWorker?.terminate();
+    await this.startTrainer();
+    if (!id || !saved || !this.store) throw new Error(`${reason}. Nothing of this stage was saved yet: start it again.`);
+    await this.restoreRun(id);
+    this.deviceRecovery = `(The GPU device was lost after step ${lostAt} of Stage ${stage}; training resumed on a new device from the save at step ${saved.step}.)`;
+  }
+
   /** Reopens a saved run: the stage continues bit for bit where it was saved. */
   async resume(id: string): Promise<void> {
     if (this.running || !this.store || !this.trainer) return;
-    await this.task('runs', async () => {
-      const run = await this.store!.loadRun(id);
-      const summary = await this.trainer!.restore(run.files, run.metrics as StepMetrics[], (run.rollouts ?? []) as RolloutRecord[]);
-      const saved = run.settings as Partial<SavedPage> | null;
-      if (saved?.config) {
-        const { step: _ignored, ...rest } = saved.config;
-        if (rest.pack !== this.config.pack) this.errors.runs = `This run was trained on the "${rest.pack}" pack; it continues on the loaded "${this.config.pack}" pack.`;
-        this.setConfig({ ...rest, pack: this.config.pack, model: this.config.model });
-      }
-      this.applyImport(summary);
-      this.runId = id;
-      this.runName = run.summary.name;
-      this.lastSaved = { stage: run.summary.stage as 1 | 2, step: run.summary.step, at: run.summary.updatedAt };
-      this.resumeOffer = null;
-      const stage = summary.progress.stage ?? 1;
-      this.status = `Reopened "${run.summary.name}": Stage ${stage}, step ${summary.progress.step} of ${summary.progress.totalSteps}.`;
-      this.goTo(stage === 1 ? 'stage1' : 'stage2');
-    });
+    await this.task('runs', () => this.restoreRun(id));
+  }
+
+  /** Loads saved run `id` into the trainer and the page. @throws Error from storage or the trainer. */
+  private async restoreRun(id: string): Promise<void> {
+    const run = await this.store!.loadRun(id);
+    const summary = await this.trainer!.restore(run.files, run.metrics as StepMetrics[], (run.rollouts ?? []) as RolloutRecord[]);
+    const saved = run.settings as Partial<SavedPage> | null;
+    if (saved?.config) {
+      const { step: _ignored, ...rest } = saved.config;
+      if (rest.pack !== this.config.pack) this.errors.runs = `This run was trained on the "${rest.pack}" pack; it continues on the loaded "${this.config.pack}" pack.`;
+      this.setConfig({ ...rest, pack: this.config.pack, model: this.config.model });
+    }
+    this.applyImport(summary);
+    this.runId = id;
+    this.runName = run.summary.name;
+    this.lastSaved = { stage: run.summary.stage as 1 | 2, step: run.summary.step, at: run.summary.updatedAt };
+    this.resumeOffer = null;
+    const stage = summary.progress.stage ?? 1;
+    this.status = `Reopened "${run.summary.name}": Stage ${stage}, step ${summary.progress.step} of ${summary.progress.totalSteps}.`;
+    this.goTo(stage === 1 ? 'stage1' : 'stage2');
   }
 
   dismissResume(): void {
@@ -629,6 +673,11 @@ export class Playground extends EventTarget {
         : `Imported ${picked.label} as the base model (${summary.info.parameters.toLocaleString()} parameters).`;
     });
   }
+}
+
+/** Whether an error is the WebGPU backend's device-lost error (src/backend/webgpu/webgpu-backend.ts). */
+function isDeviceLost(e: unknown): boolean {
+  return /^WebGPU device lost\b/.test(message(e));
 }
 
 /** An error's message (comlink passes Errors through with their message). */

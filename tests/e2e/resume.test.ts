@@ -2,7 +2,8 @@
  * Saved runs in the browser: a reload in the middle of Stage 1 offers the saved run, and
  * resuming it continues exactly: after the remaining step, the numbers of the last step equal
  * those of a run that was never interrupted (same URL, same seed, its own browser storage).
- * Then the run list renames and deletes the run.
+ * Then the run list renames and deletes the run. And a lost GPU device mid-stage (WebGPU backend
+ * on SwiftShader): the page starts a new trainer on a new device and goes on from the last save.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
@@ -100,6 +101,28 @@ describe.runIf(run)('saved runs', () => {
     expect([...ref.dialogs, ...w.dialogs]).toEqual([]);
     await w.context.close();
   }, 300_000);
+
+  it('a lost GPU device mid-stage: a new device, the run goes on from its last save', async () => {
+    const w = await watchedPage(browser);
+    const { page } = w;
+    await page.goto(`${url}?${SMALL}&maxNewTokens=12&stage1Steps=2&saveEvery=1&step=stage1&backend=webgpu`);
+    await waitApp(page, 'data-state', 'ready', 180_000);
+    const status = page.locator('r1s-app header [role=status]');
+    expect(await status.textContent()).toContain('on the webgpu backend');
+    await page.getByRole('button', { name: 'Step', exact: true }).click();
+    await waitApp(page, 'data-steps', '1', 300_000);
+    await waitApp(page, 'data-saved', '1');
+    await waitApp(page, 'data-state', 'paused');
+    // As a driver reset would: the trainer's device is destroyed; the next step fails on it.
+    expect(await page.evaluate(() => (document.querySelector('r1s-app') as unknown as { pg: { loseDevice(): Promise<boolean> } }).pg.loseDevice())).toBe(true);
+    await page.getByRole('button', { name: 'Continue', exact: true }).click();
+    await waitApp(page, 'data-steps', '2', 300_000);
+    await waitApp(page, 'data-state', 'ready', 300_000);
+    expect(await status.textContent()).toMatch(/Stage 1 finished: 2 steps\. \(The GPU device was lost after step 1 of Stage 1; training resumed on a new device from the save at step 1\.\)/);
+    expect(await page.locator('r1s-step-stage').getByRole('alert').count()).toBe(0);
+    expect(w.errors).toEqual([]);
+    await w.context.close();
+  }, 900_000);
 
   it('a save that does not fit in browser storage is reported, and training goes on', async () => {
     const w = await watchedPage(browser);
