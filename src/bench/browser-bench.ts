@@ -27,7 +27,8 @@ import { initParams } from '../model/params.ts';
 import { downloadParams } from '../io/checkpoint.ts';
 import { exportOnnx, ONNX_ATTENTION_MASK, ONNX_INPUT_IDS } from '../io/onnx-export.ts';
 import { Rng } from '../util/rng.ts';
-import { timeMedianAsync } from './external-matmul.ts';
+import { timeMedianAsync } from './matmul-bench.ts';
+import { createOrtSession } from '../ui/onnx-runtime.ts';
 
 /** What to measure: the backends and presets, runBackendBench's sizes, and the forward comparison. */
 export interface BrowserBenchSettings {
@@ -82,22 +83,9 @@ function forwardInputs(config: ModelConfig, B: number, T: number): number[][] {
   return Array.from({ length: B }, () => Array.from({ length: T }, () => rng.int(config.vocabSize)));
 }
 
-/** onnxruntime-web on the ONNX export of `weights` (WebGPU provider when it starts, else wasm). */
+/** onnxruntime-web on the ONNX export of `weights` (WebGPU provider when it starts, even on a software adapter; else wasm). */
 async function ortForward(config: ModelConfig, weights: Parameters<typeof exportOnnx>[1], seqs: number[][], reps: number): Promise<OrtForward> {
-  const ort = await import('onnxruntime-web/webgpu');
-  const wasmUrl = (await import('onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm?url')).default;
-  ort.env.wasm.wasmPaths = { wasm: wasmUrl };
-  ort.env.wasm.numThreads = 1;
-  ort.env.logLevel = 'error';
-  const bytes = exportOnnx(config, weights);
-  let provider = (await probeWebGpu()).ok ? 'webgpu' : 'wasm';
-  let session: Awaited<ReturnType<typeof ort.InferenceSession.create>>;
-  try {
-    session = await ort.InferenceSession.create(bytes, { executionProviders: [provider] });
-  } catch {
-    provider = 'wasm';
-    session = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'] });
-  }
+  const { ort, session, provider } = await createOrtSession(exportOnnx(config, weights), { allowSoftwareAdapter: true });
   const B = seqs.length, T = seqs[0]!.length;
   const ids = new ort.Tensor('int64', BigInt64Array.from(seqs.flat(), (x) => BigInt(x)), [B, T]);
   const mask = new ort.Tensor('int64', new BigInt64Array(B * T).fill(1n), [B, T]);

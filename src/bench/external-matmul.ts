@@ -11,7 +11,7 @@
 import { GraphBuilder } from '../io/onnx/graph-builder.ts';
 import { encodeModel, ONNX_IR_VERSION, ONNX_OPSET, OnnxDataType } from '../io/onnx/onnx-proto.ts';
 import { Rng } from '../util/rng.ts';
-import type { MatmulResult, TimingOptions } from './matmul-bench.ts';
+import { timeMedianAsync, type MatmulResult, type TimingOptions } from './matmul-bench.ts';
 import type { Array as JaxArray } from '@jax-js/jax';
 
 /** The libraries this module can measure. */
@@ -23,23 +23,6 @@ export interface PlainShape {
   M: number;
   N: number;
   K: number;
-}
-
-/** Like timeMedian, for an asynchronous call. Returns median milliseconds and repetitions. */
-export async function timeMedianAsync(fn: () => Promise<void>, opts: TimingOptions = {}): Promise<{ ms: number; reps: number }> {
-  const { warmup = 2, minMs = 300, minReps = 3, maxReps = 50 } = opts;
-  for (let i = 0; i < warmup; i++) await fn();
-  const times: number[] = [];
-  let total = 0;
-  while (times.length < maxReps && (times.length < minReps || total < minMs)) {
-    const t0 = performance.now();
-    await fn();
-    const dt = performance.now() - t0;
-    times.push(dt);
-    total += dt;
-  }
-  times.sort((a, b) => a - b);
-  return { ms: times[times.length >> 1]!, reps: times.length };
 }
 
 function randomF32(n: number, rng: Rng): Float32Array {

@@ -43,6 +43,23 @@ export function timeMedian(fn: () => void, opts: TimingOptions = {}): { ms: numb
   return { ms: times[times.length >> 1]!, reps: times.length };
 }
 
+/** Like timeMedian, for an asynchronous call. Returns median milliseconds and repetitions. */
+export async function timeMedianAsync(fn: () => Promise<void>, opts: TimingOptions = {}): Promise<{ ms: number; reps: number }> {
+  const { warmup = 2, minMs = 300, minReps = 3, maxReps = 50 } = opts;
+  for (let i = 0; i < warmup; i++) await fn();
+  const times: number[] = [];
+  let total = 0;
+  while (times.length < maxReps && (times.length < minReps || total < minMs)) {
+    const t0 = performance.now();
+    await fn();
+    const dt = performance.now() - t0;
+    times.push(dt);
+    total += dt;
+  }
+  times.sort((a, b) => a - b);
+  return { ms: times[times.length >> 1]!, reps: times.length };
+}
+
 /** Measures one product on `backend` with random operands (freed afterwards). */
 export function benchMatmul(backend: Backend, shape: MatmulShape, opts: TimingOptions = {}): MatmulResult {
   const rng = new Rng(shape.M * 31 + shape.N * 7 + shape.K);

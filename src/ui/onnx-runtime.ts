@@ -22,8 +22,21 @@ export interface OnnxModel {
   release(): Promise<void>;
 }
 
-/** Creates an inference session over the model's bytes. @throws Error from onnxruntime when the model is refused. */
-export async function openOnnxModel(bytes: Uint8Array): Promise<OnnxModel> {
+/** An onnxruntime-web session, the runtime module it came from, and its execution provider. */
+export interface OrtSession {
+  ort: typeof import('onnxruntime-web/webgpu');
+  session: import('onnxruntime-web/webgpu').InferenceSession;
+  provider: 'webgpu' | 'wasm';
+  /** Why WebGPU was not used (empty when it was). */
+  note: string;
+}
+
+/**
+ * A session over the model's bytes: the WebGPU provider when the browser has a hardware adapter
+ * (or any adapter, with `allowSoftwareAdapter`, as the benchmark wants), else wasm on one thread.
+ * @throws Error from onnxruntime when the wasm provider refuses the model too.
+ */
+export async function createOrtSession(bytes: Uint8Array, opts: { allowSoftwareAdapter?: boolean } = {}): Promise<OrtSession> {
   const ort = await import('onnxruntime-web/webgpu');
   ort.env.wasm.wasmPaths = { wasm: wasmUrl };
   // One thread: a nano model does not need more, and threads would start extra workers.
@@ -31,14 +44,18 @@ export async function openOnnxModel(bytes: Uint8Array): Promise<OnnxModel> {
   ort.env.logLevel = 'error';
   const probe = await probeWebGpu();
   let note = '';
-  if (probe.ok && !probe.info.isFallbackAdapter) {
+  if (probe.ok && (opts.allowSoftwareAdapter || !probe.info.isFallbackAdapter)) {
     try {
-      const session = await ort.InferenceSession.create(bytes, { executionProviders: ['webgpu'] });
-      return { provider: 'webgpu', note, next: ortNextLogits(ort as unknown as OrtLike, session as unknown as OrtSessionLike), release: () => session.release() };
+      return { ort, session: await ort.InferenceSession.create(bytes, { executionProviders: ['webgpu'] }), provider: 'webgpu', note };
     } catch (e) {
       note = `WebGPU did not start in onnxruntime-web (${e instanceof Error ? e.message : String(e)})`;
     }
   } else note = probe.ok ? 'the WebGPU adapter is a software emulation' : probe.reason;
-  const session = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'] });
-  return { provider: 'wasm', note, next: ortNextLogits(ort as unknown as OrtLike, session as unknown as OrtSessionLike), release: () => session.release() };
+  return { ort, session: await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'] }), provider: 'wasm', note };
+}
+
+/** Creates a model over the bytes (createOrtSession) that decodes through ortNextLogits. */
+export async function openOnnxModel(bytes: Uint8Array): Promise<OnnxModel> {
+  const { ort, session, provider, note } = await createOrtSession(bytes);
+  return { provider, note, next: ortNextLogits(ort as unknown as OrtLike, session as unknown as OrtSessionLike), release: () => session.release() };
 }
