@@ -30,10 +30,14 @@ import { Tokenizer } from '../tokenizer/tokenizer.ts';
 import { downloadBytes, type PickedFiles } from './files.ts';
 import { greedyRagDecode, maxAbsDiff } from './onnx-decode.ts';
 import { loadPackDocuments } from './pack-documents.ts';
+import { storedPackSource } from '../corpus/pack-source.ts';
+import { PackStore, STORED_PACK_PREFIX, type StoredPackSummary } from '../corpus/pack-store.ts';
+import type { ImportApi } from '../corpus/import/import-api.ts';
+import type { ImportInput, ImportProgress, ImportReport } from '../corpus/import/import-pack.ts';
 import { DEFAULT_PAGE_CONFIG, readPageConfig, stageOverride, STEP_IDS, writePageConfig, type PageConfig, type StepId } from './url-config.ts';
 
 /** Things the learner can do, each with its own busy flag and error line. */
-export type Feature = 'search' | 'sample' | 'train' | 'inspect' | 'live' | 'compare' | 'eval' | 'export' | 'onnx' | 'import' | 'runs' | 'save' | 'documents';
+export type Feature = 'search' | 'sample' | 'train' | 'inspect' | 'live' | 'compare' | 'eval' | 'export' | 'onnx' | 'import' | 'runs' | 'save' | 'documents' | 'packs';
 
 /** A shard of the pack as the Corpus step lists it. */
 export interface ShardView {
@@ -210,6 +214,7 @@ export class Playground extends EventTarget {
         `a ${this.info!.parameters.toLocaleString()}-parameter policy on the ${this.info!.backend} backend.`;
       this.changed();
       await this.openRuns();
+      await this.refreshStoredPacks();
     } catch (e) {
       this.phase = 'error';
       this.fatal = message(e);
@@ -298,8 +303,82 @@ export class Playground extends EventTarget {
   async loadDocuments(): Promise<void> {
     if (this.documents || !this.pack) return;
     await this.task('documents', async () => {
-      this.documents = await loadPackDocuments(this.packUrl, this.pack!.manifest);
+      this.documents = await loadPackDocuments(storedPackSource(this.packUrl), this.pack!.manifest);
     });
+  }
+
+  // ------------------------------------------------------------------ imported packs
+
+  /** Packs imported into browser storage (listed in the Corpus step). */
+  storedPacks: StoredPackSummary[] = [];
+  /** Progress of the running import, and the report of the last one. */
+  importProgress: ImportProgress | null = null;
+  importReport: ImportReport | null = null;
+
+  async refreshStoredPacks(): Promise<void> {
+    await this.task('packs', async () => {
+      const store = await PackStore.open();
+      try {
+        this.storedPacks = await store.list();
+      } finally {
+        store.close();
+      }
+    });
+  }
+
+  /**
+   * Imports dataset files into a pack in browser storage, in a worker (the same importers as
+   * `npm run cli -- import`). Errors (a file with nothing usable, a name already taken) are
+   * shown under 'packs'; nothing is stored then.
+   */
+  async importFiles(files: ImportInput[], name: string, overwrite: boolean): Promise<void> {
+    this.importReport = null;
+    await this.task('packs', async () => {
+      const worker = new Worker(new URL('../../workers/import.worker.ts', import.meta.url), { type: 'module' });
+      try {
+        const api = wrap<ImportApi>(worker);
+        // A worker that fails to start never answers: its error event ends the wait instead.
+        const failed = new Promise<never>((_, reject) => worker.addEventListener('error', (e) => reject(new Error(`the import worker failed: ${e.message || 'it could not start'}`))));
+        const { report } = await Promise.race([failed, api.importFiles(transfer(files, files.map((f) => f.bytes.buffer as ArrayBuffer)), { name, overwrite }, proxy((p: ImportProgress) => {
+          this.importProgress = p;
+          this.changed();
+        }))]);
+        this.importReport = report;
+      } finally {
+        worker.terminate();
+        this.importProgress = null;
+      }
+      const store = await PackStore.open();
+      try {
+        this.storedPacks = await store.list();
+      } finally {
+        store.close();
+      }
+    });
+  }
+
+  /** Deletes an imported pack from browser storage. */
+  async deleteStoredPack(name: string): Promise<void> {
+    await this.task('packs', async () => {
+      const store = await PackStore.open();
+      try {
+        await store.delete(name);
+        this.storedPacks = await store.list();
+      } finally {
+        store.close();
+      }
+    });
+  }
+
+  /** Opens the page on another pack (an imported one: `stored.<name>`); the link changes with it. */
+  usePack(pack: string): void {
+    this.setConfig({ pack });
+    location.reload();
+  }
+
+  /** Whether the loaded pack is one imported into browser storage. */
+  get packIsStored(): boolean {
+    return this.config.pack.startsWith(STORED_PACK_PREFIX);
   }
 
   // ------------------------------------------------------------------ samples

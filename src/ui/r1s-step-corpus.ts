@@ -1,7 +1,8 @@
 /**
  * <r1s-step-corpus>: step 1 of the guided path. The pack's shards (size, load state), the
  * search engine the rollouts query (ranked documents with BM25 scores and the matching words
- * highlighted), and the question browser (template, hops, answer, supporting documents).
+ * highlighted), the question browser (template, hops, answer, supporting documents), and the
+ * import of the learner's own datasets (<r1s-pack-import>).
  *
  * Property: `pg` (the Playground).
  */
@@ -9,6 +10,7 @@ import { css, html, nothing } from 'lit';
 import type { Question, Split } from '../corpus/types.ts';
 import { highlightSegments } from './highlight.ts';
 import { PlaygroundElement, sharedStyles } from './playground-element.ts';
+import './r1s-pack-import.ts';
 
 const PAGE = 15;
 
@@ -96,6 +98,10 @@ export class R1sStepCorpus extends PlaygroundElement {
         <p class="note">Training draws from <b>train</b>; evaluation uses <b>test</b> (same templates) and <b>ood</b> (templates never trained on).
           Multi-hop questions need a chain of documents: the answer of one search is the subject of the next.</p>
         ${this.renderQuestions()}
+      </section>
+      <section aria-labelledby="import-h">
+        <h3 id="import-h">Your own data</h3>
+        <r1s-pack-import .pg=${pg}></r1s-pack-import>
       </section>`;
   }
 

@@ -3,7 +3,7 @@
  * test, ood) and the seed's word list, ready for src/corpus/pack-writer.ts. The committed pack
  * under public/corpus/world/ is `buildWorldPack(1)` with 4 shards.
  */
-import { describeFile, type PackSpec } from '../corpus/pack-writer.ts';
+import { describeFile, type PackSpec } from '../corpus/pack-serialize.ts';
 import { worldDocuments } from './documents.ts';
 import { FACT_WINDOW } from './lexicon.ts';
 import { generateQuestions, QUESTION_TEMPLATES, TEST_SUBJECTS } from './questions.ts';

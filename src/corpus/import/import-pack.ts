@@ -19,7 +19,7 @@
  * The manifest records the files read and the search settings for real corpora
  * (`search-settings.ts`) under `generator`.
  */
-import type { PackSpec } from '../pack-writer.ts';
+import type { PackSpec } from '../pack-serialize.ts';
 import type { CorpusDocument, Question, Split } from '../types.ts';
 import { answerPresence } from './answer-presence.ts';
 import { datasetFromFileName, datasetInfo, fileStem, splitByHash, type DatasetInfo } from './datasets.ts';
