@@ -12,7 +12,7 @@
 import type { Question } from '../corpus/types.ts';
 import type { Llama } from '../model/llama.ts';
 import type { Retriever } from '../search/retriever.ts';
-import type { Tokenizer } from '../tokenizer/tokenizer.ts';
+import type { TextTokenizer } from '../tokenizer/text-tokenizer.ts';
 import { DOCS_CLOSE, DOCS_OPEN, QUERY_CLOSE, QUERY_OPEN } from '../tokenizer/special.ts';
 import { Rng } from '../util/rng.ts';
 import { checkFormat } from '../rl/format.ts';
@@ -91,7 +91,7 @@ export interface EvalResult {
 
 /** Evaluates `questions` with greedy decoding. Deterministic for a model, questions and settings. */
 export async function evaluate(
-  model: Llama, tokenizer: Tokenizer, retriever: Retriever, questions: readonly Question[], s: EvalSettings,
+  model: Llama, tokenizer: TextTokenizer, retriever: Retriever, questions: readonly Question[], s: EvalSettings,
   onProgress?: (done: number, total: number) => void,
 ): Promise<EvalResult> {
   if (!EVAL_MODES.includes(s.mode)) throw new Error(`eval: unknown mode "${s.mode}" (known: ${EVAL_MODES.join(', ')})`);

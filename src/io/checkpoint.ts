@@ -12,7 +12,7 @@
 import type { Backend } from '../backend/backend.ts';
 import type { ModelConfig } from '../model/config.ts';
 import { paramSpecs, type ParamSet } from '../model/params.ts';
-import { Tokenizer } from '../tokenizer/tokenizer.ts';
+import { tokenizerFromHuggingFace, type TextTokenizer } from '../tokenizer/text-tokenizer.ts';
 import type { RngState } from '../util/rng.ts';
 import { fromHfConfig, toHfConfig } from './hf-config.ts';
 import { readSafetensors, writeSafetensors, type HostTensor } from './safetensors.ts';
@@ -47,7 +47,7 @@ export interface TrainerState {
 /** A checkpoint in host memory. */
 export interface Checkpoint {
   config: ModelConfig;
-  tokenizer: Tokenizer;
+  tokenizer: TextTokenizer;
   /** Parameters by Hugging Face name, in paramSpecs order. */
   weights: Map<string, HostTensor>;
   optimizer?: { m: Map<string, HostTensor>; v: Map<string, HostTensor> };
@@ -105,9 +105,9 @@ export async function decodeCheckpoint(read: (name: string) => Promise<Uint8Arra
   } catch (e) {
     throw e instanceof CheckpointError ? e : new CheckpointError((e as Error).message);
   }
-  let tokenizer: Tokenizer;
+  let tokenizer: TextTokenizer;
   try {
-    tokenizer = Tokenizer.fromHuggingFace(parse('tokenizer.json', await need('tokenizer.json')));
+    tokenizer = tokenizerFromHuggingFace(parse('tokenizer.json', await need('tokenizer.json')));
   } catch (e) {
     throw e instanceof CheckpointError ? e : new CheckpointError((e as Error).message);
   }

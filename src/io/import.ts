@@ -22,7 +22,7 @@ import { readSafetensors, type HostTensor } from './safetensors.ts';
 import { isZip, unzipFiles } from './zip.ts';
 import { EMBED, LM_HEAD, paramSpecs } from '../model/params.ts';
 import type { ModelConfig } from '../model/config.ts';
-import { Tokenizer } from '../tokenizer/tokenizer.ts';
+import { tokenizerFromHuggingFace, type TextTokenizer } from '../tokenizer/text-tokenizer.ts';
 
 export class ImportError extends Error {
   constructor(message: string) {
@@ -142,11 +142,11 @@ function readConfig(raw: unknown, notes: string[]): ModelConfig {
   }
 }
 
-/** tokenizer.json -> Tokenizer, checked against config.json and its own added_tokens. */
-function readTokenizer(raw: unknown, config: ModelConfig): Tokenizer {
-  let tok: Tokenizer;
+/** tokenizer.json -> a tokenizer, checked against config.json and its own added_tokens. */
+function readTokenizer(raw: unknown, config: ModelConfig): TextTokenizer {
+  let tok: TextTokenizer;
   try {
-    tok = Tokenizer.fromHuggingFace(raw); // WordLevel, ids 0..V-1 without gaps or repeats, special tokens
+    tok = tokenizerFromHuggingFace(raw); // WordLevel or BPE, ids 0..V-1 without gaps or repeats, special tokens
   } catch (e) {
     const m = (e as Error).message;
     throw new ImportError(m.startsWith('tokenizer.json') ? m : `tokenizer.json: ${m.replace(/^tokenizer: /, '')} (ids 0..11 must hold our special tokens)`);

@@ -5,7 +5,8 @@
  * the tags in trajectory order. Never search trajectories, never search-world facts.
  */
 import type { Backend } from '../backend/backend.ts';
-import type { Tokenizer } from '../tokenizer/tokenizer.ts';
+import type { TextTokenizer } from '../tokenizer/text-tokenizer.ts';
+import { normalizeText } from '../tokenizer/normalize.ts';
 import type { ModelConfig } from './config.ts';
 import { Llama, packSequences } from './llama.ts';
 import { AdamW, learningRate, validateOptimizer, type OptimizerSettings } from './optimizer.ts';
@@ -67,15 +68,24 @@ export function validatePretrainSettings(s: PretrainSettings, config: ModelConfi
 }
 
 /** Token ids and per-token loss weights of a sample: `<bos>` text, and `<eos>` after documents and passages. */
-export function encodeSample(tok: Tokenizer, s: PretrainSample, maxLength: number, answerWeight: number): { ids: number[]; weights: number[] } {
-  const words = tok.encode(s.text);
-  const ids = [tok.bosId, ...words];
-  // A rendered prompt ends with an open <think>: the trajectory continues, so no <eos> after it.
-  if (s.kind !== 'prompt') ids.push(tok.eosId);
-  const weights = ids.map((_, i) => {
-    const w = i - 1; // word index of token i
-    return s.answerSpan && w >= s.answerSpan.start && w < s.answerSpan.end ? answerWeight : 1;
+export function encodeSample(tok: TextTokenizer, s: PretrainSample, maxLength: number, answerWeight: number): { ids: number[]; weights: number[] } {
+  const n = normalizeText(s.text);
+  const perWord = tok.encodeWords(n ? n.split(' ') : []);
+  const ids = [tok.bosId];
+  const weights = [1];
+  // The answer span counts words; a word may be several tokens (BPE), all of them weighted.
+  perWord.forEach((wordIds, w) => {
+    const weight = s.answerSpan && w >= s.answerSpan.start && w < s.answerSpan.end ? answerWeight : 1;
+    for (const id of wordIds) {
+      ids.push(id);
+      weights.push(weight);
+    }
   });
+  // A rendered prompt ends with an open <think>: the trajectory continues, so no <eos> after it.
+  if (s.kind !== 'prompt') {
+    ids.push(tok.eosId);
+    weights.push(1);
+  }
   return { ids: ids.slice(0, maxLength), weights: weights.slice(0, maxLength) };
 }
 
@@ -100,7 +110,7 @@ export class Pretrainer {
     backend: Backend,
     readonly config: ModelConfig,
     params: ParamSet,
-    readonly tokenizer: Tokenizer,
+    readonly tokenizer: TextTokenizer,
     readonly sampler: PretrainSampler,
     readonly settings: PretrainSettings,
   ) {

@@ -12,7 +12,7 @@
 import type { Tensor } from '../backend/backend.ts';
 import type { KVCache, Llama } from '../model/llama.ts';
 import type { Retriever } from '../search/retriever.ts';
-import type { Tokenizer } from '../tokenizer/tokenizer.ts';
+import type { TextTokenizer } from '../tokenizer/text-tokenizer.ts';
 import { ANSWER_CLOSE, DOCS_CLOSE, DOCS_OPEN, EOS, QUERY_CLOSE, QUERY_OPEN, SPECIAL_TOKENS } from '../tokenizer/special.ts';
 import type { Rng } from '../util/rng.ts';
 import { softmaxTop, type TokenScore } from './inspect.ts';
@@ -52,7 +52,7 @@ export class LiveRollout {
 
   private constructor(
     private readonly model: Llama,
-    private readonly tokenizer: Tokenizer,
+    private readonly tokenizer: TextTokenizer,
     private readonly retriever: Retriever,
     prompt: readonly number[],
     private readonly settings: RolloutSettings,
@@ -75,7 +75,7 @@ export class LiveRollout {
    * Prefills `prompt` (token ids, BOS first) and returns a rollout ready for its first token.
    * @throws Error for invalid settings, an empty prompt or one of maxLength tokens or more.
    */
-  static async start(model: Llama, tokenizer: Tokenizer, retriever: Retriever, prompt: readonly number[], settings: RolloutSettings, rng: Rng): Promise<LiveRollout> {
+  static async start(model: Llama, tokenizer: TextTokenizer, retriever: Retriever, prompt: readonly number[], settings: RolloutSettings, rng: Rng): Promise<LiveRollout> {
     validateRolloutSettings(settings, model.config.maxPositions);
     if (prompt.length === 0) throw new Error('live rollout: the prompt is empty');
     if (prompt.length >= settings.maxLength) throw new Error(`live rollout: the prompt has ${prompt.length} tokens, maxLength is ${settings.maxLength}`);

@@ -16,7 +16,7 @@ import type { Backend } from '../backend/backend.ts';
 import type { KVCache, Llama } from '../model/llama.ts';
 import type { Retriever } from '../search/retriever.ts';
 import type { SearchHit } from '../search/search-index.ts';
-import type { Tokenizer } from '../tokenizer/tokenizer.ts';
+import type { TextTokenizer } from '../tokenizer/text-tokenizer.ts';
 import { ANSWER_CLOSE, DOCS_CLOSE, DOCS_OPEN, EOS, QUERY_CLOSE, QUERY_OPEN, SPECIAL_TOKENS } from '../tokenizer/special.ts';
 import type { Rng } from '../util/rng.ts';
 import { formatDocuments } from './splice.ts';
@@ -103,7 +103,7 @@ interface Slot {
 class TagIds {
   readonly queryOpen: number; readonly queryClose: number; readonly docsOpen: number; readonly docsClose: number;
   readonly answerClose: number; readonly eos: number; readonly special: Set<number>;
-  constructor(tok: Tokenizer) {
+  constructor(tok: TextTokenizer) {
     this.queryOpen = tok.id(QUERY_OPEN);
     this.queryClose = tok.id(QUERY_CLOSE);
     this.docsOpen = tok.id(DOCS_OPEN);
@@ -120,7 +120,7 @@ class TagIds {
  * sample. Uniforms for sampling come from `rng`, so a seeded call is reproducible.
  */
 export async function generateRollouts(
-  model: Llama, tokenizer: Tokenizer, retriever: Retriever, prompts: readonly number[][], samplesPerPrompt: number,
+  model: Llama, tokenizer: TextTokenizer, retriever: Retriever, prompts: readonly number[][], samplesPerPrompt: number,
   settings: RolloutSettings, rng: Rng,
 ): Promise<Rollout[]> {
   validateRolloutSettings(settings, model.config.maxPositions);
@@ -209,7 +209,7 @@ async function sampleRows(b: Backend, logits: ReturnType<Backend['zeros']>, rows
 
 /** Runs the searches of the sequences that just closed a query and appends the document blocks. */
 async function spliceSearches(
-  pending: Slot[], retriever: Retriever, tokenizer: Tokenizer, ids: TagIds, settings: RolloutSettings,
+  pending: Slot[], retriever: Retriever, tokenizer: TextTokenizer, ids: TagIds, settings: RolloutSettings,
 ): Promise<void> {
   const queries = pending.map((s) => extractQuery(s.tokens, s.promptLength, ids, tokenizer));
   const results = await retriever.searchMany(queries, settings.topK);
@@ -236,7 +236,7 @@ async function spliceSearches(
  * `<|begin_of_query|>` that follows the last document block (recipe.md section 3), special
  * tokens and quotes removed. Empty when the completion opened no new query.
  */
-export function extractQuery(tokens: readonly number[], promptLength: number, ids: Pick<TagIds, 'queryOpen' | 'docsClose' | 'special'>, tokenizer: Tokenizer): string {
+export function extractQuery(tokens: readonly number[], promptLength: number, ids: Pick<TagIds, 'queryOpen' | 'docsClose' | 'special'>, tokenizer: TextTokenizer): string {
   const end = tokens.length - 1; // the <|end_of_query|>
   let open = -1;
   for (let i = end - 1; i >= promptLength; i--) {

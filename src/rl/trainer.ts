@@ -12,7 +12,8 @@ import type { ModelConfig } from '../model/config.ts';
 import { AdamW, learningRate, type OptimizerSettings } from '../model/optimizer.ts';
 import { zerosLike, type ParamSet } from '../model/params.ts';
 import type { Retriever } from '../search/retriever.ts';
-import type { Tokenizer } from '../tokenizer/tokenizer.ts';
+import type { TextTokenizer } from '../tokenizer/text-tokenizer.ts';
+import { END_OF_WORD } from '../tokenizer/bpe.ts';
 import { Rng } from '../util/rng.ts';
 import { ADVANTAGE_ESTIMATORS, computeAdvantages, inLoss, type AdvantageEstimator } from './advantages.ts';
 import { policyUpdate, validateUpdateSettings, type TrainSequence, type UpdateSettings } from './policy-update.ts';
@@ -186,7 +187,7 @@ export interface TrainerInit {
   params: ParamSet;
   /** The stage's initial policy, frozen, for the KL term; needed when klCoef > 0 or klEvery > 0. */
   refParams?: ParamSet;
-  tokenizer: Tokenizer;
+  tokenizer: TextTokenizer;
   retriever: Retriever;
   /** Training questions (the curriculum filters them by hops). */
   questions: Question[];
@@ -352,7 +353,10 @@ export function pickDistinct<T>(pool: readonly T[], n: number, rng: Rng): T[] {
   return out;
 }
 
-/** Words the prompts' answer slot is filled with: every plain word of the vocabulary. */
-export function slotAnswerWords(tokenizer: Tokenizer): string[] {
-  return tokenizer.vocab.filter((w) => /^[\p{L}\p{N}]+$/u.test(w));
+/**
+ * Words the prompts' answer slot is filled with: every plain word of the vocabulary (for BPE,
+ * the tokens that are whole words: those ending in `</w>`, without it).
+ */
+export function slotAnswerWords(tokenizer: TextTokenizer): string[] {
+  return tokenizer.vocab.map((w) => (w.endsWith(END_OF_WORD) ? w.slice(0, -END_OF_WORD.length) : w)).filter((w) => /^[\p{L}\p{N}]+$/u.test(w));
 }

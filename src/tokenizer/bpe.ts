@@ -15,6 +15,7 @@
  */
 import { normalizeText, SPECIAL_RE } from './normalize.ts';
 import { BOS, EOS, PAD, SPECIAL_TOKENS, UNK } from './special.ts';
+import type { TextTokenizer } from './text-tokenizer.ts';
 
 /** Marks the last symbol of a word (so "in" inside a word and the word "in" differ). */
 export const END_OF_WORD = '</w>';
@@ -53,7 +54,7 @@ function initialSymbols(word: string): string[] {
   return chars;
 }
 
-export class BpeTokenizer {
+export class BpeTokenizer implements TextTokenizer {
   /** id -> token. */
   readonly vocab: readonly string[];
   readonly merges: readonly Merge[];
@@ -101,6 +102,24 @@ export class BpeTokenizer {
   /** The id of a token, or undefined. */
   idOf(token: string): number | undefined {
     return this.ids.get(token);
+  }
+
+  /** The id of a token. @throws Error when the vocabulary lacks it. */
+  id(token: string): number {
+    const i = this.ids.get(token);
+    if (i === undefined) throw new Error(`bpe: no token ${JSON.stringify(token)}`);
+    return i;
+  }
+
+  /** Token ids of each already-normalized word. */
+  encodeWords(words: readonly string[]): number[][] {
+    return words.map((w) => this.encodeWord(w));
+  }
+
+  /** Number of words of `text` with a character never seen in training (they hold `<unk>`). */
+  countUnknown(text: string): number {
+    const n = normalizeText(text);
+    return n ? n.split(' ').filter((w) => this.encodeWord(w).includes(this.unkId)).length : 0;
   }
 
   /** Token ids of one normalized word: merges applied lowest rank first, as Hugging Face's BPE does. */

@@ -7,6 +7,7 @@ import type { Pack } from '../corpus/types.ts';
 import { FILLER_WORDS, PROMPT_PRESETS } from '../rl/prompts.ts';
 import { formatDocuments, NO_HITS } from '../rl/splice.ts';
 import { Tokenizer, buildVocabulary } from './tokenizer.ts';
+import { trainBpe, type BpeTokenizer } from './bpe.ts';
 
 /** Texts whose words every vocabulary needs, whatever the pack. */
 export function fixedVocabularyTexts(): string[] {
@@ -29,4 +30,18 @@ export function buildPackTokenizer(pack: Pack, opts: { extraWords?: string; maxW
   const words = buildVocabulary(texts(), { maxWords: opts.maxWords });
   const seen = new Set(fixed);
   return Tokenizer.fromWords([...fixed, ...words.filter((w) => !seen.has(w))]);
+}
+
+/**
+ * A BPE tokenizer of `vocabSize` tokens for a real corpus (src/tokenizer/bpe.ts), learnt from its
+ * paragraphs, its questions and answers, and the texts every vocabulary needs (prompt presets,
+ * document formatting), so the tags' surroundings encode compactly.
+ */
+export function packBpeTokenizer(pack: Pack, vocabSize = 8000): BpeTokenizer {
+  const texts = function* () {
+    yield* fixedVocabularyTexts();
+    for (const d of pack.documents) yield `${d.title} : ${d.text}`;
+    for (const q of pack.questions) yield `${q.question} ${q.answers.join(' ')}`;
+  };
+  return trainBpe(texts(), { vocabSize });
 }

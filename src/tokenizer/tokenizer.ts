@@ -9,8 +9,9 @@
  */
 import { normalizeText, splitWords } from './normalize.ts';
 import { EOS, PAD, SPECIAL_TOKENS, UNK, BOS } from './special.ts';
+import type { TextTokenizer } from './text-tokenizer.ts';
 
-export class Tokenizer {
+export class Tokenizer implements TextTokenizer {
   /** id -> token. */
   readonly vocab: readonly string[];
   private readonly ids: Map<string, number>;
@@ -70,6 +71,11 @@ export class Tokenizer {
   /** Token ids of a text (normalized first); unknown words map to `<unk>`. */
   encode(text: string): number[] {
     return splitWords(text).map((w) => this.ids.get(w) ?? this.unkId);
+  }
+
+  /** One id per already-normalized word (`<unk>` for a word the vocabulary lacks). */
+  encodeWords(words: readonly string[]): number[][] {
+    return words.map((w) => [this.ids.get(w) ?? this.unkId]);
   }
 
   /** Number of words of `text` the vocabulary lacks. */

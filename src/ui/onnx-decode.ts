@@ -9,7 +9,7 @@
  * attention_mask only), which is fine for a nano model and a few dozen tokens.
  */
 import type { Retriever } from '../search/retriever.ts';
-import type { Tokenizer } from '../tokenizer/tokenizer.ts';
+import type { TextTokenizer } from '../tokenizer/text-tokenizer.ts';
 import { ANSWER_CLOSE, DOCS_CLOSE, DOCS_OPEN, EOS, QUERY_CLOSE, QUERY_OPEN, SPECIAL_TOKENS } from '../tokenizer/special.ts';
 import { extractQuery, type FinishReason, type RolloutSettings } from '../rl/rollout.ts';
 import { formatDocuments } from '../rl/splice.ts';
@@ -40,7 +40,7 @@ export function argmax(xs: ArrayLike<number>): number {
  * @throws Error when the prompt is empty or not shorter than maxLength.
  */
 export async function greedyRagDecode(
-  next: NextLogits, tokenizer: Tokenizer, retriever: Retriever, prompt: readonly number[],
+  next: NextLogits, tokenizer: TextTokenizer, retriever: Retriever, prompt: readonly number[],
   s: Pick<RolloutSettings, 'maxNewTokens' | 'maxSearches' | 'topK' | 'docMaxWords' | 'maxLength'>,
 ): Promise<GreedyResult> {
   if (prompt.length === 0 || prompt.length >= s.maxLength) throw new Error(`greedy decode: the prompt has ${prompt.length} tokens, it must be 1 to ${s.maxLength - 1}`);

@@ -26,7 +26,7 @@ import type { RlSettings, RolloutRecord, StepMetrics } from '../rl/trainer.ts';
 import { asRetriever, createSearchWorker } from '../search/client.ts';
 import type { SearchHit } from '../search/search-index.ts';
 import type { LoadedPackInfo, SearchWorkerApi } from '../search/worker-api.ts';
-import { Tokenizer } from '../tokenizer/tokenizer.ts';
+import { tokenizerFromHuggingFace } from '../tokenizer/text-tokenizer.ts';
 import { downloadBytes, type PickedFiles } from './files.ts';
 import { greedyRagDecode, maxAbsDiff } from './onnx-decode.ts';
 import { loadPackDocuments } from './pack-documents.ts';
@@ -706,7 +706,7 @@ export class Playground extends EventTarget {
       const files = unzipFiles(exported.zip);
       const modelBytes = files.get('model.onnx'), tokBytes = files.get('tokenizer.json');
       if (!modelBytes || !tokBytes) throw new Error(`the ONNX export lacks ${modelBytes ? 'tokenizer.json' : 'model.onnx'}`);
-      const tokenizer = Tokenizer.fromHuggingFace(JSON.parse(new TextDecoder().decode(tokBytes)));
+      const tokenizer = tokenizerFromHuggingFace(JSON.parse(new TextDecoder().decode(tokBytes)));
       const { openOnnxModel } = await import('./onnx-runtime.ts');
       const model = await openOnnxModel(modelBytes);
       try {

@@ -1,7 +1,9 @@
 /**
  * `pretrain --pack DIR --preset nano --out CKPT`: Stage 0, next-token pretraining of a fresh
  * base model on the pack's pretraining mix (recipe.md section 11), never on search-world
- * documents or search trajectories. Writes a checkpoint folder with metrics.jsonl.
+ * documents or search trajectories (a generated world pack), or on the pack itself with a BPE
+ * vocabulary (an imported real corpus, src/model/pack-stage0.ts). Writes a checkpoint folder
+ * with metrics.jsonl.
  */
 import { appendFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -11,16 +13,19 @@ import { defaultPretrainSettings, Pretrainer } from '../../model/pretrain.ts';
 import { downloadParams } from '../../io/checkpoint.ts';
 import { saveCheckpointDir } from '../../io/checkpoint-fs.ts';
 import { createStage0Sampler } from '../../world/stage0.ts';
+import { createPackStage0Sampler } from '../../model/pack-stage0.ts';
+import { slotAnswerWords } from '../../rl/trainer.ts';
+import { packBpeTokenizer } from '../../tokenizer/pack-vocab.ts';
 import { intFlag, log, numFlag, openBackend, openPack, packTokenizer, parseFlags, progressBar, required } from '../common.ts';
 
-const USAGE = 'npm run cli -- pretrain --pack DIR --preset nano|small --out CKPT [--steps 1200] [--batch 32] [--lr 3e-3] [--seed 1] [--backend auto|cpu|wasm] [--threads N] [--log-every 10] [--overwrite] [--json]';
+const USAGE = 'npm run cli -- pretrain --pack DIR --preset nano|small --out CKPT [--steps 1200] [--batch 32] [--lr 3e-3] [--seed 1] [--backend auto|cpu|wasm] [--threads N] [--log-every 10] [--vocab 8000 (BPE, packs without a world generator)] [--overwrite] [--json]';
 
 export async function run(argv: string[]): Promise<void> {
   const f = parseFlags(argv, {
     pack: { type: 'string' }, preset: { type: 'string' }, out: { type: 'string' }, steps: { type: 'string' },
     batch: { type: 'string' }, lr: { type: 'string' }, seed: { type: 'string' }, backend: { type: 'string' },
     threads: { type: 'string' }, 'log-every': { type: 'string' }, overwrite: { type: 'boolean' }, json: { type: 'boolean' },
-    'max-length': { type: 'string' },
+    'max-length': { type: 'string' }, vocab: { type: 'string' },
   }, USAGE);
   const packDir = required(f.pack, 'pack'), out = required(f.out, 'out');
   const seed = intFlag(f.seed, 'seed', 1);
@@ -33,14 +38,16 @@ export async function run(argv: string[]): Promise<void> {
 
   const ctx = await openPack(packDir);
   const gen = ctx.pack.manifest.generator as { kind?: string; seed?: number } | undefined;
-  if (!gen || typeof gen.seed !== 'number') {
-    throw new Error(`pretrain: pack ${ctx.pack.manifest.name} has no world generator seed; Stage 0 needs a generated world pack`);
-  }
-  const tokenizer = await packTokenizer(ctx);
+  // A generated world pack pretrains on other worlds (word-level vocabulary); any other pack on
+  // its own paragraphs and train questions with a BPE vocabulary (src/model/pack-stage0.ts).
+  const world = typeof gen?.seed === 'number';
+  const tokenizer = world ? await packTokenizer(ctx) : packBpeTokenizer(ctx.pack, intFlag(f.vocab, 'vocab', 8000, 64));
   const config = presetConfig(f.preset ?? 'nano', tokenizer.size);
   const backend = await openBackend(f.backend, f.threads);
   const params = initParams(backend, config, seed);
-  const sampler = createStage0Sampler(gen.seed, { rngSeed: seed });
+  const sampler = world
+    ? createStage0Sampler(gen!.seed!, { rngSeed: seed })
+    : createPackStage0Sampler(ctx.pack, { rngSeed: seed, answerWords: slotAnswerWords(tokenizer) });
   const trainer = new Pretrainer(backend, config, params, tokenizer, sampler, settings);
   log(`pretrain: ${ctx.pack.manifest.name} pack, preset ${f.preset ?? 'nano'} (${countParams(config)} parameters, vocabulary ${tokenizer.size}), backend ${backend.name}, ${settings.steps} steps x ${settings.batchSize}`);
 

@@ -1,0 +1,42 @@
+/**
+ * What the model pipeline needs of a tokenizer, whichever kind it is: the word-level vocabulary
+ * of generated packs (src/tokenizer/tokenizer.ts) or BPE for real text (src/tokenizer/bpe.ts).
+ * Both keep the special tokens at ids 0..11 and pre-tokenize with normalizeText.
+ */
+import { BpeTokenizer } from './bpe.ts';
+import { Tokenizer } from './tokenizer.ts';
+
+export interface TextTokenizer {
+  /** id -> token. */
+  readonly vocab: readonly string[];
+  /** V: number of tokens. */
+  readonly size: number;
+  readonly padId: number;
+  readonly bosId: number;
+  readonly eosId: number;
+  readonly unkId: number;
+  /** The id of a token, or undefined. */
+  idOf(token: string): number | undefined;
+  /** The id of a token. @throws Error when the vocabulary lacks it. */
+  id(token: string): number;
+  /** Token ids of a text (normalized first). */
+  encode(text: string): number[];
+  /** Token ids of each of already-normalized words (one list per word; a special token is one id). */
+  encodeWords(words: readonly string[]): number[][];
+  /** Number of words of `text` that do not encode without `<unk>`. */
+  countUnknown(text: string): number;
+  /** The text of token ids. @throws RangeError on an id outside [0, V). */
+  decode(ids: ArrayLike<number>, opts?: { skipSpecial?: (id: number) => boolean }): string;
+  /** The Hugging Face `tokenizer.json` object. */
+  toHuggingFace(): object;
+}
+
+/**
+ * Reads a Hugging Face `tokenizer.json` of either kind (model.type WordLevel or BPE).
+ * @throws Error naming the field when it is neither, or malformed (see each kind's reader).
+ */
+export function tokenizerFromHuggingFace(json: unknown): TextTokenizer {
+  const type = (json as { model?: { type?: unknown } } | null)?.model?.type;
+  if (type === 'BPE') return BpeTokenizer.fromHuggingFace(json);
+  return Tokenizer.fromHuggingFace(json);
+}

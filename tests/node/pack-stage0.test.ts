@@ -1,0 +1,74 @@
+/**
+ * Stage 0 on a real (imported) pack: the sampler's three kinds, the test/ood evidence kept out,
+ * the answer span on `<answer> A </answer>`; and encodeSample with a BPE tokenizer, where a word
+ * may be several tokens: every token of an answer word gets the answer weight, and the word-level
+ * tokenizer gives exactly the one-token-per-word encoding.
+ */
+import { describe, expect, it } from 'vitest';
+import type { Pack, Question } from '../../src/corpus/types.ts';
+import { createPackStage0Sampler } from '../../src/model/pack-stage0.ts';
+import { encodeSample } from '../../src/model/pretrain.ts';
+import { trainBpe } from '../../src/tokenizer/bpe.ts';
+import { Tokenizer } from '../../src/tokenizer/tokenizer.ts';
+import { normalizeText } from '../../src/tokenizer/normalize.ts';
+
+const q = (id: string, split: Question['split'], supportingIds: string[], question: string, answer: string): Question =>
+  ({ id, question, answers: [answer], hops: 2, template: 'hotpotqa/bridge', split, supportingIds });
+
+const PACK: Pack = {
+  manifest: { name: 'mini' } as Pack['manifest'],
+  documents: [
+    { id: 'd1', title: 'Ann Lomi', text: 'Ann Lomi was born in Kovar in 1901.' },
+    { id: 'd2', title: 'Kovar', text: 'Kovar is a town on the river Lenn.' },
+    { id: 'd3', title: 'Lenn', text: 'The Lenn flows north into the sea.' },
+    { id: 'd4', title: 'Bo Reyes', text: 'Bo Reyes was born in Maraville.' },
+  ],
+  questions: [
+    q('q1', 'train', ['d1'], 'Where was Ann Lomi born?', 'Kovar'),
+    q('q2', 'train', ['d1', 'd2'], 'Which river runs through the birthplace of Ann Lomi?', 'Lenn'),
+    q('q3', 'test', ['d4'], 'Where was Bo Reyes born?', 'Maraville'),
+  ],
+};
+
+describe('Stage 0 on an imported pack', () => {
+  it('draws documents (never test/ood evidence), reading passages with their answer span, and prompts', () => {
+    const s = createPackStage0Sampler(PACK, { rngSeed: 3 });
+    const samples = Array.from({ length: 300 }, () => s.next());
+    const kinds = new Set(samples.map((x) => x.kind));
+    expect(kinds).toEqual(new Set(['document', 'reading', 'prompt']));
+    for (const x of samples) {
+      expect(x.text).not.toMatch(/Bo Reyes|Maraville/i); // q3 is a test question: its evidence and its text stay out
+      if (x.kind === 'reading') {
+        const words = x.text.split(' ');
+        expect(words.slice(x.answerSpan!.start, x.answerSpan!.end)).toEqual(x.text.includes('which river') ? ['<answer>', 'lenn', '</answer>'] : ['<answer>', 'kovar', '</answer>']);
+        expect(x.text).toContain('ann lomi was born in kovar'); // both train questions are supported by d1
+      }
+      if (x.kind === 'prompt') expect(x.text).toMatch(/<\|begin_of_query\|>/);
+    }
+    const again = createPackStage0Sampler(PACK, { rngSeed: 3 });
+    expect(Array.from({ length: 300 }, () => again.next())).toEqual(samples);
+    expect(() => createPackStage0Sampler({ ...PACK, questions: PACK.questions.map((x) => ({ ...x, split: 'test' as const })) }, { rngSeed: 1 }))
+      .toThrow(/no train question with a supporting paragraph|every paragraph/);
+  });
+
+  it('encodeSample weights every token of an answer word; word-level keeps one token per word', () => {
+    const text = 'question : where was ann lomi born ? <answer> kovarville </answer>';
+    const words = normalizeText(text).split(' ');
+    const span = { start: words.indexOf('<answer>'), end: words.indexOf('</answer>') + 1 };
+    const bpe = trainBpe(['ann lomi was born in kovar . the town of kovar lies on the lenn . where was ann born ?'], { vocabSize: 60 });
+    const e = encodeSample(bpe, { kind: 'reading', text, answerSpan: span }, 256, 5);
+    expect(e.ids).toEqual([bpe.bosId, ...bpe.encode(text), bpe.eosId]);
+    const answerTokens = bpe.encodeWords(['<answer>', 'kovarville', '</answer>']).flat();
+    expect(answerTokens.length).toBeGreaterThan(3); // "kovarville" is several subwords
+    const weighted = e.ids.filter((_, i) => e.weights[i] === 5);
+    expect(weighted).toEqual(answerTokens);
+    expect(e.weights.filter((w) => w !== 1 && w !== 5)).toEqual([]);
+
+    const word = Tokenizer.fromWords(words);
+    const w = encodeSample(word, { kind: 'reading', text, answerSpan: span }, 256, 5);
+    expect(w.ids).toEqual([word.bosId, ...word.encode(text), word.eosId]);
+    expect(w.weights).toEqual([1, ...words.map((_, i) => (i >= span.start && i < span.end ? 5 : 1)), 1]);
+    // A prompt ends open (no <eos>); a long text is cut to maxLength.
+    expect(encodeSample(word, { kind: 'prompt', text }, 4, 5).ids).toEqual([word.bosId, ...word.encode(text).slice(0, 3)]);
+  });
+});
