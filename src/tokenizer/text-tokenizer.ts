@@ -38,5 +38,7 @@ export interface TextTokenizer {
 export function tokenizerFromHuggingFace(json: unknown): TextTokenizer {
   const type = (json as { model?: { type?: unknown } } | null)?.model?.type;
   if (type === 'BPE') return BpeTokenizer.fromHuggingFace(json);
-  return Tokenizer.fromHuggingFace(json);
+  if (type === 'WordLevel') return Tokenizer.fromHuggingFace(json);
+  if (!json || typeof json !== 'object') throw new Error('tokenizer.json: not a JSON object');
+  throw new Error(`tokenizer.json: model.type must be "WordLevel" or "BPE", got ${JSON.stringify(type)}`);
 }
