@@ -107,14 +107,22 @@ export async function evaluate(
     const batch = questions.slice(start, start + s.batchSize);
     // One generator per question, seeded by its position, so a question renders the same prompt in any batch.
     const contexts = s.mode === 'rag' ? await retriever.searchMany(batch.map((q) => q.question), s.topK) : null;
-    const promptTexts = batch.map((q, i) => {
+    const prompts = batch.map((q, i) => {
       const rng = new Rng(s.seed * 1000003 + start + i);
-      if (s.mode === 'naive') return renderPrompt(getPromptPreset('naive'), q.question, rng, { answerWords });
+      const encode = (text: string) => [tokenizer.bosId, ...tokenizer.encode(text)];
+      if (s.mode === 'naive') return encode(renderPrompt(getPromptPreset('naive'), q.question, rng, { answerWords }));
       const base = renderPrompt(getPromptPreset(s.promptPreset), q.question, rng, { answerWords });
-      if (s.mode === 'search') return base;
-      return `${base} ${QUERY_OPEN} ${q.question} ${QUERY_CLOSE} ${DOCS_OPEN} ${formatDocuments(contexts![i]!, s.docMaxWords)} ${DOCS_CLOSE}`;
+      if (s.mode === 'search') return encode(base);
+      // RAG: the top-k documents, fewer when they would leave no room for the answer (long
+      // paragraphs of real text under BPE); the metrics count the documents actually shown.
+      for (let k = contexts![i]!.length; ; k--) {
+        const ids = encode(`${base} ${QUERY_OPEN} ${q.question} ${QUERY_CLOSE} ${DOCS_OPEN} ${formatDocuments(contexts![i]!.slice(0, k), s.docMaxWords)} ${DOCS_CLOSE}`);
+        if (ids.length + rollout.maxNewTokens <= rollout.maxLength || k <= 1) {
+          contexts![i] = contexts![i]!.slice(0, k);
+          return ids;
+        }
+      }
     });
-    const prompts = promptTexts.map((p) => [tokenizer.bosId, ...tokenizer.encode(p)]);
     const rollouts = await generateRollouts(model, tokenizer, retriever, prompts, 1, rollout, new Rng(s.seed));
     rollouts.forEach((r, i) => {
       const q = batch[i]!;

@@ -76,6 +76,21 @@ describe('evaluation modes', () => {
     expect(r.overall.searchesPerQuestion).toBe(0);
   });
 
+  it('rag drops the lowest-ranked documents when the top-k would leave no room for the answer', async () => {
+    const q = ctx.pack.questions.filter((x) => x.split === 'test')[0]!;
+    const hits = await ctx.retriever.search(q.question, 5);
+    const m = model();
+    await evaluate(m, tok, ctx.retriever, [q], { ...defaultEvalSettings('rag'), topK: 5, maxNewTokens: 6 });
+    const withFive = tok.decode(m.prompts[0]!);
+    // A budget that holds the prompt with 3 documents and the 6 answer tokens, not 4 documents.
+    const withThree = withFive.replace(formatDocuments(hits, 40), formatDocuments(hits.slice(0, 3), 40));
+    const budget = [tok.bosId, ...tok.encode(withThree)].length + 6;
+    const cut = model();
+    await evaluate(cut, tok, ctx.retriever, [q], { ...defaultEvalSettings('rag'), topK: 5, maxNewTokens: 6, maxLength: budget });
+    expect(m.prompts[0]!.length + 6).toBeGreaterThan(budget);
+    expect(tok.decode(cut.prompts[0]!)).toBe(withThree);
+  });
+
   it('search mode runs the rollout, scores it, and is deterministic', async () => {
     const q = ctx.pack.questions.find((x) => x.question === 'Where was Kreimpon born?')!;
     const qs = [q, ...ctx.pack.questions.filter((x) => x.split === 'test').slice(0, 3)];
