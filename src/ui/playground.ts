@@ -316,14 +316,17 @@ export class Playground extends EventTarget {
   importReport: ImportReport | null = null;
 
   async refreshStoredPacks(): Promise<void> {
-    await this.task('packs', async () => {
-      const store = await PackStore.open();
-      try {
-        this.storedPacks = await store.list();
-      } finally {
-        store.close();
-      }
-    });
+    await this.task('packs', () => this.withPackStore(async (store) => { this.storedPacks = await store.list(); }));
+  }
+
+  /** Runs `f` on the pack store, closed afterwards. */
+  private async withPackStore(f: (store: PackStore) => Promise<void>): Promise<void> {
+    const store = await PackStore.open();
+    try {
+      await f(store);
+    } finally {
+      store.close();
+    }
   }
 
   /**
@@ -348,26 +351,16 @@ export class Playground extends EventTarget {
         worker.terminate();
         this.importProgress = null;
       }
-      const store = await PackStore.open();
-      try {
-        this.storedPacks = await store.list();
-      } finally {
-        store.close();
-      }
+      await this.withPackStore(async (store) => { this.storedPacks = await store.list(); });
     });
   }
 
   /** Deletes an imported pack from browser storage. */
   async deleteStoredPack(name: string): Promise<void> {
-    await this.task('packs', async () => {
-      const store = await PackStore.open();
-      try {
-        await store.delete(name);
-        this.storedPacks = await store.list();
-      } finally {
-        store.close();
-      }
-    });
+    await this.task('packs', () => this.withPackStore(async (store) => {
+      await store.delete(name);
+      this.storedPacks = await store.list();
+    }));
   }
 
   /** Opens the page on another pack (an imported one: `stored.<name>`); the link changes with it. */
