@@ -4,10 +4,8 @@
  * that pack (`pack=stored.<name>` in the link) and its search engine answers from it; the same
  * name again is refused, and the stored pack survives a reload.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser } from 'playwright-core';
-import type { ViteDevServer } from 'vite';
-import { chromiumAvailable, launchBrowser, startServer } from './harness.ts';
+import { describe, expect, it } from 'vitest';
+import { chromiumAvailable, useServerAndBrowser } from './harness.ts';
 import { shot, waitApp, watchedPage } from './page-helpers.ts';
 
 const run = chromiumAvailable();
@@ -30,24 +28,12 @@ const FILES = [
 ];
 
 describe.runIf(run)('importing a dataset in the page', () => {
-  let server: ViteDevServer;
-  let url: string;
-  let browser: Browser;
-
-  beforeAll(async () => {
-    ({ server, url } = await startServer());
-    browser = await launchBrowser();
-  }, 120_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  const env = useServerAndBrowser();
 
   it('imports files into a stored pack, reopens the page on it, and refuses the same name again', async () => {
-    const w = await watchedPage(browser);
+    const w = await watchedPage(env.browser);
     const { page } = w;
-    await page.goto(url);
+    await page.goto(env.url);
     await waitApp(page, 'data-state', 'ready');
     const imp = page.locator('r1s-pack-import');
     await imp.getByLabel('Choose dataset files').setInputFiles(FILES);

@@ -8,36 +8,22 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser } from 'playwright-core';
-import type { ViteDevServer } from 'vite';
+import { describe, expect, it } from 'vitest';
 import { unzipFiles } from '../../src/io/zip.ts';
-import { chromiumAvailable, launchBrowser, startServer } from './harness.ts';
+import { chromiumAvailable, useServerAndBrowser } from './harness.ts';
 import { deepText, openStep, shot, SHOTS, SMALL, unnamedControls, waitApp, watchedPage } from './page-helpers.ts';
 
 const run = chromiumAvailable();
 
 describe.runIf(run)('the guided path', () => {
-  let server: ViteDevServer;
-  let url: string;
-  let browser: Browser;
-
-  beforeAll(async () => {
-    ({ server, url } = await startServer());
-    browser = await launchBrowser();
-  }, 120_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  const env = useServerAndBrowser();
 
   it('walks corpus, base model, Stage 1, Stage 2, evaluation and export', async () => {
-    const w = await watchedPage(browser);
+    const w = await watchedPage(env.browser);
     const { page } = w;
     const unnamed = new Set<string>();
     const checkNames = async () => (await unnamedControls(page)).forEach((u) => unnamed.add(u));
-    await page.goto(`${url}?${SMALL}&stage1Steps=2&stage2Steps=2&saveEvery=1&evalLimit=4`);
+    await page.goto(`${env.url}?${SMALL}&stage1Steps=2&stage2Steps=2&saveEvery=1&evalLimit=4`);
     await waitApp(page, 'data-state', 'ready');
 
     // 1. Corpus: every shard verified, ranked hits with the query words marked, a question's supporting document.

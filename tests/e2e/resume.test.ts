@@ -5,10 +5,9 @@
  * Then the run list renames and deletes the run. And a lost GPU device mid-stage (WebGPU backend
  * on SwiftShader): the page starts a new trainer on a new device and goes on from the last save.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-import type { ViteDevServer } from 'vite';
-import { chromiumAvailable, launchBrowser, startServer } from './harness.ts';
+import { describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { chromiumAvailable, useServerAndBrowser } from './harness.ts';
 import { openStep, shot, SMALL, waitApp, watchedPage } from './page-helpers.ts';
 
 const run = chromiumAvailable();
@@ -26,25 +25,13 @@ async function lastStep(page: Page): Promise<Record<string, string>> {
 }
 
 describe.runIf(run)('saved runs', () => {
-  let server: ViteDevServer;
-  let url: string;
-  let browser: Browser;
-
-  beforeAll(async () => {
-    ({ server, url } = await startServer());
-    browser = await launchBrowser();
-  }, 120_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  const env = useServerAndBrowser();
 
   it('a reload mid-stage resumes the saved run, and it ends as an uninterrupted run does', async () => {
-    const link = `${url}?${SMALL}&stage1Steps=3&saveEvery=1&step=stage1`;
+    const link = `${env.url}?${SMALL}&stage1Steps=3&saveEvery=1&step=stage1`;
 
     // The reference: three steps without a pause.
-    const ref = await watchedPage(browser);
+    const ref = await watchedPage(env.browser);
     await ref.page.goto(link);
     await waitApp(ref.page, 'data-state', 'ready');
     await ref.page.getByRole('button', { name: 'Start', exact: true }).click();
@@ -54,7 +41,7 @@ describe.runIf(run)('saved runs', () => {
     await ref.context.close();
 
     // Two steps, a reload, resume, the third step.
-    const w = await watchedPage(browser);
+    const w = await watchedPage(env.browser);
     const { page } = w;
     await page.goto(link);
     await waitApp(page, 'data-state', 'ready');
@@ -103,9 +90,9 @@ describe.runIf(run)('saved runs', () => {
   }, 300_000);
 
   it('a lost GPU device mid-stage: a new device, the run goes on from its last save', async () => {
-    const w = await watchedPage(browser);
+    const w = await watchedPage(env.browser);
     const { page } = w;
-    await page.goto(`${url}?${SMALL}&maxNewTokens=12&stage1Steps=2&saveEvery=1&step=stage1&backend=webgpu`);
+    await page.goto(`${env.url}?${SMALL}&maxNewTokens=12&stage1Steps=2&saveEvery=1&step=stage1&backend=webgpu`);
     await waitApp(page, 'data-state', 'ready', 180_000);
     const status = page.locator('r1s-app header [role=status]');
     expect(await status.textContent()).toContain('on the webgpu backend');
@@ -125,12 +112,12 @@ describe.runIf(run)('saved runs', () => {
   }, 900_000);
 
   it('a save that does not fit in browser storage is reported, and training goes on', async () => {
-    const w = await watchedPage(browser);
+    const w = await watchedPage(env.browser);
     // The storage estimate says 10 kB are free: a checkpoint of megabytes cannot fit.
     await w.page.addInitScript(() => {
       Object.defineProperty(navigator.storage, 'estimate', { value: async () => ({ quota: 1_000_000, usage: 990_000 }) });
     });
-    await w.page.goto(`${url}?${SMALL}&stage1Steps=2&saveEvery=1&step=stage1`);
+    await w.page.goto(`${env.url}?${SMALL}&stage1Steps=2&saveEvery=1&step=stage1`);
     await waitApp(w.page, 'data-state', 'ready');
     await w.page.getByRole('button', { name: 'Step', exact: true }).click();
     await waitApp(w.page, 'data-steps', '1');

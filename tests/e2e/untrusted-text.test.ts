@@ -6,34 +6,20 @@
  * Had any of it become markup, an element would exist, `x` would be fetched (a failed request)
  * or a dialog would open.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser } from 'playwright-core';
-import type { ViteDevServer } from 'vite';
-import { chromiumAvailable, launchBrowser, startServer } from './harness.ts';
+import { describe, expect, it } from 'vitest';
+import { chromiumAvailable, useServerAndBrowser } from './harness.ts';
 import { htmlPackPlugin, IMG_PAYLOAD, SCRIPT_PAYLOAD, scriptModelZip } from './fixtures.ts';
 import { deepText, openStep, shot, waitApp, watchedPage } from './page-helpers.ts';
 
 const run = chromiumAvailable();
 
 describe.runIf(run)('untrusted text', () => {
-  let server: ViteDevServer;
-  let url: string;
-  let browser: Browser;
-
-  beforeAll(async () => {
-    ({ server, url } = await startServer([htmlPackPlugin('html-pack')]));
-    browser = await launchBrowser();
-  }, 120_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  const env = useServerAndBrowser([htmlPackPlugin('html-pack')]);
 
   it('shows HTML in documents, questions and model output as text', async () => {
-    const w = await watchedPage(browser);
+    const w = await watchedPage(env.browser);
     const { page } = w;
-    await page.goto(`${url}?pack=html-pack&maxNewTokens=8`);
+    await page.goto(`${env.url}?pack=html-pack&maxNewTokens=8`);
     await waitApp(page, 'data-state', 'ready');
 
     // A document with HTML, found through the search box.
