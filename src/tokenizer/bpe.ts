@@ -14,7 +14,8 @@
  * `decode(encode(normalizeText(s))) === normalizeText(s)`; an unseen character becomes `<unk>`.
  */
 import { normalizeText, SPECIAL_RE } from './normalize.ts';
-import { BOS, EOS, PAD, SPECIAL_TOKENS, UNK } from './special.ts';
+import { SPECIAL_TOKENS, UNK } from './special.ts';
+import { Vocabulary, vocabFromHuggingFace } from './vocabulary.ts';
 import type { TextTokenizer } from './text-tokenizer.ts';
 
 /** Marks the last symbol of a word (so "in" inside a word and the word "in" differ). */
@@ -54,15 +55,8 @@ function initialSymbols(word: string): string[] {
   return chars;
 }
 
-export class BpeTokenizer implements TextTokenizer {
-  /** id -> token. */
-  readonly vocab: readonly string[];
+export class BpeTokenizer extends Vocabulary implements TextTokenizer {
   readonly merges: readonly Merge[];
-  readonly padId: number;
-  readonly bosId: number;
-  readonly eosId: number;
-  readonly unkId: number;
-  private readonly ids = new Map<string, number>();
   /** "a b" -> rank of the merge of a and b. */
   private readonly ranks = new Map<string, number>();
   /** word -> its token ids (words repeat a lot in a corpus). */
@@ -74,41 +68,12 @@ export class BpeTokenizer implements TextTokenizer {
    * @throws Error naming the token or merge that breaks these rules.
    */
   constructor(vocab: readonly string[], merges: readonly Merge[]) {
-    SPECIAL_TOKENS.forEach((t, i) => {
-      if (vocab[i] !== t) throw new Error(`bpe: id ${i} must be the special token ${t}, got ${JSON.stringify(vocab[i])}`);
-    });
-    vocab.forEach((t, i) => {
-      if (typeof t !== 'string' || t.length === 0) throw new Error(`bpe: token ${i} is empty or not a string`);
-      if (this.ids.has(t)) throw new Error(`bpe: token ${JSON.stringify(t)} appears twice (ids ${this.ids.get(t)} and ${i})`);
-      this.ids.set(t, i);
-    });
+    super(vocab, 'bpe');
     merges.forEach(([a, b], r) => {
       for (const t of [a, b, a + b]) if (!this.ids.has(t)) throw new Error(`bpe: merge ${r} (${JSON.stringify(a)} ${JSON.stringify(b)}) uses ${JSON.stringify(t)}, which is not in the vocabulary`);
       this.ranks.set(`${a} ${b}`, r);
     });
-    this.vocab = [...vocab];
     this.merges = merges.map(([a, b]) => [a, b] as const);
-    this.padId = this.ids.get(PAD)!;
-    this.bosId = this.ids.get(BOS)!;
-    this.eosId = this.ids.get(EOS)!;
-    this.unkId = this.ids.get(UNK)!;
-  }
-
-  /** V: number of tokens. */
-  get size(): number {
-    return this.vocab.length;
-  }
-
-  /** The id of a token, or undefined. */
-  idOf(token: string): number | undefined {
-    return this.ids.get(token);
-  }
-
-  /** The id of a token. @throws Error when the vocabulary lacks it. */
-  id(token: string): number {
-    const i = this.ids.get(token);
-    if (i === undefined) throw new Error(`bpe: no token ${JSON.stringify(token)}`);
-    return i;
   }
 
   /** Token ids of each already-normalized word. */
@@ -211,13 +176,7 @@ export class BpeTokenizer implements TextTokenizer {
     if (model.end_of_word_suffix !== END_OF_WORD) throw new Error(`tokenizer.json: model.end_of_word_suffix must be "${END_OF_WORD}", got ${JSON.stringify(model.end_of_word_suffix)}`);
     if (!model.vocab || typeof model.vocab !== 'object') throw new Error('tokenizer.json: model.vocab is missing');
     if (!Array.isArray(model.merges)) throw new Error('tokenizer.json: model.merges is missing');
-    const entries = Object.entries(model.vocab);
-    const vocab: string[] = new Array(entries.length);
-    for (const [tok, id] of entries) {
-      if (!Number.isInteger(id) || id < 0 || id >= entries.length) throw new Error(`tokenizer.json: model.vocab[${JSON.stringify(tok)}] = ${id} is not an id in [0, ${entries.length})`);
-      if (vocab[id] !== undefined) throw new Error(`tokenizer.json: id ${id} is used twice in model.vocab`);
-      vocab[id] = tok;
-    }
+    const vocab = vocabFromHuggingFace(model.vocab);
     const merges = (model.merges as unknown[]).map((m, i): Merge => {
       const pair = typeof m === 'string' ? m.split(' ') : m;
       if (!Array.isArray(pair) || pair.length !== 2 || pair.some((x) => typeof x !== 'string')) throw new Error(`tokenizer.json: model.merges[${i}] is not a pair of strings`);

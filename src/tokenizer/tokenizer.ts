@@ -8,35 +8,16 @@
  * s whose words are all in the vocabulary; unknown words become `<unk>`.
  */
 import { normalizeText, splitWords } from './normalize.ts';
-import { EOS, PAD, SPECIAL_TOKENS, UNK, BOS } from './special.ts';
+import { SPECIAL_TOKENS, UNK } from './special.ts';
 import type { TextTokenizer } from './text-tokenizer.ts';
+import { Vocabulary, vocabFromHuggingFace } from './vocabulary.ts';
 
-export class Tokenizer implements TextTokenizer {
-  /** id -> token. */
-  readonly vocab: readonly string[];
-  private readonly ids: Map<string, number>;
-  readonly padId: number;
-  readonly bosId: number;
-  readonly eosId: number;
-  readonly unkId: number;
-
-  /** @param vocab every token in id order; must start with SPECIAL_TOKENS and hold no duplicate. */
+export class Tokenizer extends Vocabulary implements TextTokenizer {
+  /** @param vocab every token in id order; must start with SPECIAL_TOKENS and hold no duplicate or whitespace. */
   constructor(vocab: readonly string[]) {
-    SPECIAL_TOKENS.forEach((t, i) => {
-      if (vocab[i] !== t) throw new Error(`tokenizer: id ${i} must be the special token ${t}, got ${JSON.stringify(vocab[i])}`);
-    });
-    this.ids = new Map();
-    vocab.forEach((t, i) => {
-      if (typeof t !== 'string' || t.length === 0) throw new Error(`tokenizer: token ${i} is empty or not a string`);
+    super(vocab, 'tokenizer', (t, i) => {
       if (/\s/.test(t)) throw new Error(`tokenizer: token ${i} (${JSON.stringify(t)}) contains whitespace`);
-      if (this.ids.has(t)) throw new Error(`tokenizer: token ${JSON.stringify(t)} appears twice (ids ${this.ids.get(t)} and ${i})`);
-      this.ids.set(t, i);
     });
-    this.vocab = [...vocab];
-    this.padId = this.ids.get(PAD)!;
-    this.bosId = this.ids.get(BOS)!;
-    this.eosId = this.ids.get(EOS)!;
-    this.unkId = this.ids.get(UNK)!;
   }
 
   /** A tokenizer with the special tokens followed by `words` (duplicates and specials skipped). */
@@ -49,23 +30,6 @@ export class Tokenizer implements TextTokenizer {
       vocab.push(w);
     }
     return new Tokenizer(vocab);
-  }
-
-  /** V: number of tokens. */
-  get size(): number {
-    return this.vocab.length;
-  }
-
-  /** The id of a token, or undefined. */
-  idOf(token: string): number | undefined {
-    return this.ids.get(token);
-  }
-
-  /** The id of a token; throws if the vocabulary lacks it. */
-  id(token: string): number {
-    const i = this.ids.get(token);
-    if (i === undefined) throw new Error(`tokenizer: no token ${JSON.stringify(token)}`);
-    return i;
   }
 
   /** Token ids of a text (normalized first); unknown words map to `<unk>`. */
@@ -131,13 +95,7 @@ export class Tokenizer implements TextTokenizer {
     const model = j.model as HfTokenizerJson['model'] | undefined;
     if (!model || model.type !== 'WordLevel') throw new Error(`tokenizer.json: model.type must be "WordLevel", got ${JSON.stringify(model?.type)}`);
     if (!model.vocab || typeof model.vocab !== 'object') throw new Error('tokenizer.json: model.vocab is missing');
-    const entries = Object.entries(model.vocab);
-    const vocab: string[] = new Array(entries.length);
-    for (const [tok, id] of entries) {
-      if (!Number.isInteger(id) || id < 0 || id >= entries.length) throw new Error(`tokenizer.json: model.vocab[${JSON.stringify(tok)}] = ${id} is not an id in [0, ${entries.length})`);
-      if (vocab[id] !== undefined) throw new Error(`tokenizer.json: id ${id} is used twice in model.vocab`);
-      vocab[id] = tok;
-    }
+    const vocab = vocabFromHuggingFace(model.vocab);
     if (model.unk_token !== UNK) throw new Error(`tokenizer.json: model.unk_token must be ${UNK}`);
     return new Tokenizer(vocab);
   }
