@@ -17,7 +17,7 @@ import { DOCUMENT_WORDS, formatDocuments } from '../rl/splice.ts';
 import { ANSWER_CLOSE, ANSWER_OPEN } from '../tokenizer/special.ts';
 import { normalizeText } from '../tokenizer/normalize.ts';
 import { Rng } from '../util/rng.ts';
-import { DEFAULT_STAGE0_MIX, type Stage0Mix, type Stage0Sample, type Stage0Sampler } from '../world/stage0.ts';
+import { DEFAULT_STAGE0_MIX, mixSampler, type Stage0Mix, type Stage0Sample, type Stage0Sampler } from '../world/stage0.ts';
 
 /** Options of {@link createPackStage0Sampler}. */
 export interface PackStage0Options {
@@ -74,14 +74,5 @@ export function createPackStage0Sampler(pack: Pack, opts: PackStage0Options): St
     kind: 'prompt', text: renderPrompt(COMPACT_PROMPT, rng.pick(train).question, rng, { answerWords: opts.answerWords }), world: 0,
   });
 
-  return {
-    next() {
-      const u = rng.next() * total;
-      if (u < mix.document) return documentSample();
-      if (u < mix.document + mix.reading) return readingSample();
-      return promptSample();
-    },
-    getState: () => rng.getState(),
-    setState: (state) => rng.setState(state),
-  };
+  return mixSampler(rng, mix, { document: documentSample, reading: readingSample, prompt: promptSample });
 }

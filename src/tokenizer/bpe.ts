@@ -15,7 +15,7 @@
  */
 import { normalizeText, SPECIAL_RE } from './normalize.ts';
 import { SPECIAL_TOKENS, UNK } from './special.ts';
-import { Vocabulary, vocabFromHuggingFace } from './vocabulary.ts';
+import { huggingFaceFrame, Vocabulary, vocabFromHuggingFace } from './vocabulary.ts';
 import type { TextTokenizer } from './text-tokenizer.ts';
 
 /** Marks the last symbol of a word (so "in" inside a word and the word "in" differ). */
@@ -143,19 +143,7 @@ export class BpeTokenizer extends Vocabulary implements TextTokenizer {
   /** The Hugging Face `tokenizer.json` object (BPE model, same normalization as ours). */
   toHuggingFace(): HfBpeTokenizerJson {
     return {
-      version: '1.0',
-      truncation: null,
-      padding: null,
-      added_tokens: SPECIAL_TOKENS.map((content, id) => ({ id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true })),
-      normalizer: { type: 'Sequence', normalizers: [{ type: 'NFKC' }, { type: 'Lowercase' }] },
-      pre_tokenizer: {
-        type: 'Sequence',
-        pretokenizers: [
-          { type: 'Split', pattern: { Regex: '[^\\p{L}\\p{N}\\p{M}\\s]' }, behavior: 'Isolated', invert: false },
-          { type: 'WhitespaceSplit' },
-        ],
-      },
-      post_processor: null,
+      ...huggingFaceFrame(),
       decoder: { type: 'BPEDecoder', suffix: END_OF_WORD },
       model: {
         type: 'BPE', dropout: null, unk_token: UNK, continuing_subword_prefix: null, end_of_word_suffix: END_OF_WORD,

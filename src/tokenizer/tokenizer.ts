@@ -10,7 +10,7 @@
 import { normalizeText, splitWords } from './normalize.ts';
 import { SPECIAL_TOKENS, UNK } from './special.ts';
 import type { TextTokenizer } from './text-tokenizer.ts';
-import { Vocabulary, vocabFromHuggingFace } from './vocabulary.ts';
+import { huggingFaceFrame, Vocabulary, vocabFromHuggingFace } from './vocabulary.ts';
 
 export class Tokenizer extends Vocabulary implements TextTokenizer {
   /** @param vocab every token in id order; must start with SPECIAL_TOKENS and hold no duplicate or whitespace. */
@@ -63,23 +63,7 @@ export class Tokenizer extends Vocabulary implements TextTokenizer {
   /** The Hugging Face `tokenizer.json` object (WordLevel model). */
   toHuggingFace(): HfTokenizerJson {
     return {
-      version: '1.0',
-      truncation: null,
-      padding: null,
-      added_tokens: SPECIAL_TOKENS.map((content, id) => ({
-        id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true,
-      })),
-      normalizer: { type: 'Sequence', normalizers: [{ type: 'NFKC' }, { type: 'Lowercase' }] },
-      pre_tokenizer: {
-        type: 'Sequence',
-        pretokenizers: [
-          // Every character that is not a letter, digit, mark or space is a word of its own
-          // (normalize.ts does the same), then split on whitespace.
-          { type: 'Split', pattern: { Regex: '[^\\p{L}\\p{N}\\p{M}\\s]' }, behavior: 'Isolated', invert: false },
-          { type: 'WhitespaceSplit' },
-        ],
-      },
-      post_processor: null,
+      ...huggingFaceFrame(),
       decoder: null,
       model: { type: 'WordLevel', vocab: Object.fromEntries(this.vocab.map((t, i) => [t, i])), unk_token: UNK },
     };

@@ -188,12 +188,21 @@ export function createStage0Sampler(seed: number, opts: Stage0Options = {}): Sta
     return { kind: 'prompt', text: renderPrompt(preset, q.question, rng, { answerWords }), world: index };
   };
 
+  return mixSampler(rng, mix, { document: documentSample, reading: readingSample, prompt: promptSample });
+}
+
+/**
+ * A sampler that draws the kind by `mix` (weights, not all 0) from `rng`, then a text of that
+ * kind; its state is `rng`'s. Shared by the world's and the imported packs' Stage 0.
+ */
+export function mixSampler(rng: Rng, mix: Stage0Mix, draw: Record<Stage0Kind, () => Stage0Sample>): Stage0Sampler {
+  const total = mix.document + mix.reading + mix.prompt;
   return {
     next() {
       const u = rng.next() * total;
-      if (u < mix.document) return documentSample();
-      if (u < mix.document + mix.reading) return readingSample();
-      return promptSample();
+      if (u < mix.document) return draw.document();
+      if (u < mix.document + mix.reading) return draw.reading();
+      return draw.prompt();
     },
     getState: () => rng.getState(),
     setState: (state) => rng.setState(state),
