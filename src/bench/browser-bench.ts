@@ -9,7 +9,11 @@
  * - the model's forward pass on a (B, T) batch, ours against onnxruntime-web running the ONNX
  *   export of the same weights (its WebGPU provider when the browser has WebGPU, wasm
  *   otherwise): `ratio` = their ms / our ms (above 1: we are faster), with the largest logit
- *   difference as a check that both computed the same thing.
+ *   difference as a check that both computed the same thing;
+ * - generation: onnxruntime-web decoding the RL step's batch (prompts x samples rows, the same
+ *   prompt and new-token lengths) greedily through the KV-cache export, the cache kept on the
+ *   GPU between calls as transformers.js does; each backend's generation tokens/s is reported
+ *   against it (`generationRatio` = ours / theirs, above 1: we are faster).
  *
  * Backends: `webgpu`, `wasm-<threads>`, `cpu`. A backend that cannot start is reported with its
  * error and skipped; the run goes on.
@@ -25,7 +29,7 @@ import { presetConfig, type ModelConfig } from '../model/config.ts';
 import { Llama, packSequences } from '../model/llama.ts';
 import { initParams } from '../model/params.ts';
 import { downloadParams } from '../io/checkpoint.ts';
-import { exportOnnx, ONNX_ATTENTION_MASK, ONNX_INPUT_IDS } from '../io/onnx-export.ts';
+import { exportOnnx, ONNX_ATTENTION_MASK, ONNX_INPUT_IDS, ONNX_LOGITS, onnxPastNames, onnxPresentNames } from '../io/onnx-export.ts';
 import { Rng } from '../util/rng.ts';
 import { timeMedianAsync } from './matmul-bench.ts';
 import { createOrtSession } from '../ui/onnx-runtime.ts';
@@ -59,6 +63,8 @@ export interface BrowserBenchReport {
   errors: Record<string, string>;
   results: (BackendBenchResult & { spec: string; threads?: number })[];
   forward: { preset: string; backend: string; B: number; T: number; ourMs: number; ort?: { provider: string; ms: number; ratio: number; maxAbsDiff: number } }[];
+  /** onnxruntime-web's greedy generation per preset, and each backend's against it. */
+  generation: { preset: string; ort: OrtGeneration; ours: { backend: string; tokensPerSecond: number; generationRatio: number }[] }[];
   seconds: number;
 }
 
@@ -96,6 +102,65 @@ async function ortForward(config: ModelConfig, weights: Parameters<typeof export
   }, { warmup: 1, minMs: 0, minReps: reps, maxReps: reps });
   await session.release();
   return { provider, ms, logits };
+}
+
+/** onnxruntime-web's greedy decoding of a batch through the KV-cache export. */
+export interface OrtGeneration {
+  provider: string;
+  /** Rows decoded at once (prompts x samples of the RL step). */
+  B: number;
+  promptLength: number;
+  newTokens: number;
+  /** Prefill plus every decoding call, median over reps (ms). */
+  ms: number;
+  /** B * newTokens / ms, per second. */
+  tokensPerSecond: number;
+}
+
+/**
+ * Greedy generation in onnxruntime-web: one prefill call over B random prompts, then one call
+ * per new token with the cache from the previous call (left on the GPU by the WebGPU provider)
+ * and the argmax of the logits read back on the host, as a JavaScript decoding loop does.
+ */
+async function ortGenerate(config: ModelConfig, weights: Parameters<typeof exportOnnx>[1], B: number, promptLength: number, newTokens: number, reps: number): Promise<OrtGeneration> {
+  const L = config.numLayers, H = config.numHeads, D = config.hiddenSize / config.numHeads, V = config.vocabSize;
+  const onGpu: Record<string, 'gpu-buffer'> = {};
+  for (let l = 0; l < L; l++) for (const n of Object.values(onnxPresentNames(l))) onGpu[n] = 'gpu-buffer';
+  const { ort, session, provider } = await createOrtSession(exportOnnx(config, weights, { kvCache: true }), { allowSoftwareAdapter: true, preferredOutputLocation: onGpu });
+  const prompts = forwardInputs(config, B, promptLength);
+  const decode = async () => {
+    let past: Record<string, InstanceType<typeof ort.Tensor>> = {};
+    for (let l = 0; l < L; l++) for (const n of Object.values(onnxPastNames(l))) past[n] = new ort.Tensor('float32', new Float32Array(0), [B, H, 0, D]);
+    let ids = new ort.Tensor('int64', BigInt64Array.from(prompts.flat(), (x) => BigInt(x)), [B, promptLength]);
+    for (let t = 0; t < newTokens; t++) {
+      const S = promptLength + t;
+      const out = await session.run({ [ONNX_INPUT_IDS]: ids, [ONNX_ATTENTION_MASK]: new ort.Tensor('int64', new BigInt64Array(B * S).fill(1n), [B, S]), ...past });
+      const logits = out[ONNX_LOGITS]!, T = logits.dims[1]!;
+      const data = (await logits.getData()) as Float32Array;
+      const next = new BigInt64Array(B);
+      for (let b = 0; b < B; b++) {
+        const row = data.subarray((b * T + T - 1) * V, (b * T + T) * V);
+        let best = 0;
+        for (let v = 1; v < V; v++) if (row[v]! > row[best]!) best = v;
+        next[b] = BigInt(best);
+      }
+      if (t > 0) for (const x of Object.values(past)) x.dispose();
+      past = {};
+      for (let l = 0; l < L; l++) {
+        const p = onnxPastNames(l), q = onnxPresentNames(l);
+        past[p.key] = out[q.key]!;
+        past[p.value] = out[q.value]!;
+      }
+      ids = new ort.Tensor('int64', next, [B, 1]);
+    }
+    for (const x of Object.values(past)) x.dispose();
+  };
+  try {
+    const { ms } = await timeMedianAsync(decode, { warmup: 1, minMs: 0, minReps: reps, maxReps: reps });
+    return { provider, B, promptLength, newTokens, ms, tokensPerSecond: (B * newTokens / ms) * 1000 };
+  } finally {
+    await session.release();
+  }
 }
 
 /**
@@ -140,7 +205,7 @@ export async function runBrowserBench(settings: BrowserBenchSettings, log: (line
     adapter: probe.ok
       ? { ok: true, vendor: probe.info.vendor, architecture: probe.info.architecture, description: probe.info.description, software: probe.info.isFallbackAdapter }
       : { ok: false, reason: probe.reason },
-    hardwareConcurrency: navigator.hardwareConcurrency, settings, errors: {}, results: [], forward: [], seconds: 0,
+    hardwareConcurrency: navigator.hardwareConcurrency, settings, errors: {}, results: [], forward: [], generation: [], seconds: 0,
   };
   log(`adapter: ${JSON.stringify(report.adapter)}`);
   const ortCache = settings.onnx ? new Map<string, OrtForward>() : null;
@@ -169,6 +234,25 @@ export async function runBrowserBench(settings: BrowserBenchSettings, log: (line
       log(`${spec}: failed (${report.errors[spec]})`);
     } finally {
       destroyBackend(backend);
+    }
+  }
+  if (settings.onnx) {
+    const rl = { prompts: 2, samplesPerPrompt: 4, promptLength: 32, newTokens: 16, ...settings.sizes.rl };
+    for (const preset of settings.presets) {
+      try {
+        const cfg = presetConfig(preset, settings.sizes.vocabSize ?? 2550);
+        const cpu = new CpuBackend();
+        const gen = await ortGenerate(cfg, await downloadParams(cpu, initParams(cpu, cfg, 5)), rl.prompts * rl.samplesPerPrompt, rl.promptLength, rl.newTokens, settings.sizes.reps ?? 1);
+        const ours = report.results.filter((r) => r.preset === preset && r.rl).map((r) => ({
+          backend: r.spec, tokensPerSecond: r.rl!.generatedTokensPerSecond, generationRatio: r.rl!.generatedTokensPerSecond / gen.tokensPerSecond,
+        }));
+        report.generation.push({ preset, ort: gen, ours });
+        log(`${preset} generation (${gen.B} rows, ${gen.promptLength}-token prompts, ${gen.newTokens} new): onnxruntime-web ${gen.provider} with KV cache ${gen.tokensPerSecond.toFixed(0)} tokens/s; `
+          + ours.map((o) => `${o.backend} ${o.tokensPerSecond.toFixed(0)} (ours/theirs ${o.generationRatio.toFixed(2)})`).join(', '));
+      } catch (e) {
+        report.errors[`ort-generation-${preset}`] = e instanceof Error ? e.message : String(e);
+        log(`onnxruntime-web generation ${preset}: failed (${report.errors[`ort-generation-${preset}`]})`);
+      }
     }
   }
   report.seconds = (performance.now() - t0) / 1000;

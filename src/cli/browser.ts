@@ -36,7 +36,18 @@ export async function startServer(plugins: PluginOption[] = []): Promise<{ serve
   return { server, url };
 }
 
-/** Launches Debian's Chromium headless with CHROMIUM_FLAGS (`extraFlags` appended, e.g. a real GPU's). */
+/**
+ * Chromium's command line: CHROMIUM_FLAGS, where a flag of `extraFlags` replaces the default of the
+ * same name (so `--use-vulkan=native --use-webgpu-adapter=default` turn SwiftShader off for a
+ * real GPU), then the other extra flags.
+ */
+export function chromiumArgs(extraFlags: string[] = []): string[] {
+  const name = (f: string) => f.split('=')[0]!;
+  const replaced = new Set(extraFlags.map(name));
+  return [...CHROMIUM_FLAGS.filter((f) => !replaced.has(name(f))), ...extraFlags];
+}
+
+/** Launches Debian's Chromium headless with chromiumArgs(extraFlags). */
 export async function launchBrowser(extraFlags: string[] = []): Promise<Browser> {
-  return chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_FLAGS, ...extraFlags], headless: true });
+  return chromium.launch({ executablePath: CHROMIUM, args: chromiumArgs(extraFlags), headless: true });
 }

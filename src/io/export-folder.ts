@@ -4,7 +4,8 @@
  * - `hf`: what `LlamaForCausalLM.from_pretrained(dir)` loads: config.json, model.safetensors,
  *   generation_config.json, tokenizer.json, tokenizer_config.json, and the model card README.md.
  *   The trainer's own files (optimizer.safetensors, trainer_state.json) are left out.
- * - `onnx`: model.onnx (src/io/onnx-export.ts) with the same config, tokenizer and card.
+ * - `onnx`: model.onnx (src/io/onnx-export.ts; with `kvCache`, the variant that takes and
+ *   returns the attention keys and values) with the same config, tokenizer and card.
  */
 import { encodeCheckpoint, type Checkpoint } from './checkpoint.ts';
 import { lastMetricsLine, modelCard, parseEvalJson } from './model-card.ts';
@@ -21,6 +22,8 @@ export interface ExportExtras {
   evalJson?: Uint8Array;
   /** metrics.jsonl (one line per training step). */
   metricsJsonl?: Uint8Array;
+  /** `onnx` only: a model that takes and returns the KV cache (src/io/onnx-export.ts), for decoding one token per call. */
+  kvCache?: boolean;
 }
 
 /**
@@ -29,12 +32,14 @@ export interface ExportExtras {
  */
 export function exportFiles(ckpt: Checkpoint, format: ExportFormat, extras: ExportExtras): Map<string, Uint8Array> {
   if (!EXPORT_FORMATS.includes(format)) throw new Error(`export: format must be one of ${EXPORT_FORMATS.join(', ')}, got ${JSON.stringify(format)}`);
+  if (extras.kvCache && format !== 'onnx') throw new Error('export: a KV cache exists only in the onnx format');
   const model = encodeCheckpoint({ config: ckpt.config, tokenizer: ckpt.tokenizer, weights: ckpt.weights });
   const tok = ckpt.tokenizer;
   const enc = new TextEncoder();
   const card = modelCard({
     name: extras.name,
     format,
+    ...(extras.kvCache ? { kvCache: true } : {}),
     config: ckpt.config,
     ...(ckpt.state ? { state: ckpt.state } : {}),
     ...(extras.evalJson ? { evaluation: parseEvalJson(extras.evalJson) } : {}),
@@ -52,7 +57,7 @@ export function exportFiles(ckpt: Checkpoint, format: ExportFormat, extras: Expo
   else {
     const meta: Record<string, string> = {};
     if (ckpt.state) meta.lineage = JSON.stringify(ckpt.state.lineage);
-    out.set('model.onnx', exportOnnx(ckpt.config, ckpt.weights, { specialIds: { bos: tok.bosId, eos: tok.eosId, pad: tok.padId }, metadata: meta }));
+    out.set('model.onnx', exportOnnx(ckpt.config, ckpt.weights, { specialIds: { bos: tok.bosId, eos: tok.eosId, pad: tok.padId }, metadata: meta, kvCache: !!extras.kvCache }));
   }
   out.set('config.json', model.get('config.json')!);
   out.set('generation_config.json', model.get('generation_config.json')!);

@@ -20,6 +20,8 @@ export interface ModelCardInput {
   /** Title of the card (the checkpoint's folder name). */
   name: string;
   format: 'hf' | 'onnx';
+  /** The ONNX model takes and returns the KV cache (src/io/onnx-export.ts). */
+  kvCache?: boolean;
   config: ModelConfig;
   state?: TrainerState;
   /** eval.json results, when the checkpoint folder has them. */
@@ -135,6 +137,11 @@ export function modelCard(input: ModelCardInput): string {
     L.push(
       '`model.onnx` (opset 17): inputs `input_ids` and `attention_mask`, int64 (batch, sequence); output `logits`, float ' +
         `(batch, sequence, ${c.vocabSize}). Padding may be on either side; logits at padded positions are meaningless.`,
+      ...(input.kvCache
+        ? ['', `With the KV cache: inputs \`past_key_values.{0..${c.numLayers - 1}}.key\` / \`.value\`, float (batch, ${c.numHeads}, past, ${c.hiddenSize / c.numHeads}), ` +
+          'empty (past = 0) on the first call; outputs `present.{l}.key` / `.value` (batch, heads, past + sequence, head size) to feed back; ' +
+          '`attention_mask` then covers past + sequence.']
+        : []),
       '',
     );
   }

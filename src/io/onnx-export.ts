@@ -11,6 +11,16 @@
  * logits its unpadded sequence gets; a query attends to keys j <= i whose mask is 1. Logits at
  * padded positions are meaningless and must be ignored.
  *
+ * With `kvCache`, the graph also takes and returns the attention keys and values, under the
+ * names Hugging Face Optimum and transformers.js use, so decoding feeds one new token per step:
+ *
+ *   inputs   past_key_values.{l}.key / .value   float (B, H, P, D)   P = 0 on the first call
+ *            attention_mask                    int64 (B, P + T)     the past's mask, then the new tokens'
+ *   outputs  present.{l}.key / .value           float (B, H, P + T, D)   (RoPE already applied to keys)
+ *
+ * The new tokens' positions are the last T of cumsum(attention_mask) - 1, and query i attends to
+ * keys j <= P + i, so a cached step gives the logits the whole sequence gives at once.
+ *
  * Each layer is written out of elementary ops, in the order and precision of the CPU kernels:
  * RMSNorm = x * 1/sqrt(mean(x^2) + eps) * w; RoPE rotate-half with inv_freq = theta^(-2i/D)
  * taken from the same float32 table (ropeInvFreq) and the angle p * inv_freq in float32;
@@ -33,6 +43,9 @@ import type { HostTensor } from './safetensors.ts';
 export const ONNX_INPUT_IDS = 'input_ids';
 export const ONNX_ATTENTION_MASK = 'attention_mask';
 export const ONNX_LOGITS = 'logits';
+/** Names of layer l's cached keys and values, as inputs (past) and outputs (present), with `kvCache`. */
+export const onnxPastNames = (l: number) => ({ key: `past_key_values.${l}.key`, value: `past_key_values.${l}.value` });
+export const onnxPresentNames = (l: number) => ({ key: `present.${l}.key`, value: `present.${l}.value` });
 
 /** Score given to masked attention entries: float32's lowest value, as Hugging Face uses. */
 const MASKED_SCORE = -3.4028234663852886e38;
@@ -44,6 +57,8 @@ export interface OnnxExportOptions {
   metadata?: Record<string, string>;
   /** Producer version (the app's version). */
   producerVersion?: string;
+  /** Take and return the attention keys and values (see the top of this file); default false. */
+  kvCache?: boolean;
 }
 
 /**
@@ -60,14 +75,27 @@ export function exportOnnx(config: ModelConfig, weights: ReadonlyMap<string, Hos
     return g.initF32(name, t.shape, t.data);
   };
   const ids = g.input(ONNX_INPUT_IDS, OnnxDataType.INT64, ['batch', 'sequence']);
-  const mask = g.input(ONNX_ATTENTION_MASK, OnnxDataType.INT64, ['batch', 'sequence']);
+  const mask = g.input(ONNX_ATTENTION_MASK, OnnxDataType.INT64, ['batch', opts.kvCache ? 'total_sequence' : 'sequence']);
+  const past = opts.kvCache
+    ? Array.from({ length: config.numLayers }, (_, l) => {
+      const n = onnxPastNames(l);
+      return { key: g.input(n.key, OnnxDataType.FLOAT, ['batch', H, 'past_sequence', D]), value: g.input(n.value, OnnxDataType.FLOAT, ['batch', H, 'past_sequence', D]) };
+    })
+    : null;
   const i64 = (...v: number[]) => g.constI64(v);
   const scalarI64 = (v: number) => g.constI64([v], []);
 
-  // ---- positions and RoPE tables, shared by every layer
+  // ---- lengths: T new tokens after P cached ones (P = 0 without a cache), S = P + T keys
+  g.scope = 'lengths';
+  const T = g.op('Squeeze', [g.op('Shape', [ids], { start: 1, end: 2 }), i64(0)]);
+  const P = past ? g.op('Squeeze', [g.op('Shape', [past[0]!.key], { start: 2, end: 3 }), i64(0)]) : scalarI64(0);
+  const S = past ? g.op('Add', [P, T]) : T;
+
+  // ---- positions of the new tokens and their RoPE tables, shared by every layer
   g.scope = 'rope';
-  const cum = g.op('CumSum', [mask, scalarI64(1)]); // (B, T)
-  const pos = g.op('Max', [g.op('Sub', [cum, scalarI64(1)]), scalarI64(0)]); // left padding -> 0
+  const cum = g.op('CumSum', [mask, scalarI64(1)]); // (B, S)
+  const posAll = g.op('Max', [g.op('Sub', [cum, scalarI64(1)]), scalarI64(0)]); // left padding -> 0
+  const pos = past ? g.op('Slice', [posAll, g.op('Unsqueeze', [P, i64(0)]), g.op('Unsqueeze', [S, i64(0)]), i64(1)]) : posAll; // (B, T)
   const posF = g.op('Unsqueeze', [g.op('Cast', [pos], { to: OnnxDataType.FLOAT }), i64(2)]); // (B, T, 1)
   const invFreq = g.initF32('rope.inv_freq', [D / 2], ropeInvFreq(D, config.ropeTheta));
   const angles = g.op('Mul', [posF, invFreq]); // (B, T, D/2), float32 like Math.fround(p * inv)
@@ -75,12 +103,12 @@ export function exportOnnx(config: ModelConfig, weights: ReadonlyMap<string, Hos
   const cos = g.op('Unsqueeze', [g.op('Cos', [anglesFull]), i64(1)]); // (B, 1, T, D)
   const sin = g.op('Unsqueeze', [g.op('Sin', [anglesFull]), i64(1)]);
 
-  // ---- attention mask: causal AND key is a token, (B, 1, T, T)
+  // ---- attention mask: causal (key j <= P + i) AND key is a token, (B, 1, T, S)
   g.scope = 'mask';
-  const T = g.op('Squeeze', [g.op('Shape', [ids], { start: 1, end: 2 }), i64(0)]);
-  const idx = g.op('Range', [scalarI64(0), T, scalarI64(1)]); // (T)
-  const causal = g.op('LessOrEqual', [g.op('Unsqueeze', [idx, i64(0)]), g.op('Unsqueeze', [idx, i64(1)])]); // [i, j] = j <= i
-  const keys = g.op('Unsqueeze', [g.op('Cast', [mask], { to: OnnxDataType.BOOL }), i64(1, 2)]); // (B, 1, 1, T)
+  const queryIdx = g.op('Range', [P, S, scalarI64(1)]); // (T): absolute indices of the new tokens
+  const keyIdx = past ? g.op('Range', [scalarI64(0), S, scalarI64(1)]) : queryIdx; // (S)
+  const causal = g.op('LessOrEqual', [g.op('Unsqueeze', [keyIdx, i64(0)]), g.op('Unsqueeze', [queryIdx, i64(1)])]); // [i, j] = j <= P + i
+  const keys = g.op('Unsqueeze', [g.op('Cast', [mask], { to: OnnxDataType.BOOL }), i64(1, 2)]); // (B, 1, 1, S)
   const allowed = g.op('And', [causal, keys]);
   const masked = g.constF32([MASKED_SCORE], []);
 
@@ -105,10 +133,18 @@ export function exportOnnx(config: ModelConfig, weights: ReadonlyMap<string, Hos
     g.scope = `layers.${l}/attn`;
     const h1 = rmsnorm(x, n.inputNorm);
     const q = rope(heads(linear(h1, n.q)));
-    const k = rope(heads(linear(h1, n.k)));
-    const v = heads(linear(h1, n.v));
+    let k = rope(heads(linear(h1, n.k)));
+    let v = heads(linear(h1, n.v));
+    if (past) {
+      // The cache holds keys after RoPE: each key keeps the rotation of its own position.
+      const present = onnxPresentNames(l);
+      k = g.op('Concat', [past[l]!.key, k], { axis: 2 }); // (B, H, S, D)
+      v = g.op('Concat', [past[l]!.value, v], { axis: 2 });
+      g.output(k, present.key, OnnxDataType.FLOAT, ['batch', H, 'total_sequence', D]);
+      g.output(v, present.value, OnnxDataType.FLOAT, ['batch', H, 'total_sequence', D]);
+    }
     const scores = g.op('Mul', [g.op('MatMul', [q, g.op('Transpose', [k], { perm: [0, 1, 3, 2] })]), g.constF32([1 / Math.sqrt(D)], [])]);
-    const probs = g.op('Softmax', [g.op('Where', [allowed, scores, masked])], { axis: -1 }); // (B, H, T, T)
+    const probs = g.op('Softmax', [g.op('Where', [allowed, scores, masked])], { axis: -1 }); // (B, H, T, S)
     const att = g.op('Reshape', [g.op('Transpose', [g.op('MatMul', [probs, v])], { perm: [0, 2, 1, 3] }), i64(0, 0, C)]);
     x = g.op('Add', [x, linear(att, n.o)]);
     g.scope = `layers.${l}/mlp`;
@@ -121,6 +157,7 @@ export function exportOnnx(config: ModelConfig, weights: ReadonlyMap<string, Hos
   const hFinal = rmsnorm(x, FINAL_NORM);
   const head = config.tieEmbeddings ? g.op('Transpose', [EMBED], { perm: [1, 0] }) : g.op('Transpose', [w(LM_HEAD)], { perm: [1, 0] });
   g.output(g.op('MatMul', [hFinal, head]), ONNX_LOGITS, OnnxDataType.FLOAT, ['batch', 'sequence', V]);
+  g.outputs.unshift(g.outputs.pop()!); // logits first, then the cache, as Optimum orders them
 
   const hf = toHfConfig(config, opts.specialIds ?? { bos: SPECIAL_IDS[BOS], eos: SPECIAL_IDS[EOS], pad: SPECIAL_IDS[PAD] });
   const metadata: Record<string, string> = { 'hf_config.json': JSON.stringify(hf), positions: 'cumsum(attention_mask) - 1, clamped at 0', ...opts.metadata };
@@ -129,7 +166,8 @@ export function exportOnnx(config: ModelConfig, weights: ReadonlyMap<string, Hos
     opset_import: [{ domain: '', version: ONNX_OPSET }],
     producer_name: 'r1-searcher-playground',
     producer_version: opts.producerVersion ?? '0.1.0',
-    doc_string: 'Llama-architecture policy trained by R1-Searcher-style RL: input_ids, attention_mask (int64, B x T) -> logits (float, B x T x V).',
+    doc_string: 'Llama-architecture policy trained by R1-Searcher-style RL: input_ids, attention_mask (int64, B x T) -> logits (float, B x T x V)'
+      + (opts.kvCache ? '; past_key_values.{l}.key/value (float, B x H x P x D) in, present.{l}.key/value out, attention_mask then B x (P + T).' : '.'),
     graph: g.build('r1s-policy'),
     metadata_props: Object.entries(metadata).map(([key, value]) => ({ key, value })),
   });

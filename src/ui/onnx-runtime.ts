@@ -34,9 +34,13 @@ export interface OrtSession {
 /**
  * A session over the model's bytes: the WebGPU provider when the browser has a hardware adapter
  * (or any adapter, with `allowSoftwareAdapter`, as the benchmark wants), else wasm on one thread.
+ * `preferredOutputLocation` keeps the named outputs on the GPU (WebGPU provider only), e.g. a
+ * KV cache fed back as the next call's input.
  * @throws Error from onnxruntime when the wasm provider refuses the model too.
  */
-export async function createOrtSession(bytes: Uint8Array, opts: { allowSoftwareAdapter?: boolean } = {}): Promise<OrtSession> {
+export async function createOrtSession(
+  bytes: Uint8Array, opts: { allowSoftwareAdapter?: boolean; preferredOutputLocation?: Record<string, 'cpu' | 'gpu-buffer'> } = {},
+): Promise<OrtSession> {
   const ort = await import('onnxruntime-web/webgpu');
   ort.env.wasm.wasmPaths = { wasm: wasmUrl };
   // One thread: a nano model does not need more, and threads would start extra workers.
@@ -46,7 +50,8 @@ export async function createOrtSession(bytes: Uint8Array, opts: { allowSoftwareA
   let note = '';
   if (probe.ok && (opts.allowSoftwareAdapter || !probe.info.isFallbackAdapter)) {
     try {
-      return { ort, session: await ort.InferenceSession.create(bytes, { executionProviders: ['webgpu'] }), provider: 'webgpu', note };
+      const session = await ort.InferenceSession.create(bytes, { executionProviders: ['webgpu'], ...(opts.preferredOutputLocation ? { preferredOutputLocation: opts.preferredOutputLocation } : {}) });
+      return { ort, session, provider: 'webgpu', note };
     } catch (e) {
       note = `WebGPU did not start in onnxruntime-web (${e instanceof Error ? e.message : String(e)})`;
     }

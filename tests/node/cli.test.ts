@@ -16,6 +16,8 @@ import { validateConfig } from '../../src/model/config.ts';
 import { initParams } from '../../src/model/params.ts';
 import { downloadParams } from '../../src/io/checkpoint.ts';
 import { CpuBackend } from '../../src/backend/cpu/cpu-backend.ts';
+import { CHROMIUM_FLAGS, chromiumArgs } from '../../src/cli/browser.ts';
+import { run as pageTrainCmd } from '../../src/cli/commands/page-train.ts';
 
 const PACK = 'public/corpus/world';
 let root: string;
@@ -50,6 +52,20 @@ afterAll(async () => {
 });
 
 describe('cli', () => {
+  it('chromium: extra flags replace the defaults of the same name (a real GPU turns SwiftShader off)', () => {
+    expect(chromiumArgs()).toEqual(CHROMIUM_FLAGS);
+    const args = chromiumArgs(['--use-vulkan=native', '--use-webgpu-adapter=default', '--ignore-gpu-blocklist']);
+    expect(args.filter((a) => a.includes('swiftshader'))).toEqual(['--use-angle=swiftshader']);
+    expect(args).toContain('--use-vulkan=native');
+    expect(args.slice(-1)).toEqual(['--ignore-gpu-blocklist']);
+    expect(args).toContain('--enable-unsafe-webgpu');
+  });
+
+  it('page-train: bad flags are refused before a browser starts', async () => {
+    await expect(pageTrainCmd(['--stages', '3'])).rejects.toThrow(/--stages must be 1, 2 or 1,2, got "3"/);
+    await expect(pageTrainCmd(['--timeout', 'soon'])).rejects.toThrow(/--timeout must be a positive number of seconds, got "soon"/);
+  });
+
   it('search prints the ranked hits as JSON', async () => {
     const out = await capture(() => searchCmd(['--pack', PACK, '--query', 'Kreimpon born', '--k', '3', '--json']));
     const hits = JSON.parse(out) as { id: string; title: string; score: number }[];

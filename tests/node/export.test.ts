@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-web';
 import { encodeCheckpoint, type Checkpoint, type TrainerState } from '../../src/io/checkpoint.ts';
 import { loadCheckpointDir, saveCheckpointDir } from '../../src/io/checkpoint-fs.ts';
-import { exportOnnx, ONNX_ATTENTION_MASK, ONNX_INPUT_IDS, ONNX_LOGITS } from '../../src/io/onnx-export.ts';
+import { exportOnnx, ONNX_ATTENTION_MASK, ONNX_INPUT_IDS, ONNX_LOGITS, onnxPastNames, onnxPresentNames } from '../../src/io/onnx-export.ts';
 import { decodeModel, ONNX_OPSET } from '../../src/io/onnx/onnx-proto.ts';
 import { exportFiles } from '../../src/io/export-folder.ts';
 import { importCheckpoint, importCheckpointFiles } from '../../src/io/import.ts';
@@ -109,6 +109,59 @@ describe('onnx export', () => {
       await session.release();
     });
   }
+
+  it('with a KV cache: a left-padded prefill then one token per call gives the whole sequences\' logits', async () => {
+    const config = untied, V = config.vocabSize, H = config.numHeads, D = config.hiddenSize / config.numHeads;
+    const weights = randomWeights(config, 6);
+    const session = await ort.InferenceSession.create(exportOnnx(config, weights, { kvCache: true }), { executionProviders: ['wasm'] });
+    const prefixes = randomSeqs(V, [7, 4], 6), extra = randomSeqs(V, [4, 4], 16).map((s) => s.slice(1));
+    const full = prefixes.map((p, b) => [...p, ...extra[b]!]);
+    const ours = await positionLogits(config, weights, full); // (T_b, V) per sequence
+    const B = 2, T0 = 7;
+    // Prefill: prefixes left-padded to T0, an empty cache (P = 0).
+    const ids = new BigInt64Array(B * T0), mask: bigint[][] = [[], []];
+    prefixes.forEach((p, b) => {
+      for (let t = 0; t < T0; t++) {
+        const i = t - (T0 - p.length);
+        ids[b * T0 + t] = BigInt(i >= 0 ? p[i]! : 0);
+        mask[b]!.push(i >= 0 ? 1n : 0n);
+      }
+    });
+    let past: Record<string, ort.Tensor> = {};
+    for (let l = 0; l < config.numLayers; l++) {
+      const n = onnxPastNames(l);
+      past[n.key] = new ort.Tensor('float32', new Float32Array(0), [B, H, 0, D]);
+      past[n.value] = new ort.Tensor('float32', new Float32Array(0), [B, H, 0, D]);
+    }
+    const call = async (idsT: ort.Tensor) => {
+      const S = mask[0]!.length;
+      const out = await session.run({ [ONNX_INPUT_IDS]: idsT, [ONNX_ATTENTION_MASK]: new ort.Tensor('int64', BigInt64Array.from([...mask[0]!, ...mask[1]!]), [B, S]), ...past });
+      const next: Record<string, ort.Tensor> = {};
+      for (let l = 0; l < config.numLayers; l++) {
+        const p = onnxPastNames(l), q = onnxPresentNames(l);
+        expect(out[q.key]!.dims).toEqual([B, H, S, D]);
+        next[p.key] = out[q.key]!;
+        next[p.value] = out[q.value]!;
+      }
+      past = next;
+      return out[ONNX_LOGITS]!;
+    };
+    const first = await call(new ort.Tensor('int64', ids, [B, T0]));
+    let worst = 0;
+    const cmp = (got: Float32Array, want: Float32Array) => {
+      expect(got.length).toBe(want.length);
+      for (let i = 0; i < got.length; i++) worst = Math.max(worst, Math.abs(got[i]! - want[i]!));
+    };
+    prefixes.forEach((p, b) => cmp((first.data as Float32Array).slice((b * T0 + T0 - p.length) * V, (b + 1) * T0 * V), ours[b]!.slice(0, p.length * V)));
+    for (let k = 0; k < 3; k++) {
+      mask.forEach((m) => m.push(1n));
+      const out = await call(new ort.Tensor('int64', BigInt64Array.from(extra.map((e) => BigInt(e[k]!))), [B, 1]));
+      expect(out.dims).toEqual([B, 1, V]);
+      prefixes.forEach((p, b) => cmp((out.data as Float32Array).slice(b * V, (b + 1) * V), ours[b]!.slice((p.length + k) * V, (p.length + k + 1) * V)));
+    }
+    expect(worst).toBeLessThan(1e-4);
+    await session.release();
+  });
 
   it('has opset 17, the documented inputs and output, only standard ops, and the weights bit for bit', () => {
     const weights = randomWeights(untied, 5);
@@ -286,5 +339,15 @@ describe('cli export and logits', () => {
     expect(maxAbsDiff([fromOnnx!], [Float32Array.from(out.logits.flat())])).toBeLessThan(1e-4);
     await session.release();
     await expect(logitsCmd(['--checkpoint', ckptDir, '--text', 'x '.repeat(40), '--json'])).rejects.toThrow(/is 41 tokens, the model takes at most 32/);
+
+    // --kv-cache: the model takes and returns the cache, and the card says how to feed it.
+    await expect(exportCmd(['--checkpoint', ckptDir, '--format', 'hf', '--kv-cache', '--out', join(root, 'hf-kv')])).rejects.toThrow(/--kv-cache needs --format onnx/);
+    const kvDir = join(root, 'onnx-kv');
+    await capture(() => exportCmd(['--checkpoint', ckptDir, '--format', 'onnx', '--kv-cache', '--out', kvDir, '--json']));
+    const kv = await ort.InferenceSession.create(new Uint8Array(await readFile(join(kvDir, 'model.onnx'))), { executionProviders: ['wasm'] });
+    expect(kv.inputNames).toEqual([ONNX_INPUT_IDS, ONNX_ATTENTION_MASK, 'past_key_values.0.key', 'past_key_values.0.value', 'past_key_values.1.key', 'past_key_values.1.value']);
+    expect(kv.outputNames).toEqual([ONNX_LOGITS, 'present.0.key', 'present.0.value', 'present.1.key', 'present.1.value']);
+    await kv.release();
+    expect(await readFile(join(kvDir, 'README.md'), 'utf8')).toContain('With the KV cache: inputs `past_key_values.{0..1}.key`');
   });
 });

@@ -1,7 +1,9 @@
 /**
- * `export --checkpoint CKPT --format hf|onnx --out PATH [--zip] [--overwrite] [--json]`:
+ * `export --checkpoint CKPT --format hf|onnx --out PATH [--kv-cache] [--zip] [--overwrite] [--json]`:
  * writes the Hugging Face folder or the ONNX model of a checkpoint (src/io/export-folder.ts),
- * as a folder at PATH, or with --zip as one zip file at PATH. The model card reads the
+ * as a folder at PATH, or with --zip as one zip file at PATH. With --kv-cache (onnx only) the
+ * ONNX model also takes and returns the attention keys and values (past_key_values.{l}.key/value
+ * in, present.{l}.key/value out), for decoding one token per call as transformers.js does. The model card reads the
  * checkpoint folder's trainer_state.json, eval.json and metrics.jsonl when present.
  *
  * Writes are atomic (a temporary sibling renamed into place) and an existing PATH is replaced
@@ -14,16 +16,17 @@ import { EXPORT_FORMATS, exportFiles, type ExportFormat } from '../../io/export-
 import { zipFiles } from '../../io/zip.ts';
 import { log, parseFlags, required } from '../common.ts';
 
-const USAGE = 'npm run cli -- export --checkpoint CKPT --format hf|onnx --out PATH [--zip] [--overwrite] [--json]';
+const USAGE = 'npm run cli -- export --checkpoint CKPT --format hf|onnx --out PATH [--kv-cache] [--zip] [--overwrite] [--json]';
 
 export async function run(argv: string[]): Promise<void> {
   const f = parseFlags(argv, {
     checkpoint: { type: 'string' }, format: { type: 'string' }, out: { type: 'string' },
-    zip: { type: 'boolean' }, overwrite: { type: 'boolean' }, json: { type: 'boolean' },
+    zip: { type: 'boolean' }, overwrite: { type: 'boolean' }, json: { type: 'boolean' }, 'kv-cache': { type: 'boolean' },
   }, USAGE);
   const dir = required(f.checkpoint, 'checkpoint');
   const format = required(f.format, 'format') as ExportFormat;
   if (!EXPORT_FORMATS.includes(format)) throw new Error(`--format must be ${EXPORT_FORMATS.join(' or ')}, got "${f.format}"`);
+  if (f['kv-cache'] && format !== 'onnx') throw new Error(`--kv-cache needs --format onnx (the ${format} export has no graph to add a cache to)`);
   const out = required(f.out, 'out');
   if (resolve(out) === resolve(dir)) throw new Error('--out must differ from --checkpoint');
   // Refuse before the (possibly slow) export, so a mistake costs nothing.
@@ -38,6 +41,7 @@ export async function run(argv: string[]): Promise<void> {
     name: basename(resolve(dir)),
     ...(await optional(join(dir, 'eval.json'), 'evalJson')),
     ...(await optional(join(dir, 'metrics.jsonl'), 'metricsJsonl')),
+    ...(f['kv-cache'] ? { kvCache: true } : {}),
   });
   if (f.zip) await atomicWriteFile(out, zipFiles(files, { root: basename(out).replace(/\.zip$/i, '') }));
   else await atomicWriteDir(out, files);
