@@ -39,13 +39,9 @@ import { GraphBuilder } from './onnx/graph-builder.ts';
 import { encodeModel, ONNX_IR_VERSION, ONNX_OPSET, OnnxDataType } from './onnx/onnx-proto.ts';
 import type { HostTensor } from './safetensors.ts';
 
-/** Names of the graph's inputs and output. */
-export const ONNX_INPUT_IDS = 'input_ids';
-export const ONNX_ATTENTION_MASK = 'attention_mask';
-export const ONNX_LOGITS = 'logits';
-/** Names of layer l's cached keys and values, as inputs (past) and outputs (present), with `kvCache`. */
-export const onnxPastNames = (l: number) => ({ key: `past_key_values.${l}.key`, value: `past_key_values.${l}.value` });
-export const onnxPresentNames = (l: number) => ({ key: `present.${l}.key`, value: `present.${l}.value` });
+import { ONNX_ATTENTION_MASK, ONNX_INPUT_IDS, ONNX_LOGITS, onnxPastNames, onnxPresentNames } from './onnx-names.ts';
+
+export { ONNX_ATTENTION_MASK, ONNX_INPUT_IDS, ONNX_LOGITS, onnxPastNames, onnxPresentNames };
 
 /** Score given to masked attention entries: float32's lowest value, as Hugging Face uses. */
 const MASKED_SCORE = -3.4028234663852886e38;

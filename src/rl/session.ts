@@ -466,9 +466,11 @@ export class TrainingSession {
   /**
    * The export of a policy as a zip (src/io/export-folder.ts): `hf` (Hugging Face folder) or
    * `onnx`. The model card names the pack, the stages and steps, and the latest evaluation of
-   * that policy. Returns the archive and its file names.
+   * that policy. `kvCache` (onnx only) exports the graph that takes and returns the attention
+   * cache. Returns the archive and its file names.
+   * @throws Error for `kvCache` with the hf format.
    */
-  async exportZip(format: ExportFormat, policy: PolicyName): Promise<{ name: string; zip: Uint8Array; files: string[] }> {
+  async exportZip(format: ExportFormat, policy: PolicyName, opts: { kvCache?: boolean } = {}): Promise<{ name: string; zip: Uint8Array; files: string[] }> {
     const ckpt = this.need();
     const stage = POLICY_STAGE[policy];
     const weights = await this.policyWeights(policy);
@@ -485,6 +487,7 @@ export class TrainingSession {
       name,
       ...(evalRows.length ? { evalJson: enc.encode(JSON.stringify({ pack: this.packName, results: evalRows.map(({ split, mode, overall, byTemplate }) => ({ split, mode, overall, byTemplate })) })) } : {}),
       ...(metrics.length ? { metricsJsonl: enc.encode(metrics.map((m) => JSON.stringify(m)).join('\n') + '\n') } : {}),
+      ...(opts.kvCache ? { kvCache: true } : {}),
     });
     return { name, zip: zipFiles(files, { root: name }), files: [...files.keys()] };
   }

@@ -54,7 +54,7 @@ export interface TrainerApi {
   /** Pass `onProgress` wrapped in `Comlink.proxy`. */
   evaluate(req: EvalRequest, onProgress?: (done: number, total: number) => void): Promise<EvalRow[]>;
   /** The zip's bytes are transferred, not copied. */
-  exportZip(format: ExportFormat, policy: PolicyName): Promise<{ name: string; zip: Uint8Array; files: string[] }>;
+  exportZip(format: ExportFormat, policy: PolicyName, opts?: { kvCache?: boolean }): Promise<{ name: string; zip: Uint8Array; files: string[] }>;
   /** The files' bytes are transferred, not copied. */
   snapshot(): Promise<SessionSnapshot>;
   restore(input: ImportInput, metrics?: StepMetrics[], rollouts?: RolloutRecord[]): Promise<ImportSummary>;
@@ -133,8 +133,8 @@ export function createTrainerApi(): TrainerApi {
     liveNext: (topN) => serial((s) => s.liveNext(topN)),
     liveStop: () => serial((s) => s.liveStop()),
     evaluate: (req, onProgress) => serial((s) => s.evaluate(req, onProgress && ((d, t) => void Promise.resolve(onProgress(d, t)).catch(() => {})))),
-    exportZip: (format, policy) => serial(async (s) => {
-      const r = await s.exportZip(format, policy);
+    exportZip: (format, policy, opts) => serial(async (s) => {
+      const r = await s.exportZip(format, policy, opts);
       return transfer(r, buffers([r.zip]));
     }),
     snapshot: () => serial(async (s) => {

@@ -5,14 +5,15 @@
  * decoding): the argmax token (lowest id on ties), the same stops, the same query extraction and
  * document splicing (recipe.md section 3), so an exact export reproduces the trainer's tokens.
  *
- * No KV cache: each step runs the whole sequence (an exported graph takes input_ids and
- * attention_mask only), which is fine for a nano model and a few dozen tokens.
+ * A plain export runs the whole sequence at each step (fine for a nano model and a few dozen
+ * tokens); a KV-cache export is fed the new tokens only (ortNextLogits).
  */
 import type { Retriever } from '../search/retriever.ts';
 import type { TextTokenizer } from '../tokenizer/text-tokenizer.ts';
 import { ANSWER_CLOSE, DOCS_CLOSE, DOCS_OPEN, EOS, QUERY_CLOSE, QUERY_OPEN, SPECIAL_TOKENS } from '../tokenizer/special.ts';
 import { extractQuery, type FinishReason, type RolloutSettings } from '../rl/rollout.ts';
 import { formatDocuments } from '../rl/splice.ts';
+import { ONNX_ATTENTION_MASK, ONNX_INPUT_IDS, ONNX_LOGITS, onnxPastNames, onnxPresentNames } from '../io/onnx-names.ts';
 
 /** Next-token logits (V) after a sequence of token ids. */
 export type NextLogits = (ids: readonly number[]) => Promise<Float32Array>;
@@ -82,24 +83,62 @@ export async function greedyRagDecode(
 
 /** The part of onnxruntime's API the check uses (the web and node builds share it). */
 export interface OrtLike {
-  Tensor: new (type: 'int64', data: BigInt64Array, dims: number[]) => unknown;
+  Tensor: new (type: 'int64' | 'float32', data: BigInt64Array | Float32Array, dims: number[]) => unknown;
 }
 /** The part of an onnxruntime InferenceSession the check uses. */
 export interface OrtSessionLike {
+  readonly inputNames: readonly string[];
   run(feeds: Record<string, unknown>): Promise<Record<string, { data: unknown; dims: readonly number[] }>>;
 }
 
-/** Next-token logits from an exported model (src/io/onnx-export.ts: input_ids, attention_mask -> logits). */
-export function ortNextLogits(ort: OrtLike, session: OrtSessionLike): NextLogits {
+/** Sizes of the attention cache of a KV-cache export: layers, heads, head size. */
+export interface KvCacheShape {
+  numLayers: number;
+  numHeads: number;
+  headSize: number;
+}
+
+/**
+ * Next-token logits from an exported model (src/io/onnx-export.ts: input_ids, attention_mask ->
+ * logits). A model exported with a KV cache (it has `past_key_values.0.key` among its inputs) is
+ * fed only the tokens after those it has seen, with the cache of the previous call, as long as
+ * each sequence extends the previous one (a decoding loop); any other sequence starts over with
+ * an empty cache. `kv` gives the cache's sizes.
+ * @throws Error for a KV-cache model without `kv`, and when the model has no `logits` output.
+ */
+export function ortNextLogits(ort: OrtLike, session: OrtSessionLike, kv?: KvCacheShape): NextLogits {
+  const lastRow = (out: Record<string, { data: unknown; dims: readonly number[] }>) => {
+    const logits = out[ONNX_LOGITS];
+    if (!logits) throw new Error('onnx: the model has no "logits" output');
+    const T = logits.dims[1]!, V = logits.dims[2]!;
+    return (logits.data as Float32Array).slice((T - 1) * V, T * V);
+  };
+  const ids = (xs: readonly number[]) => new ort.Tensor('int64', BigInt64Array.from(xs, (x) => BigInt(x)), [1, xs.length]);
+  const ones = (n: number) => new ort.Tensor('int64', new BigInt64Array(n).fill(1n), [1, n]);
+  if (!session.inputNames.includes(onnxPastNames(0).key)) {
+    return async (seq) => lastRow(await session.run({ [ONNX_INPUT_IDS]: ids(seq), [ONNX_ATTENTION_MASK]: ones(seq.length) }));
+  }
+  if (!kv) throw new Error('onnx: the model takes a KV cache (past_key_values.*); its sizes (layers, heads, head size) are needed');
+  let seen: number[] = [];
+  let past: Record<string, unknown> = {};
   return async (seq) => {
-    const T = seq.length;
-    const inputIds = new ort.Tensor('int64', BigInt64Array.from(seq, (x) => BigInt(x)), [1, T]);
-    const mask = new ort.Tensor('int64', new BigInt64Array(T).fill(1n), [1, T]);
-    const out = (await session.run({ input_ids: inputIds, attention_mask: mask })).logits;
-    if (!out) throw new Error('onnx: the model has no "logits" output');
-    const V = out.dims[2]!;
-    const data = out.data as Float32Array;
-    return data.slice((T - 1) * V, T * V);
+    const extendsSeen = seen.length > 0 && seen.length < seq.length && seen.every((x, i) => seq[i] === x);
+    if (!extendsSeen) {
+      seen = [];
+      past = {};
+      for (let l = 0; l < kv.numLayers; l++) {
+        for (const name of Object.values(onnxPastNames(l))) past[name] = new ort.Tensor('float32', new Float32Array(0), [1, kv.numHeads, 0, kv.headSize]);
+      }
+    }
+    const out = await session.run({ [ONNX_INPUT_IDS]: ids(seq.slice(seen.length)), [ONNX_ATTENTION_MASK]: ones(seq.length), ...past });
+    past = {};
+    for (let l = 0; l < kv.numLayers; l++) {
+      const p = onnxPastNames(l), q = onnxPresentNames(l);
+      past[p.key] = out[q.key];
+      past[p.value] = out[q.value];
+    }
+    seen = [...seq];
+    return lastRow(out);
   };
 }
 

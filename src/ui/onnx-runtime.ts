@@ -10,7 +10,7 @@
  */
 import wasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm?url';
 import { probeWebGpu } from '../backend/webgpu/device.ts';
-import { ortNextLogits, type NextLogits, type OrtLike, type OrtSessionLike } from './onnx-decode.ts';
+import { ortNextLogits, type KvCacheShape, type NextLogits, type OrtLike, type OrtSessionLike } from './onnx-decode.ts';
 
 /** An ONNX model ready to run. */
 export interface OnnxModel {
@@ -59,8 +59,8 @@ export async function createOrtSession(
   return { ort, session: await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'] }), provider: 'wasm', note };
 }
 
-/** Creates a model over the bytes (createOrtSession) that decodes through ortNextLogits. */
-export async function openOnnxModel(bytes: Uint8Array): Promise<OnnxModel> {
+/** Creates a model over the bytes (createOrtSession) that decodes through ortNextLogits (`kv`: the cache's sizes, for a KV-cache export). */
+export async function openOnnxModel(bytes: Uint8Array, kv?: KvCacheShape): Promise<OnnxModel> {
   const { ort, session, provider, note } = await createOrtSession(bytes);
-  return { provider, note, next: ortNextLogits(ort as unknown as OrtLike, session as unknown as OrtSessionLike), release: () => session.release() };
+  return { provider, note, next: ortNextLogits(ort as unknown as OrtLike, session as unknown as OrtSessionLike, kv), release: () => session.release() };
 }

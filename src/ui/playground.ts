@@ -60,6 +60,8 @@ export interface OnnxCheck {
   policy: PolicyName;
   question: string;
   provider: 'webgpu' | 'wasm';
+  /** The export decoded with its attention cache (new tokens only per call). */
+  kvCache: boolean;
   note: string;
   /** The ONNX model's greedy completion (tags written out) and its searches. */
   completion: string;
@@ -76,6 +78,8 @@ export interface OnnxCheck {
 export interface ExportView {
   format: ExportFormat;
   policy: PolicyName;
+  /** The ONNX graph takes and returns the attention cache. */
+  kvCache: boolean;
   name: string;
   zip: Uint8Array;
   files: string[];
@@ -133,6 +137,8 @@ export class Playground extends EventTarget {
   evalRows: EvalRow[] = [];
   evalProgress: { done: number; total: number } | null = null;
   exports: Partial<Record<ExportFormat, ExportView>> = {};
+  /** Export the ONNX model with the attention cache as inputs and outputs (src/io/onnx-export.ts). */
+  onnxKvCache = false;
   onnxCheck: OnnxCheck | null = null;
   importResult: { kind: 'base' | 'run'; label: string; notes: string[] } | null = null;
 
@@ -673,8 +679,9 @@ export class Playground extends EventTarget {
   /** Builds an export of a policy in the worker; downloads it unless `download` is false. */
   async exportModel(format: ExportFormat, policy: PolicyName, download = true): Promise<ExportView | undefined> {
     return this.task('export', async () => {
-      const r = await this.trainer!.exportZip(format, policy);
-      const view: ExportView = { format, policy, name: r.name, zip: r.zip, files: r.files };
+      const kvCache = format === 'onnx' && this.onnxKvCache;
+      const r = await this.trainer!.exportZip(format, policy, { kvCache });
+      const view: ExportView = { format, policy, kvCache, name: r.name, zip: r.zip, files: r.files };
       this.exports = { ...this.exports, [format]: view };
       if (download) downloadBytes(r.zip, `${r.name}-${format}.zip`);
       return view;
@@ -687,7 +694,7 @@ export class Playground extends EventTarget {
    */
   async runExport(policy: PolicyName, q: QuestionChoice): Promise<void> {
     let ex = this.exports.onnx;
-    if (!ex || ex.policy !== policy) ex = await this.exportModel('onnx', policy, false);
+    if (!ex || ex.policy !== policy || ex.kvCache !== this.onnxKvCache) ex = await this.exportModel('onnx', policy, false);
     if (!ex) {
       this.errors.onnx = this.errors.export ?? 'the export failed';
       this.changed();
@@ -701,7 +708,8 @@ export class Playground extends EventTarget {
       if (!modelBytes || !tokBytes) throw new Error(`the ONNX export lacks ${modelBytes ? 'tokenizer.json' : 'model.onnx'}`);
       const tokenizer = tokenizerFromHuggingFace(JSON.parse(new TextDecoder().decode(tokBytes)));
       const { openOnnxModel } = await import('./onnx-runtime.ts');
-      const model = await openOnnxModel(modelBytes);
+      const c = this.info?.config;
+      const model = await openOnnxModel(modelBytes, c ? { numLayers: c.numLayers, numHeads: c.numHeads, headSize: c.hiddenSize / c.numHeads } : undefined);
       try {
         const seed = this.config.seed;
         const settings = { ...this.rolloutOverride(), maxLength: Math.min(448, this.info?.config.maxPositions ?? 448) };
@@ -711,7 +719,7 @@ export class Playground extends EventTarget {
         const ours = await this.trainer!.sample({ policy, question: q.question, answers: q.answers, greedy: true, seed, promptPreset: this.config.preset, rollout: settings });
         const trainerLogits = await this.trainer!.logits(policy, ids);
         this.onnxCheck = {
-          policy, question: q.question, provider: model.provider, note: model.note,
+          policy, question: q.question, provider: model.provider, note: model.note, kvCache: exported.kvCache,
           completion: tokenizer.decode(res.tokens.slice(res.promptLength)), searches: res.searches,
           trainerCompletion: ours.completion,
           tokensMatch: res.tokens.length === ours.ids.length && res.tokens.every((t, i) => t === ours.ids[i]),

@@ -71,12 +71,15 @@ export class R1sStepExport extends PlaygroundElement {
             ${pg.policies.map((p) => html`<option value=${p} ?selected=${p === policy}>${POLICY_LABEL[p]}</option>`)}</select></label>
           <button @click=${() => pg.exportModel('hf', policy)} ?disabled=${!ready || exporting}>Download Hugging Face folder (zip)</button>
           <button @click=${() => pg.exportModel('onnx', policy)} ?disabled=${!ready || exporting}>Download ONNX model (zip)</button>
+          <label title="The ONNX graph also takes past_key_values.{layer}.key/value and returns present.{layer}.key/value, so a runtime feeds one new token per call (as transformers.js does)">
+            <input type="checkbox" .checked=${pg.onnxKvCache} ?disabled=${exporting} @change=${(e: Event) => { pg.onnxKvCache = (e.target as HTMLInputElement).checked; this.requestUpdate(); }}>
+            ONNX with KV cache</label>
           ${exporting ? html`<span class="note" role="status">Building the export…</span>` : nothing}
         </div>
         ${pg.errors.export ? html`<div class="alert" role="alert">${pg.errors.export}</div>` : nothing}
         ${(['hf', 'onnx'] as const).map((f) => {
           const ex = pg.exports[f];
-          return ex ? html`<p class="files" role="status">${FORMAT_LABEL[f]} of the ${POLICY_LABEL[ex.policy]}: <b>${ex.name}-${f}.zip</b>, ${(ex.zip.byteLength / 1e6).toFixed(2)} MB
+          return ex ? html`<p class="files" role="status">${FORMAT_LABEL[f]}${ex.kvCache ? ' (with KV cache)' : ''} of the ${POLICY_LABEL[ex.policy]}: <b>${ex.name}-${f}.zip</b>, ${(ex.zip.byteLength / 1e6).toFixed(2)} MB
             (${ex.files.join(', ')}).</p>` : nothing;
         })}
       </section>
@@ -86,7 +89,7 @@ export class R1sStepExport extends PlaygroundElement {
           @question-change=${(e: CustomEvent<QuestionChoice>) => (this.choice = e.detail)}></r1s-question-picker>
         <div class="row">
           <button @click=${() => pg.runExport(policy, this.choice!)} ?disabled=${!ready || !this.choice || pg.busy.has('onnx') || exporting}>Run the export</button>
-          <span class="note">${pg.busy.has('onnx') ? 'Loading onnxruntime-web and decoding…' : `Greedy decoding of the ${POLICY_LABEL[policy]}'s ONNX export, with search.`}</span>
+          <span class="note">${pg.busy.has('onnx') ? 'Loading onnxruntime-web and decoding…' : `Greedy decoding of the ${POLICY_LABEL[policy]}'s ONNX export${pg.onnxKvCache ? ' (KV cache: one new token per call)' : ''}, with search.`}</span>
         </div>
         ${pg.errors.onnx ? html`<div class="alert" role="alert">${pg.errors.onnx}</div>` : nothing}
         ${check ? html`
@@ -95,6 +98,7 @@ export class R1sStepExport extends PlaygroundElement {
             Largest logit difference after the prompt: ${check.maxLogitDiff.toExponential(2)}.</div>
           <dl>
             <dt>execution provider</dt><dd>${check.provider}${check.note ? html` <span class="note">(${check.note})</span>` : nothing}</dd>
+            <dt>KV cache</dt><dd>${check.kvCache ? 'yes: the prompt once, then only the new tokens per call' : 'no: the whole sequence per call'}</dd>
             <dt>question</dt><dd>${check.question}</dd>
             <dt>time</dt><dd>${check.seconds.toFixed(2)} s</dd>
             <dt>searches</dt><dd>${check.searches.length ? check.searches.map((s) => s.query).join(' | ') : 'none'}</dd>

@@ -132,10 +132,13 @@ describe.runIf(run)('the guided path', () => {
       const files = unzipFiles(new Uint8Array(await readFile(path)));
       expect([...files.keys()]).toEqual(expect.arrayContaining([file, 'config.json', 'tokenizer.json', 'README.md']));
     }
+    // Run the KV-cache variant (the Node tests run the plain one): new tokens only per call.
+    await ex.getByRole('checkbox', { name: 'ONNX with KV cache' }).check();
     await ex.getByRole('button', { name: 'Run the export' }).click();
     const verdict = ex.locator('.ok-box, .alert').first();
     await verdict.waitFor({ timeout: 120_000 });
     expect(await verdict.textContent()).toContain('The ONNX model wrote exactly the tokens the trainer\'s policy writes');
+    expect(await deepText(ex.locator('dl'))).toMatch(/KV cache\s*yes: the prompt once, then only the new tokens per call/);
     expect(await ex.getByRole('table', { name: 'Saved runs' }).locator('tbody tr').count()).toBe(1);
     await shot(page, '6-export');
     await checkNames();

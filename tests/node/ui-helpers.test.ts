@@ -117,6 +117,18 @@ describe('greedy decoding of the exported model', () => {
     const next = ortNextLogits(ort as unknown as OrtLike, session as unknown as OrtSessionLike);
     const res = await greedyRagDecode(next, base.tokenizer, ctx.retriever, prompt, settings);
     await session.release();
+    // The KV-cache export, fed only the new tokens (one per step, a documents block after a
+    // search), decodes the same tokens; a sequence that does not extend the last starts over.
+    const c = base.config, kv = { numLayers: c.numLayers, numHeads: c.numHeads, headSize: c.hiddenSize / c.numHeads };
+    const kvSession = await ort.InferenceSession.create(exportOnnx(c, base.weights, { kvCache: true }), { executionProviders: ['wasm'] });
+    expect(() => ortNextLogits(ort as unknown as OrtLike, kvSession as unknown as OrtSessionLike)).toThrow(/takes a KV cache/);
+    const kvNext = ortNextLogits(ort as unknown as OrtLike, kvSession as unknown as OrtSessionLike, kv);
+    const resKv = await greedyRagDecode(kvNext, base.tokenizer, ctx.retriever, prompt, settings);
+    expect(resKv.tokens).toEqual(res.tokens);
+    expect(maxAbsDiff(resKv.firstLogits, res.firstLogits)).toBeLessThan(1e-4);
+    const again = await kvNext(prompt); // shorter than the last sequence: a fresh cache
+    expect(maxAbsDiff(again, res.firstLogits)).toBeLessThan(1e-4);
+    await kvSession.release();
     expect(res.tokens).toEqual(ours!.tokens);
     expect(res.finishReason).toBe(ours!.finishReason);
     expect(res.searches.map((s) => s.query)).toEqual(ours!.searches.map((s) => s.query));
