@@ -62,7 +62,8 @@ export class R1sStepExport extends PlaygroundElement {
     const check = pg.onnxCheck;
     return html`
       <p class="explain">Take the trained policy elsewhere: as a Hugging Face folder (<code>LlamaForCausalLM</code> with safetensors weights and a WordLevel
-        <code>tokenizer.json</code>) or as an ONNX model (<code>input_ids</code>, <code>attention_mask</code> → <code>logits</code>, opset 17).
+        <code>tokenizer.json</code>) or as an ONNX model (<code>input_ids</code>, <code>attention_mask</code> → <code>logits</code>, opset 17; with the KV cache,
+        also <code>past_key_values</code> in and <code>present</code> out, the names transformers.js uses).
         "Run the export" loads the ONNX file in onnxruntime-web and answers a question with it, to check that the file is the policy you trained.</p>
       <section aria-labelledby="dl-h">
         <h3 id="dl-h">Download</h3>
