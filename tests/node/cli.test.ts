@@ -4,7 +4,7 @@
  * impossible setting, an existing output folder). Training runs on a tiny model.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cp, mkdtemp, readFile, rm, writeFile, readdir } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, rm, writeFile, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run as searchCmd } from '../../src/cli/commands/search.ts';
@@ -64,6 +64,11 @@ describe('cli', () => {
   it('page-train: bad flags are refused before a browser starts', async () => {
     await expect(pageTrainCmd(['--stages', '3'])).rejects.toThrow(/--stages must be 1, 2 or 1,2, got "3"/);
     await expect(pageTrainCmd(['--timeout', 'soon'])).rejects.toThrow(/--timeout must be a positive number of seconds, got "soon"/);
+    const done = join(root, 'page-run');
+    await mkdir(done, { recursive: true });
+    await writeFile(join(done, 'metrics.jsonl'), '{"step":1}\n');
+    await expect(pageTrainCmd(['--out', done])).rejects.toThrow(/metrics.jsonl already exists \(nothing was written; choose another --out\)/);
+    expect(await readFile(join(done, 'metrics.jsonl'), 'utf8')).toBe('{"step":1}\n');
   });
 
   it('search prints the ranked hits as JSON', async () => {

@@ -10,11 +10,12 @@
  * so a long run can be followed and an interrupted one keeps what it did. Prints the backend
  * the page reported, wall seconds per stage and the means of the last five steps.
  *
- * Throws when the page reports an error, a bad setting in Q, or when a stage does not finish
- * within --timeout seconds (default 7200).
+ * Throws when the page reports an error, a bad setting in Q, when DIR already holds a
+ * metrics.jsonl (it is never overwritten), or when a stage does not finish within --timeout
+ * seconds (default 7200).
  */
 import { parseArgs } from 'node:util';
-import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { launchBrowser, startServer } from '../browser.ts';
@@ -84,9 +85,11 @@ export async function run(argv: string[]): Promise<void> {
   if (!(timeoutMs > 0)) throw new Error(`page-train: --timeout must be a positive number of seconds, got "${values.timeout}"`);
   const query = values.query.replace(/^\?/, '');
   const metricsPath = values.out ? join(values.out, 'metrics.jsonl') : null;
-  if (values.out) {
-    mkdirSync(values.out, { recursive: true });
-    writeFileSync(metricsPath!, '');
+  if (metricsPath) {
+    // A finished run's curves are never overwritten: a new run needs a new folder.
+    if (existsSync(metricsPath)) throw new Error(`page-train: ${metricsPath} already exists (nothing was written; choose another --out)`);
+    mkdirSync(values.out!, { recursive: true });
+    writeFileSync(metricsPath, '');
   }
   const log = (s: string) => process.stderr.write(`${s}\n`);
 
