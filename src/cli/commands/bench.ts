@@ -17,7 +17,8 @@
  * WebGPU backend beside wasm and cpu in the browser, and onnxruntime-web's forward pass on the
  * ONNX export of the same model (src/bench/browser-bench.ts). Its report is the `browser` key;
  * --browser-query passes the page's URL parameters (e.g. `presets=nano,small&tokens=4096`)
- * and --gpu-flags extra Chromium flags for a real GPU (e.g. `--use-vulkan=native`).
+ * and --gpu-flags extra Chromium flags for a real GPU (written `--gpu-flags="--use-vulkan=native ..."`,
+ * since the value starts with a dash; each replaces the default of the same name).
  */
 import { parseArgs } from 'node:util';
 import { cpus, loadavg } from 'node:os';
@@ -39,7 +40,7 @@ const execFileAsync = promisify(execFile);
 
 const USAGE = `usage: npm run cli -- bench [--json] [--backends cpu,wasm-1,wasm-2] [--presets nano,small]
   [--rl-presets nano] [--rows 1024] [--tokens 4096] [--vocab 2700] [--only matmul|step|rl] [--quick] [--profile]
-  [--external ort-wasm-1,ort-wasm-2,jax-js-wasm|none] [--browser] [--browser-query QUERY] [--gpu-flags FLAGS] [--browser-timeout SECONDS]`;
+  [--external ort-wasm-1,ort-wasm-2,jax-js-wasm|none] [--browser] [--browser-query QUERY] [--gpu-flags="FLAGS"] [--browser-timeout SECONDS]`;
 
 /** A backend spec: `cpu` or `wasm-<threads>`. */
 function parseBackendSpec(spec: string): { kind: 'cpu' | 'wasm'; threads: number } {

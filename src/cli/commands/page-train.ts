@@ -1,5 +1,5 @@
 /**
- * `npm run cli -- page-train [--query Q] [--stages 1|1,2] [--out DIR] [--gpu-flags FLAGS] [--timeout SECONDS] [--json]`:
+ * `npm run cli -- page-train [--query Q] [--stages 1|1,2] [--out DIR] [--gpu-flags="FLAGS"] [--timeout SECONDS] [--json]`:
  * runs the playground page's own training in headless Debian Chromium (src/cli/browser.ts) and
  * records its curves, so a run on the page's backend (WebGPU in a browser) can be compared
  * with one from `train` on the command line.
@@ -14,14 +14,14 @@
  * metrics.jsonl (it is never overwritten), or when a stage does not finish within --timeout
  * seconds (default 7200).
  */
-import { parseArgs } from 'node:util';
 import { appendFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { launchBrowser, startServer } from '../browser.ts';
+import { parseFlags } from '../common.ts';
 import type { StepMetrics } from '../../rl/trainer.ts';
 
-const USAGE = 'usage: npm run cli -- page-train [--query QUERY] [--stages 1|1,2] [--out DIR] [--gpu-flags FLAGS] [--timeout SECONDS] [--json]';
+const USAGE = 'npm run cli -- page-train [--query QUERY] [--stages 1|1,2] [--out DIR] [--gpu-flags="FLAGS"] [--timeout SECONDS] [--json]';
 
 /** What the page's <r1s-app> exposes to tools (see src/ui/r1s-app.ts). */
 type AppHandle = HTMLElement & { pg: { metrics: Record<1 | 2, StepMetrics[]> } };
@@ -48,6 +48,11 @@ async function alerts(page: Page): Promise<string> {
   return texts.map((t) => t.replace(/\s+/g, ' ').trim()).filter(Boolean).join(' | ');
 }
 
+/** The metrics of a stage's finished steps, as the page holds them. */
+async function stageMetrics(page: Page, stage: 1 | 2): Promise<StepMetrics[]> {
+  return page.evaluate((s) => (document.querySelector('r1s-app') as AppHandle).pg.metrics[s], stage);
+}
+
 /** Polls until <r1s-app> has `name` = `value`; throws on data-state=error or after `timeoutMs`. */
 async function waitFor(page: Page, name: string, value: string, timeoutMs: number): Promise<void> {
   const t0 = Date.now();
@@ -61,23 +66,20 @@ async function waitFor(page: Page, name: string, value: string, timeoutMs: numbe
 }
 
 export async function run(argv: string[]): Promise<void> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      query: { type: 'string', default: '' },
-      stages: { type: 'string', default: '1' },
-      out: { type: 'string' },
-      'gpu-flags': { type: 'string', default: '' },
-      timeout: { type: 'string', default: '7200' },
-      json: { type: 'boolean', default: false },
-      help: { type: 'boolean', default: false },
-    },
-  });
+  const values = parseFlags(argv, {
+    query: { type: 'string', default: '' },
+    stages: { type: 'string', default: '1' },
+    out: { type: 'string' },
+    'gpu-flags': { type: 'string', default: '' },
+    timeout: { type: 'string', default: '7200' },
+    json: { type: 'boolean', default: false },
+    help: { type: 'boolean', default: false },
+  }, USAGE);
   if (values.help) {
-    process.stdout.write(`${USAGE}\n`);
+    process.stdout.write(`usage: ${USAGE}\n`);
     return;
   }
-  const stages = values.stages.split(',').map((s) => Number(s.trim()));
+  const stages = values.stages.split(',').map((s) => Number(s.trim())) as (1 | 2)[];
   if (!stages.length || stages.some((s) => s !== 1 && s !== 2) || new Set(stages).size !== stages.length) {
     throw new Error(`page-train: --stages must be 1, 2 or 1,2, got "${values.stages}"`);
   }
@@ -109,14 +111,14 @@ export async function run(argv: string[]): Promise<void> {
     const summaries: PageStageSummary[] = [];
     for (const stage of stages) {
       await page.getByRole('navigation', { name: 'Guided path' }).getByRole('button', { name: new RegExp(`Stage ${stage}`) }).click();
-      const total = await page.evaluate((s) => (document.querySelector('r1s-app') as AppHandle).pg.metrics[s as 1 | 2].length, stage);
+      const total = (await stageMetrics(page, stage)).length;
       if (total !== 0) throw new Error(`page-train: stage ${stage} already has ${total} steps in this page`);
       const t0 = Date.now();
       await page.locator('r1s-step-stage').getByRole('button', { name: 'Start', exact: true }).click();
       let seen = 0;
       for (;;) {
         const state = await attr(page, 'data-state');
-        const ms = await page.evaluate((s) => (document.querySelector('r1s-app') as AppHandle).pg.metrics[s as 1 | 2], stage);
+        const ms = await stageMetrics(page, stage);
         for (; seen < ms.length; seen++) {
           const m = ms[seen]!;
           if (metricsPath) appendFileSync(metricsPath, `${JSON.stringify(m)}\n`);
@@ -127,10 +129,10 @@ export async function run(argv: string[]): Promise<void> {
         if (Date.now() - t0 > timeoutMs) throw new Error(`page-train: stage ${stage} did not finish within ${values.timeout} s (${seen} steps done)`);
         await page.waitForTimeout(2000);
       }
-      const ms = await page.evaluate((s) => (document.querySelector('r1s-app') as AppHandle).pg.metrics[s as 1 | 2], stage);
+      const ms = await stageMetrics(page, stage);
       const tail = ms.slice(-5);
       summaries.push({
-        stage: stage as 1 | 2, steps: ms.length, wallSeconds: (Date.now() - t0) / 1000,
+        stage, steps: ms.length, wallSeconds: (Date.now() - t0) / 1000,
         last5: {
           retrievalRate: mean(tail.map((m) => m.retrievalRate)), rewardRetrieval: mean(tail.map((m) => m.rewardRetrieval)),
           formatRate: mean(tail.map((m) => m.formatRate)), answerInDocs: mean(tail.map((m) => m.answerInDocs)), f1: mean(tail.map((m) => m.f1)),
