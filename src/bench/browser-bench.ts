@@ -33,6 +33,7 @@ import { exportOnnx, ONNX_ATTENTION_MASK, ONNX_INPUT_IDS, ONNX_LOGITS, onnxPastN
 import { Rng } from '../util/rng.ts';
 import { timeMedianAsync } from './matmul-bench.ts';
 import { createOrtSession } from '../ui/onnx-runtime.ts';
+import { argmax } from '../ui/onnx-decode.ts';
 
 /** What to measure: the backends and presets, runBackendBench's sizes, and the forward comparison. */
 export interface BrowserBenchSettings {
@@ -137,13 +138,7 @@ async function ortGenerate(config: ModelConfig, weights: Parameters<typeof expor
       const out = await session.run({ [ONNX_INPUT_IDS]: ids, [ONNX_ATTENTION_MASK]: new ort.Tensor('int64', new BigInt64Array(B * S).fill(1n), [B, S]), ...past });
       const logits = out[ONNX_LOGITS]!, T = logits.dims[1]!;
       const data = (await logits.getData()) as Float32Array;
-      const next = new BigInt64Array(B);
-      for (let b = 0; b < B; b++) {
-        const row = data.subarray((b * T + T - 1) * V, (b * T + T) * V);
-        let best = 0;
-        for (let v = 1; v < V; v++) if (row[v]! > row[best]!) best = v;
-        next[b] = BigInt(best);
-      }
+      const next = BigInt64Array.from({ length: B }, (_, b) => BigInt(argmax(data.subarray((b * T + T - 1) * V, (b * T + T) * V))));
       if (t > 0) for (const x of Object.values(past)) x.dispose();
       past = {};
       for (let l = 0; l < L; l++) {
