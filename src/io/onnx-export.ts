@@ -152,8 +152,8 @@ export function exportOnnx(config: ModelConfig, weights: ReadonlyMap<string, Hos
   g.scope = 'head';
   const hFinal = rmsnorm(x, FINAL_NORM);
   const head = config.tieEmbeddings ? g.op('Transpose', [EMBED], { perm: [1, 0] }) : g.op('Transpose', [w(LM_HEAD)], { perm: [1, 0] });
-  g.output(g.op('MatMul', [hFinal, head]), ONNX_LOGITS, OnnxDataType.FLOAT, ['batch', 'sequence', V]);
-  g.outputs.unshift(g.outputs.pop()!); // logits first, then the cache, as Optimum orders them
+  // Logits first, then the cache (declared layer by layer above), as Optimum orders them.
+  g.output(g.op('MatMul', [hFinal, head]), ONNX_LOGITS, OnnxDataType.FLOAT, ['batch', 'sequence', V], { first: true });
 
   const hf = toHfConfig(config, opts.specialIds ?? { bos: SPECIAL_IDS[BOS], eos: SPECIAL_IDS[EOS], pad: SPECIAL_IDS[PAD] });
   const metadata: Record<string, string> = { 'hf_config.json': JSON.stringify(hf), positions: 'cumsum(attention_mask) - 1, clamped at 0', ...opts.metadata };

@@ -74,10 +74,15 @@ export class GraphBuilder {
     return name;
   }
 
-  /** Declares a graph output (an existing value is renamed through an Identity node). */
-  output(value: string, name: string, elemType: number, dims: (number | string)[]): void {
+  /**
+   * Declares a graph output (an existing value is renamed through an Identity node), after those
+   * declared so far, or before them with `first` (outputs are listed in declaration order).
+   */
+  output(value: string, name: string, elemType: number, dims: (number | string)[], opts: { first?: boolean } = {}): void {
     this.op('Identity', [value], {}, name);
-    this.outputs.push(valueInfo(name, elemType, dims));
+    const info = valueInfo(name, elemType, dims);
+    if (opts.first) this.outputs.unshift(info);
+    else this.outputs.push(info);
   }
 
   /** The GraphProto. */
