@@ -232,3 +232,36 @@ export function checkFormat(completion: string): FormatCheck {
 
   return { ok: violations.length === 0, violations };
 }
+
+/** One completed search of a completion: what the policy asked and the block it got back. */
+export interface SearchTurn {
+  /** The query text between `<|begin_of_query|>` and `<|end_of_query|>`, trimmed. */
+  query: string;
+  /** The text of the document block that followed it (tags excluded, trimmed). */
+  documents: string;
+}
+
+/**
+ * The completed searches of a completion in order, under the same state machine as
+ * {@link retrievalCount} (so `searchTurns(c).length === retrievalCount(c)`).
+ */
+export function searchTurns(completion: string): SearchTurn[] {
+  let state: 'idle' | 'inQuery' | 'queried' | 'inDocs' = 'idle';
+  let queryStart = 0, query = '', docsStart = 0;
+  const turns: SearchTurn[] = [];
+  for (const m of completion.matchAll(SEARCH_TAG_RE)) {
+    const tag = m[0], at = m.index!;
+    if (tag === QUERY_OPEN) { state = 'inQuery'; queryStart = at + tag.length; }
+    else if (tag === QUERY_CLOSE) {
+      if (state === 'inQuery') { state = 'queried'; query = completion.slice(queryStart, at).trim(); }
+      else state = 'idle';
+    } else if (tag === DOCS_OPEN) {
+      if (state === 'queried') { state = 'inDocs'; docsStart = at + tag.length; }
+      else state = 'idle';
+    } else {
+      if (state === 'inDocs') turns.push({ query, documents: completion.slice(docsStart, at).trim() });
+      state = 'idle';
+    }
+  }
+  return turns;
+}

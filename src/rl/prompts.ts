@@ -12,6 +12,7 @@
  * Every prompt ends with an opened `<think>`; the model must close it exactly once.
  */
 import type { Rng } from '../util/rng.ts';
+import { DOCS_CLOSE, DOCS_OPEN, QUERY_CLOSE, QUERY_OPEN } from '../tokenizer/special.ts';
 
 /** A prompt preset. */
 export interface PromptPreset {
@@ -24,6 +25,12 @@ export interface PromptPreset {
   querySlot: 'question-words' | 'random';
   /** Whether the template tells the model it may search (false for `naive` evaluation). */
   allowsSearch: boolean;
+  /**
+   * Presets with a `{searches}` slot: how many search blocks the format description shows,
+   * `[min, max]`, the count drawn anew at every rendering (issue 15: searching again after
+   * documents must be a move the base has seen).
+   */
+  searchBlocks?: readonly [number, number];
 }
 
 /**
@@ -65,6 +72,29 @@ export const COMPACT_PROMPT: PromptPreset = {
   allowsSearch: true,
 };
 
+/**
+ * The default for tiny models: like `compact`, but the format description shows one to three
+ * search blocks, the count drawn anew at every rendering, and its slots show where each part
+ * comes from (never a real query, document or answer; every slot is refilled at random):
+ * - the first query slot holds words of the question (as in `compact`);
+ * - each documents slot holds filler words and one random name;
+ * - a later query slot holds the name of the documents slot before it;
+ * - the answer slot holds the name of the last documents slot.
+ * So a base pretrained on these renderings has seen "search again with a name read from the
+ * documents" and "answer with a name read from the last documents" as moves of the format,
+ * while what to search for and which name to read is left to RL (recipe.md section 11).
+ */
+export const CHAIN_PROMPT: PromptPreset = {
+  name: 'chain',
+  description: 'Format description with one to three searches: a later query and the answer take a name from the documents before them.',
+  template:
+    'question : {question} answer the question . search if needed , in this format : <think> {searches} </think> ' +
+    '<answer> {answer} </answer> . <think>',
+  querySlot: 'question-words',
+  allowsSearch: true,
+  searchBlocks: [1, 3],
+};
+
 /** Naive generation (recipe.md section 9 baseline): no search in the format description. */
 export const NAIVE_PROMPT: PromptPreset = {
   name: 'naive',
@@ -87,7 +117,11 @@ export const RAG_PROMPT: PromptPreset = {
   allowsSearch: false,
 };
 
+/** The preset RL, evaluation and Stage 0 use unless told otherwise. */
+export const DEFAULT_PROMPT_PRESET = 'chain';
+
 export const PROMPT_PRESETS: Readonly<Record<string, PromptPreset>> = {
+  chain: CHAIN_PROMPT,
   compact: COMPACT_PROMPT,
   paper: PAPER_PROMPT,
   naive: NAIVE_PROMPT,
@@ -148,24 +182,71 @@ export function renderPrompt(preset: PromptPreset, question: string, rng: Rng, o
     const n = min + rng.int(max - min + 1);
     return Array.from({ length: n }, () => rng.pick(filler)).join(' ');
   };
+  const names = opts.answerWords && opts.answerWords.length > 0 ? opts.answerWords : null;
   const query = preset.querySlot === 'question-words' ? questionWords(question, rng) : randomWords(1, 2);
-  return preset.template
-    .replace('{query}', query)
-    .replace('{documents}', randomWords(2, 4))
-    .replace('{answer}', opts.answerWords && opts.answerWords.length > 0 ? rng.pick(opts.answerWords) : randomWords(1, 1))
+  let text = preset.template;
+  let answer: string;
+  if (preset.searchBlocks) {
+    const [min, max] = preset.searchBlocks;
+    const blocks: string[] = [];
+    let q = query, name = '';
+    for (let k = 0, n = min + rng.int(max - min + 1); k < n; k++) {
+      // One name among the filler words of each documents slot; the next query and the answer
+      // copy it. A query never holds a number (a year finds nothing), so only the last slot,
+      // which the answer copies, may hold one.
+      const last = k === n - 1;
+      const pool = names && !last ? queryNames(names) : names;
+      name = pool ? rng.pick(pool) : rng.pick(filler);
+      const words = randomWords(2, 4).split(' ');
+      words.splice(rng.int(words.length + 1), 0, name);
+      blocks.push(`${QUERY_OPEN} ${q} ${QUERY_CLOSE} ${DOCS_OPEN} ${words.join(' ')} ${DOCS_CLOSE}`);
+      q = name;
+    }
+    text = text.replace('{searches}', blocks.join(' '));
+    answer = name;
+  } else {
+    // The draw order (query, documents, answer) is the one every earlier run used: keep it.
+    text = text.replace('{query}', query).replace('{documents}', randomWords(2, 4));
+    answer = names ? rng.pick(names) : randomWords(1, 1);
+  }
+  return text
+    .replace('{answer}', answer)
     .replace('{context}', opts.context ?? '')
     .replace('{question}', question)
     .replace(/\s+/g, ' ')
     .trim();
 }
 
-/** One to two content words of a question, in question order (the `question-words` query slot). */
-export function questionWords(question: string, rng: Rng): string {
-  const words = question
+const queryNameCache = new WeakMap<readonly string[], readonly string[]>();
+
+/** The words of `names` that are not numbers (cached per array, since prompts are rendered often). */
+function queryNames(names: readonly string[]): readonly string[] {
+  let out = queryNameCache.get(names);
+  if (!out) {
+    const words = names.filter((w) => !/^\p{N}+$/u.test(w));
+    out = words.length > 0 ? words : names;
+    queryNameCache.set(names, out);
+  }
+  return out;
+}
+
+/**
+ * The words of a text worth searching for: lowercased, punctuation dropped, question and
+ * function words (and the relation words of the templates) removed. The `question-words` query
+ * slot draws from them, and Stage 1's `relevant` retrieval reward asks a query to share one with
+ * the question or the documents before it (src/rl/rewards.ts).
+ */
+export function contentWords(text: string): string[] {
+  return text
     .toLowerCase()
     .replace(/[^\p{L}\p{N}\s]/gu, ' ')
     .split(/\s+/)
     .filter((w) => w && !QUERY_STOPWORDS.has(w));
+}
+
+/** One to two content words of a question, in question order (the `question-words` query slot). */
+export function questionWords(question: string, rng: Rng): string {
+  const words = contentWords(question);
   if (words.length === 0) return rng.pick(FILLER_WORDS);
   const n = Math.min(words.length, 1 + rng.int(2));
   const start = rng.int(words.length - n + 1);

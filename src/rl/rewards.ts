@@ -11,7 +11,8 @@
  * `answerInDocs` are measured in both stages whether or not they are paid.
  */
 import { containsAnswer, coverExactMatch, exactMatch, f1Score, findAnswer } from '../eval/metrics.ts';
-import { checkFormat, countTags, documentBlocks, retrievalCount, searchTagsBalanced } from './format.ts';
+import { checkFormat, countTags, documentBlocks, retrievalCount, searchTagsBalanced, searchTurns } from './format.ts';
+import { contentWords } from './prompts.ts';
 
 /** R_retrieval of Stage 1 (recipe.md section 6). */
 export const STAGE1_RETRIEVAL_REWARD = 0.5;
@@ -24,6 +25,8 @@ export const STAGE1_ANSWER_BONUS = 1;
 export interface RewardSample {
   /** Gold answers (at least one); metrics take the maximum over them. */
   answers: string[];
+  /** The question; needed by Stage 1's `relevant` retrieval reward. */
+  question?: string;
   /**
    * Optional: the documents each search returned, as text, one array per search in order
    * (`[]` for a search that found nothing). When absent, the documents are read from the
@@ -39,8 +42,11 @@ export interface RewardSettings {
    * Stage 1: when R_retrieval is paid. `'any'` (paper): the four search tags balanced and at
    * least one search. `'found'`: in addition, at least one search returned a document
    * (recipe.md section 11: the paper's reward locked in a query that finds nothing).
+   * `'relevant'`: `'found'`, and every query shares a content word with the question or with
+   * the documents retrieved before it (issue 15: under `'found'` Stage 1 collapsed into one
+   * constant query for every question, a name or the word "to", which always finds documents).
    */
-  retrievalReward: 'any' | 'found';
+  retrievalReward: RetrievalRewardRule;
   /**
    * Stage 1: add +1 / -1 for a Cover-EM correct / wrong answer, as the official Llama Stage-1
    * reward code does (recipe.md section 6). A missing answer counts as wrong. Default off.
@@ -52,6 +58,10 @@ export interface RewardSettings {
    */
   formatPenalty: number;
 }
+
+/** When Stage 1 pays R_retrieval; see {@link RewardSettings.retrievalReward}. */
+export type RetrievalRewardRule = 'any' | 'found' | 'relevant';
+export const RETRIEVAL_REWARD_RULES: readonly RetrievalRewardRule[] = ['any', 'found', 'relevant'];
 
 /** The paper's reward settings (recipe.md section 6). */
 export const DEFAULT_REWARD_SETTINGS: Readonly<RewardSettings> = Object.freeze({
@@ -77,8 +87,8 @@ export function resolveRewardSettings(settings: Partial<RewardSettings> = {}): R
     }
   }
   const s: RewardSettings = { ...DEFAULT_REWARD_SETTINGS, ...settings };
-  if (s.retrievalReward !== 'any' && s.retrievalReward !== 'found') {
-    throw new Error(`reward setting retrievalReward must be 'any' or 'found', got ${JSON.stringify(s.retrievalReward)}`);
+  if (!RETRIEVAL_REWARD_RULES.includes(s.retrievalReward)) {
+    throw new Error(`reward setting retrievalReward must be one of ${RETRIEVAL_REWARD_RULES.map((r) => `'${r}'`).join(', ')}, got ${JSON.stringify(s.retrievalReward)}`);
   }
   if (typeof s.answerBonus !== 'boolean') {
     throw new Error(`reward setting answerBonus must be true or false, got ${JSON.stringify(s.answerBonus)}`);
@@ -127,7 +137,8 @@ export interface RewardResult {
 
 function validateSample(sample: RewardSample): void {
   if (typeof sample !== 'object' || sample === null) throw new Error('reward sample must be an object');
-  const { answers, retrievedDocs } = sample;
+  const { answers, retrievedDocs, question } = sample;
+  if (question !== undefined && typeof question !== 'string') throw new Error('reward sample: question must be a string');
   if (!Array.isArray(answers) || answers.length === 0) {
     throw new Error('reward sample: answers must be a non-empty array of strings');
   }
@@ -200,7 +211,26 @@ function measure(completion: string, sample: RewardSample) {
     retrievals: retrievalCount(completion),
     docsFound: docs.length > 0,
     answerInDocs: docs.some((d) => containsAnswer(d, golds)),
+    queriesRelevant: sample.question === undefined ? null : queriesRelevant(completion, sample.question, sample.retrievedDocs),
   };
+}
+
+/**
+ * True iff the completion made at least one search and every query shares a content word
+ * (`contentWords` of src/rl/prompts.ts) with the question or with the documents retrieved by
+ * the searches before it. A constant query ("to", or one name for every question) fails it.
+ */
+export function queriesRelevant(completion: string, question: string, retrievedDocs?: string[][]): boolean {
+  const turns = searchTurns(completion);
+  if (turns.length === 0) return false;
+  const known = new Set(contentWords(question));
+  return turns.every((t, k) => {
+    const ok = contentWords(t.query).some((w) => known.has(w));
+    // What this search returned may name the next hop's entity.
+    const docs = retrievedDocs ? (retrievedDocs[k] ?? []).join(' ') : t.documents;
+    for (const w of contentWords(docs)) known.add(w);
+    return ok;
+  });
 }
 
 function result(m: ReturnType<typeof measure>, paid: Pick<RewardParts, 'retrieval' | 'format' | 'answer' | 'penalty'>): RewardResult {
@@ -224,7 +254,7 @@ function result(m: ReturnType<typeof measure>, paid: Pick<RewardParts, 'retrieva
 /**
  * Stage 1 reward (recipe.md section 6, the paper's Qwen Stage 1):
  * R = 0.5 [four search tags balanced, at least one search, and with `retrievalReward:
- * 'found'` a document returned] + 0.5 [well-formed] (+1 / -1 for Cover-EM right / wrong with
+ * 'found'` a document returned, with `'relevant'` also every query on topic] + 0.5 [well-formed] (+1 / -1 for Cover-EM right / wrong with
  * `answerBonus`). Range [0, 1], or [-1, 2] with the bonus.
  *
  * @throws Error on a bad sample (no gold answer, wrong types) or bad settings.
@@ -232,7 +262,11 @@ function result(m: ReturnType<typeof measure>, paid: Pick<RewardParts, 'retrieva
 export function stage1Reward(completion: string, sample: RewardSample, settings: Partial<RewardSettings> = {}): RewardResult {
   const s = resolveRewardSettings(settings);
   const m = measure(completion, sample);
-  const retrievalPaid = m.searched && (s.retrievalReward === 'any' || m.docsFound);
+  if (s.retrievalReward === 'relevant' && m.queriesRelevant === null) {
+    throw new Error("reward: retrievalReward 'relevant' needs the question in the reward sample");
+  }
+  const retrievalPaid = m.searched && (s.retrievalReward === 'any'
+    || (m.docsFound && (s.retrievalReward === 'found' || m.queriesRelevant === true)));
   return result(m, {
     retrieval: retrievalPaid ? STAGE1_RETRIEVAL_REWARD : 0,
     format: m.format.ok ? STAGE1_FORMAT_REWARD : 0,

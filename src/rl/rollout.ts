@@ -212,7 +212,7 @@ async function spliceSearches(
   pending: Slot[], retriever: Retriever, tokenizer: TextTokenizer, ids: TagIds, settings: RolloutSettings,
 ): Promise<void> {
   const queries = pending.map((s) => extractQuery(s.tokens, s.promptLength, ids, tokenizer));
-  const results = await retriever.searchMany(queries, settings.topK);
+  const results = await retriever.searchMany(queries, settings.topK, pending.map((s) => s.group));
   pending.forEach((s, i) => {
     const hits = results[i] ?? [];
     const block = [ids.docsOpen, ...tokenizer.encode(formatDocuments(hits, settings.docMaxWords)), ids.docsClose];

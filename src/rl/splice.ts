@@ -6,6 +6,7 @@
  * model learns to read is exactly what search returns.
  */
 import { SPECIAL_RE, splitWords } from '../tokenizer/normalize.ts';
+import { ANSWER_CLOSE, ANSWER_OPEN, DOCS_CLOSE, DOCS_OPEN, THINK_CLOSE, THINK_OPEN } from '../tokenizer/special.ts';
 
 /** A document as the rollout sees it. */
 export interface SplicedDocument {
@@ -46,4 +47,26 @@ export function formatDocuments(docs: readonly SplicedDocument[], maxWords: numb
 /** The first `maxWords` normalized words of a text (special tokens removed), as spliced. */
 export function cutWords(text: string, maxWords: number): string {
   return plainWords(text).slice(0, Math.max(0, maxWords)).join(' ');
+}
+
+/** A document block as a rollout splices it: `<|begin_of_documents|> (1) ... <|end_of_documents|>`. */
+export function documentBlock(docs: readonly SplicedDocument[], maxWords: number = DOCUMENT_WORDS): string {
+  return `${DOCS_OPEN} ${formatDocuments(docs, maxWords)} ${DOCS_CLOSE}`;
+}
+
+/**
+ * A Stage-0 reading passage in the layout of a rollout after its searches (issue 15): an
+ * opening (a rendered prompt, which ends with the opened `<think>`; by default
+ * `question : <q> <think>`), the document blocks in order (from {@link documentBlock}), then
+ * `</think> <answer> A </answer>`. No query is shown: which documents to fetch is left to RL.
+ * Every part must already be normalized.
+ */
+export function readingPassage(question: string, blocks: readonly string[], answer: string, opening = `question : ${question} ${THINK_OPEN}`): string {
+  return `${opening} ${blocks.join(' ')} ${THINK_CLOSE} ${ANSWER_OPEN} ${answer} ${ANSWER_CLOSE}`;
+}
+
+/** The half-open word range of the last `<answer> ... </answer>` in a space-separated text (the span Stage 0 weights). */
+export function answerSpanOf(text: string): { start: number; end: number } {
+  const words = text.split(' ');
+  return { start: words.lastIndexOf(ANSWER_OPEN), end: words.lastIndexOf(ANSWER_CLOSE) + 1 };
 }

@@ -17,7 +17,8 @@ import { END_OF_WORD } from '../tokenizer/bpe.ts';
 import { Rng } from '../util/rng.ts';
 import { ADVANTAGE_ESTIMATORS, computeAdvantages, inLoss, type AdvantageEstimator } from './advantages.ts';
 import { policyUpdate, validateUpdateSettings, type TrainSequence, type UpdateSettings } from './policy-update.ts';
-import { getPromptPreset, renderPrompt } from './prompts.ts';
+import { DEFAULT_PROMPT_PRESET, getPromptPreset, renderPrompt } from './prompts.ts';
+import { diagnoseSearches, summarizeSearches, type SearchSummary } from '../eval/search-diagnostics.ts';
 import { computeReward, resolveRewardSettings, type RewardParts, type RewardSettings } from './rewards.ts';
 import { generateRollouts, validateRolloutSettings, type Rollout, type RolloutSettings } from './rollout.ts';
 import { scoreSequences } from './score.ts';
@@ -51,14 +52,22 @@ export interface RlSettings {
   /** Prompt preset name (src/rl/prompts.ts). */
   promptPreset: string;
   curriculum: CurriculumPhase[];
+  /**
+   * Draw the same number of questions of each hop count of the curriculum phase (true), or
+   * questions uniformly from the phase's pool (false; 1-hop questions are then ~70% of the
+   * world's train split, and a second search rarely pays often enough to be learned).
+   */
+  balanceHops: boolean;
   /** Mask document tokens out of the loss (recipe.md section 3). false = the ablation. */
   maskDocuments: boolean;
 }
 
 /**
  * Defaults that learn on the nano preset (recipe.md section 11 and our runs). Stage 1 pays the
- * retrieval part only for a search that returned documents ('found'); the paper's 'any' is a
- * setting.
+ * retrieval part only for a search that returned documents with queries on topic ('relevant',
+ * issue 15); the paper's 'any' and the earlier 'found' are settings. The `chain` prompt shows one
+ * to three searches; rollouts may use the whole 512-position context (three searches of three
+ * documents); Stage 2 draws 1- and 2-hop questions in equal numbers, 3-hop ones from step 60.
  */
 export function defaultRlSettings(stage: 1 | 2): RlSettings {
   return {
@@ -71,12 +80,21 @@ export function defaultRlSettings(stage: 1 | 2): RlSettings {
     optimizer: { lr: 3e-4, beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0, gradClip: 1.0 },
     lrMinRatio: 1,
     update: { clipEps: 0.2, miniBatches: 1, microBatchTokens: 4096, lossAggregation: 'sequence-mean' },
-    rollout: { maxNewTokens: 64, maxSearches: 3, topK: 3, docMaxWords: 40, temperature: 1, topP: 0.95, maxLength: 448 },
-    reward: stage === 1 ? { ...resolveRewardSettings(), retrievalReward: 'found' } : resolveRewardSettings(),
-    promptPreset: 'compact',
-    curriculum: stage === 1 ? [{ fromStep: 0, hops: [1, 2] }] : [{ fromStep: 0, hops: [1] }, { fromStep: 100, hops: [1, 2] }, { fromStep: 200, hops: [1, 2, 3] }],
+    rollout: { maxNewTokens: 64, maxSearches: 3, topK: 3, docMaxWords: 40, temperature: 1, topP: 0.95, maxLength: 512 },
+    reward: stage === 1 ? { ...resolveRewardSettings(), retrievalReward: 'relevant' } : resolveRewardSettings(),
+    promptPreset: DEFAULT_PROMPT_PRESET,
+    curriculum: stage === 1 ? [{ fromStep: 0, hops: [1, 2] }] : [{ fromStep: 0, hops: [1, 2] }, { fromStep: 60, hops: [1, 2, 3] }],
+    balanceHops: true,
     maskDocuments: true,
   };
+}
+
+/**
+ * Settings stored by an earlier version (a checkpoint's trainer state), completed with the
+ * values that reproduce what that version did: questions drawn uniformly from the phase's pool.
+ */
+export function upgradeRlSettings(stored: RlSettings): RlSettings {
+  return { ...stored, balanceHops: stored.balanceHops ?? false };
 }
 
 /** Throws naming the first impossible setting. */
@@ -100,6 +118,7 @@ export function validateRlSettings(s: RlSettings, config: ModelConfig): RlSettin
     if (!Array.isArray(p.hops) || p.hops.length === 0) throw new Error(`settings: curriculum[${i}].hops must list hop counts`);
   });
   if (s.curriculum[0]!.fromStep !== 0) throw new Error('settings: curriculum[0].fromStep must be 0');
+  if (typeof s.balanceHops !== 'boolean') throw new Error(`settings: balanceHops must be true or false, got ${JSON.stringify(s.balanceHops)}`);
   return s;
 }
 
@@ -153,6 +172,17 @@ export interface StepMetrics {
   rolloutSeconds: number;
   updateSeconds: number;
   hops: number[];
+  /**
+   * Per hop count drawn this step (issue 15; the paper's figure is searches per rollout by hop
+   * count over the steps): the searches' diagnosis (src/eval/search-diagnostics.ts), F1 and Cover-EM.
+   */
+  byHops: Record<string, HopMetrics>;
+}
+
+/** One hop count's rollouts of a step. */
+export interface HopMetrics extends SearchSummary {
+  f1: number;
+  coverEm: number;
 }
 
 /** One rollout as the page and the logs show it. */
@@ -191,6 +221,12 @@ export interface TrainerInit {
   retriever: Retriever;
   /** Training questions (the curriculum filters them by hops). */
   questions: Question[];
+  /**
+   * Document id -> title, for the bridge-entity diagnosis of multi-hop questions (the title of
+   * a question's second supporting document names its bridge). Optional: without it that
+   * diagnosis is NaN.
+   */
+  documentTitles?: ReadonlyMap<string, string>;
   settings: RlSettings;
   /** Steps planned for the stage (for the learning-rate schedule). */
   totalSteps: number;
@@ -225,6 +261,12 @@ export class RlTrainer {
     }
   }
 
+  /** The bridge entity of a multi-hop question: the title of its second supporting document. */
+  private bridgeOf(q: Question): string | undefined {
+    const id = q.supportingIds?.[1];
+    return q.hops >= 2 && id !== undefined ? this.init.documentTitles?.get(id) : undefined;
+  }
+
   /** Renders the prompt of a question with this trainer's preset. */
   renderPrompt(question: string, rng: Rng = this.rng): string {
     return renderPrompt(getPromptPreset(this.settings.promptPreset), question, rng, { answerWords: this.answerWords });
@@ -234,8 +276,9 @@ export class RlTrainer {
   async runStep(): Promise<{ metrics: StepMetrics; rollouts: RolloutRecord[] }> {
     const s = this.settings, t0 = performance.now();
     const hops = hopsAt(s.curriculum, this.step);
-    const pool = this.init.questions.filter((q) => hops.includes(q.hops));
-    const questions = pickDistinct(pool, s.promptsPerStep, this.rng);
+    const questions = s.balanceHops
+      ? pickBalanced(this.init.questions, hops, s.promptsPerStep, this.rng)
+      : pickDistinct(this.init.questions.filter((q) => hops.includes(q.hops)), s.promptsPerStep, this.rng);
     const promptTexts = questions.map((q) => this.renderPrompt(q.question));
     const prompts = promptTexts.map((p) => [this.init.tokenizer.bosId, ...this.init.tokenizer.encode(p)]);
 
@@ -247,7 +290,8 @@ export class RlTrainer {
       const q = questions[r.group]!;
       const completion = this.init.tokenizer.decode(r.tokens.slice(r.promptLength));
       const retrievedDocs = r.searches.map((c) => c.hits.map((h) => `${h.title}: ${cutWords(h.text, s.rollout.docMaxWords)}`));
-      return { completion, ...computeReward(s.stage, completion, { answers: q.answers, retrievedDocs }, s.reward) };
+      const diagnosis = diagnoseSearches(r.searches.map((c, k) => ({ query: c.query, documents: retrievedDocs[k]! })), q.answers, this.bridgeOf(q));
+      return { completion, diagnosis, ...computeReward(s.stage, completion, { answers: q.answers, question: q.question, retrievedDocs }, s.reward) };
     });
 
     // Masks: the ablation trains on document tokens as if the policy had generated them.
@@ -313,6 +357,15 @@ export class RlTrainer {
       rolloutSeconds: (t1 - t0) / 1000,
       updateSeconds: (t2 - t1) / 1000,
       hops,
+      byHops: Object.fromEntries([...new Set(questions.map((q) => q.hops))].sort((a, b) => a - b).map((h) => {
+        const idx = rollouts.map((r, i) => (questions[r.group]!.hops === h ? i : -1)).filter((i) => i >= 0);
+        const m = (f: (i: number) => number) => idx.reduce((a, i) => a + f(i), 0) / idx.length;
+        const hm: HopMetrics = {
+          ...summarizeSearches(idx.map((i) => results[i]!.diagnosis)),
+          f1: m((i) => results[i]!.parts.f1), coverEm: m((i) => +results[i]!.parts.coverEm),
+        };
+        return [String(h), hm];
+      })),
     };
     const records: RolloutRecord[] = rollouts.map((r, i) => {
       const q = questions[r.group]!;
@@ -351,6 +404,20 @@ export function pickDistinct<T>(pool: readonly T[], n: number, rng: Rng): T[] {
   // A pool smaller than n repeats questions (still one group each).
   while (out.length < n) out.push(pool[rng.int(pool.length)]!);
   return out;
+}
+
+/**
+ * `n` questions with hop counts in `hops`, as evenly split between the hop counts as `n` allows
+ * (the remainder goes to hop counts drawn at random), distinct within each hop count; hop counts
+ * with no question are skipped. Order: by hop count as listed.
+ * @throws Error when no question has any of the hop counts.
+ */
+export function pickBalanced(questions: readonly Question[], hops: readonly number[], n: number, rng: Rng): Question[] {
+  const pools = hops.map((h) => questions.filter((q) => q.hops === h)).filter((p) => p.length > 0);
+  if (pools.length === 0) throw new Error(`pickBalanced: no question has ${hops.join(' or ')} hops`);
+  const counts = pools.map(() => Math.floor(n / pools.length));
+  for (const k of rng.shuffle(pools.map((_, i) => i)).slice(0, n % pools.length)) counts[k]!++;
+  return pools.flatMap((p, k) => (counts[k]! > 0 ? pickDistinct(p, counts[k]!, rng) : []));
 }
 
 /**

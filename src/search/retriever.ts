@@ -11,8 +11,12 @@ import type { SearchHit, SearchIndex } from './search-index.ts';
 export interface Retriever {
   /** The top `k` hits for `query`, best first (see `SearchIndex.search`). */
   search(query: string, k: number): Promise<SearchHit[]>;
-  /** `search` for each query, in order; one round trip for a whole batch of rollouts. */
-  searchMany(queries: string[], k: number): Promise<SearchHit[][]>;
+  /**
+   * `search` for each query, in order; one round trip for a whole batch of rollouts.
+   * `groups[i]`, when given, is the index of the prompt that query i's rollout answers: search
+   * engines ignore it; `eval --mode oracle` uses it to return that question's evidence.
+   */
+  searchMany(queries: string[], k: number, groups?: readonly number[]): Promise<SearchHit[][]>;
 }
 
 /** A {@link Retriever} over an in-process {@link SearchIndex}. Errors of the index propagate. */

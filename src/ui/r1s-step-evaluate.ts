@@ -8,14 +8,19 @@
  */
 import { css, html, nothing } from 'lit';
 import type { Split } from '../corpus/types.ts';
-import { EVAL_MODES, type EvalMode } from '../eval/evaluate.ts';
+import { EVAL_MODES as ALL_EVAL_MODES, type EvalMode } from '../eval/evaluate.ts';
 import type { PolicyName } from '../rl/session.ts';
 import { PlaygroundElement, sharedStyles } from './playground-element.ts';
 import type { BarSeries } from './r1s-bars.ts';
 import './r1s-bars.ts';
 import './r1s-compare.ts';
 
-const MODE_LABEL: Record<EvalMode, string> = { naive: 'naive generation (no search)', rag: 'standard RAG (top-5 in the prompt)', search: 'policy searching on its own' };
+const MODE_LABEL: Record<EvalMode, string> = {
+  naive: 'naive generation (no search)', rag: 'standard RAG (top-k documents in the prompt)', search: 'policy searching on its own',
+  oracle: 'every search returns the supporting documents (the reading ceiling)',
+};
+/** The page's modes: the oracle needs the pack's documents, which live in the search worker (the CLI has it). */
+const EVAL_MODES: readonly EvalMode[] = ALL_EVAL_MODES.filter((m) => m !== 'oracle');
 const POLICY_LABEL: Record<PolicyName, string> = { base: 'base', stage1: 'Stage 1', stage2: 'Stage 2' };
 const COLORS = ['#6e7781', '#9a6700', '#2457c5', '#1a7f37', '#b42318', '#7a3db8', '#0a7ea4', '#bf3989', '#57606a'];
 type Metric = 'coverEm' | 'f1' | 'em';

@@ -39,8 +39,8 @@ export const SETTINGS_INFO: readonly SettingInfo[] = [
     help: 'How many ranked documents are spliced into the rollout after each query.', paper: '3 in training, 5 in evaluation' },
   { key: 'maxNewTokens', label: 'Max new tokens', kind: 'int', min: 4, max: 400,
     help: 'Tokens the policy may write per rollout; spliced documents do not count.', paper: '512 per segment' },
-  { key: 'retrievalReward', label: 'Retrieval reward', kind: 'select', options: ['found', 'any'], stage: 1,
-    help: "found: 0.5 only for a search that returned documents; any: the paper's, paid for any well-formed search (it can lock in a query that finds nothing).", paper: 'any' },
+  { key: 'retrievalReward', label: 'Retrieval reward', kind: 'select', options: ['relevant', 'found', 'any'], stage: 1,
+    help: "relevant: 0.5 only when a search returned documents and every query shares a word with the question or the documents before it (a constant query earns nothing); found: only the first condition; any: the paper's, paid for any well-formed search (it can lock in a query that finds nothing).", paper: 'any' },
   { key: 'formatPenalty', label: 'Format penalty', kind: 'number', min: -10, max: 0, step: 0.5, stage: 2,
     help: 'Added to the reward of a completion that breaks the format.', paper: '-2 (Qwen), -1 (Llama code)' },
 ];

@@ -7,6 +7,7 @@
  */
 import { ADVANTAGE_ESTIMATORS, type AdvantageEstimator } from '../rl/advantages.ts';
 import { PROMPT_PRESETS } from '../rl/prompts.ts';
+import { RETRIEVAL_REWARD_RULES, type RetrievalRewardRule } from '../rl/rewards.ts';
 import type { SettingsOverride } from '../rl/session.ts';
 import { MAX_SPLICED_DOCUMENTS } from '../rl/splice.ts';
 import { defaultRlSettings } from '../rl/trainer.ts';
@@ -36,7 +37,7 @@ export interface PageConfig {
   maxSearches: number;
   topK: number;
   /** Stage 1's retrieval reward: `found` (default here) or the paper's `any`. */
-  retrievalReward: 'any' | 'found';
+  retrievalReward: RetrievalRewardRule;
   /** Stage 2's format penalty (<= 0; paper -2). */
   formatPenalty: number;
   /** Save the run to browser storage every this many steps (and at each stage's end). */
@@ -81,7 +82,7 @@ const FIELDS: readonly Field[] = [
   { key: 'advantageEstimator', kind: 'enum', options: ADVANTAGE_ESTIMATORS },
   { key: 'maxSearches', kind: 'int', min: 0, max: 16 },
   { key: 'topK', kind: 'int', min: 1, max: MAX_SPLICED_DOCUMENTS },
-  { key: 'retrievalReward', kind: 'enum', options: ['found', 'any'] },
+  { key: 'retrievalReward', kind: 'enum', options: [...RETRIEVAL_REWARD_RULES] },
   { key: 'formatPenalty', kind: 'number', check: (x) => x <= 0 && x >= -10, expect: 'a number between -10 and 0' },
   { key: 'saveEvery', kind: 'int', min: 1 },
   { key: 'evalLimit', kind: 'int', min: 0 },

@@ -2,24 +2,26 @@
  * Stage-0 pretraining data for the base model: the mix recipe.md section 11 found to teach a
  * tiny model search ("a second round found a recipe that teaches search"):
  * - 30% documents of pretraining world 1 (language, names, the shape of facts);
- * - 45% reading passages: 1-3 documents cut to 40 words and numbered exactly as search results
- *   are spliced into a rollout, then `question : <q> <answer> Z </answer>`. Half come from
- *   world 1, half from 60 re-drawn worlds (indexes 2..61), so the answer must be read from the
- *   passage, not recalled; the trainer weights the answer span x5;
- * - 25% rendered prompts (the compact preset), which show the tags in trajectory order with
+ * - 45% reading passages in exactly the layout of a rollout after its searches:
+ *   `question : <q> <think> <|begin_of_documents|> (1) ... <|end_of_documents|> ... </think>
+ *   <answer> Z </answer>`, one document block per hop (1-3 documents each, cut to 40 words and
+ *   numbered as search results are spliced), never a query. They come from 60 re-drawn worlds
+ *   (indexes 2..61), so the answer must be read from the passage, not recalled (issue 15: with a
+ *   plain-text passage layout the skill did not transfer to spliced documents, and passages
+ *   from world 1 taught recall); the trainer weights the answer span x5;
+ * - 25% rendered prompts (the default preset), which show the tags in trajectory order with
  *   freshly filled slots and a question from a pretraining world (its answer never shown).
  *
  * World 0, the search world, is never used: not its documents, not its facts (and every other
  * world disagrees with it on every fact, see world.ts), so the base model cannot recall what
  * search serves.
  */
-import { COMPACT_PROMPT, renderPrompt, type PromptPreset } from '../rl/prompts.ts';
-import { ANSWER_CLOSE, ANSWER_OPEN } from '../tokenizer/special.ts';
+import { DEFAULT_PROMPT_PRESET, getPromptPreset, renderPrompt, type PromptPreset } from '../rl/prompts.ts';
 import { normalizeText } from '../tokenizer/normalize.ts';
 import { Rng, type RngState } from '../util/rng.ts';
 import { documentFor } from './documents.ts';
 import { worldVocabulary } from './vocabulary.ts';
-import { DOCUMENT_WORDS, formatDocuments } from '../rl/splice.ts';
+import { answerSpanOf, documentBlock, DOCUMENT_WORDS, readingPassage } from '../rl/splice.ts';
 import { askQuestion, QUESTION_TEMPLATES, type AskedQuestion, type QuestionTemplate } from './questions.ts';
 import { deriveSeed, STREAM } from './seeds.ts';
 import type { World } from './types.ts';
@@ -60,18 +62,17 @@ export interface Stage0Options {
   /** Re-drawn worlds for reading passages and prompts: indexes 2..1+readingWorlds. Default 60. */
   readingWorlds?: number;
   /**
-   * Share of reading passages from world 1 (the rest from the re-drawn worlds). Default 0.2:
+   * Share of reading passages from world 1 (the rest from the re-drawn worlds). Default 0:
    * world 1's facts are also in its documents, so its passages can be answered by recall; with
-   * half of them from world 1 a longer Stage 0 answered search-world passages from memory.
+   * half of them from world 1 a longer Stage 0 answered search-world passages from memory, and
+   * with 0.2 the policy still answered some years and schools from memory (issue 15).
    */
   firstWorldShare?: number;
-  /** Share of reading passages asking a 2-hop question (with both documents). Default 0.25. */
-  twoHopShare?: number;
-  /** Share of reading passages that put the question before the documents (as a rollout does). Default 0.5. */
-  questionFirstShare?: number;
+  /** Share of reading passages asking a 2- or 3-hop question (one document block per hop). Default 0.35. */
+  multiHopShare?: number;
   /** Words each passage document is cut to. Default 40 (as in a rollout). */
   maxWords?: number;
-  /** Prompt preset of the rendered prompts. Default `compact`. */
+  /** Prompt preset of the rendered prompts. Default {@link DEFAULT_PROMPT_PRESET}. */
   preset?: PromptPreset;
   /** Seed of the sampling stream. Default derived from the world seed. */
   rngSeed?: number;
@@ -86,9 +87,12 @@ export interface Stage0Sampler {
   setState(state: RngState): void;
 }
 
-/** In-domain templates used by reading passages: the 1-hop ones and the two 2-hop bridges. */
+/** Documents of one reading passage, all blocks together. */
+const MAX_PASSAGE_DOCUMENTS = 5;
+
+/** In-domain templates used by reading passages: the 1-hop ones, and the 2- and 3-hop chains. */
 const READING_ONE_HOP = QUESTION_TEMPLATES.filter((t) => !t.ood && t.hops === 1);
-const READING_TWO_HOP = QUESTION_TEMPLATES.filter((t) => !t.ood && t.hops === 2);
+const READING_MULTI_HOP = QUESTION_TEMPLATES.filter((t) => !t.ood && t.hops > 1);
 
 function checkShare(name: string, v: number): void {
   if (!(v >= 0 && v <= 1)) throw new Error(`createStage0Sampler: ${name} must be in [0, 1], got ${v}`);
@@ -110,15 +114,13 @@ export function createStage0Sampler(seed: number, opts: Stage0Options = {}): Sta
   if (!Number.isInteger(readingWorlds) || readingWorlds < 0) {
     throw new Error(`createStage0Sampler: readingWorlds must be a non-negative integer, got ${readingWorlds}`);
   }
-  const firstWorldShare = opts.firstWorldShare ?? 0.2;
-  const twoHopShare = opts.twoHopShare ?? 0.25;
-  const questionFirstShare = opts.questionFirstShare ?? 0.5;
-  checkShare('questionFirstShare', questionFirstShare);
+  const firstWorldShare = opts.firstWorldShare ?? 0;
+  const multiHopShare = opts.multiHopShare ?? 0.35;
   checkShare('firstWorldShare', firstWorldShare);
-  checkShare('twoHopShare', twoHopShare);
+  checkShare('multiHopShare', multiHopShare);
   const maxWords = opts.maxWords ?? DOCUMENT_WORDS;
   if (!Number.isInteger(maxWords) || maxWords < 1) throw new Error(`createStage0Sampler: maxWords must be a positive integer, got ${maxWords}`);
-  const preset = opts.preset ?? COMPACT_PROMPT;
+  const preset = opts.preset ?? getPromptPreset(DEFAULT_PROMPT_PRESET);
 
   const rng = new Rng(opts.rngSeed ?? deriveSeed(seed, STREAM.stage0));
   const worlds = new Map<number, World>();
@@ -150,36 +152,35 @@ export function createStage0Sampler(seed: number, opts: Stage0Options = {}): Sta
   const readingSample = (): Stage0Sample => {
     const index = readingWorlds === 0 || rng.next() < firstWorldShare ? 1 : 2 + rng.int(readingWorlds);
     const w = world(index);
-    const twoHop = rng.next() < twoHopShare;
-    const q = randomQuestion(w, rng.pick(twoHop ? READING_TWO_HOP : READING_ONE_HOP));
+    const multiHop = rng.next() < multiHopShare;
+    const q = randomQuestion(w, rng.pick(multiHop ? READING_MULTI_HOP : READING_ONE_HOP));
+    // One document block per hop, in hop order (as successive searches would splice them), each
+    // with 0-2 distractors: entities linked to the subject (their documents mention it) or random
+    // entities of the hop's kind. Both look like plausible hits.
     const chosen = new Set(q.chain);
-    const distractors = rng.int(4 - q.chain.length); // 1 document + 0..2, or 2 + 0..1
-    // Half the distractors are entities linked to the subject (their documents mention it),
-    // half random entities of a supporting document's kind: both look like plausible hits.
     const related = neighboursOf(w, q.subjects[0]!).filter((id) => !chosen.has(id));
-    for (let k = 0; k < distractors; k++) {
-      let id: number;
-      if (related.length > 0 && rng.next() < 0.5) id = related.splice(rng.int(related.length), 1)[0]!;
-      else {
-        const kind = w.entities[rng.pick(q.chain)]!.kind;
-        do id = rng.pick(w.ofKind[kind]);
-        while (chosen.has(id));
+    // At most 5 documents in all, so that a passage fits Stage 0's sequence length.
+    let spare = MAX_PASSAGE_DOCUMENTS - q.chain.length;
+    const blocks = q.chain.map((hop) => {
+      const ids = [hop];
+      for (let k = Math.min(spare, rng.int(3)); k > 0; k--, spare--) {
+        let id: number;
+        if (related.length > 0 && rng.next() < 0.5) id = related.splice(rng.int(related.length), 1)[0]!;
+        else {
+          const kind = w.entities[hop]!.kind;
+          do id = rng.pick(w.ofKind[kind]);
+          while (chosen.has(id));
+        }
+        chosen.add(id);
+        ids.push(id);
       }
-      chosen.add(id);
-    }
-    const docs = rng.shuffle([...chosen]).map((id) => documentFor(w, id));
-    const question = ['question :', normalizeText(q.question)];
-    const answer = [ANSWER_OPEN, normalizeText(q.answers[0]!), ANSWER_CLOSE];
-    // Question first is the order of a rollout (the question is in the prompt, the documents
-    // come later); question last is the easier reading exercise. Both, so the skill transfers.
-    const text = (rng.next() < questionFirstShare
-      ? [...question, formatDocuments(docs, maxWords), ...answer]
-      : [formatDocuments(docs, maxWords), ...question, ...answer]
-    ).join(' ');
-    const words = text.split(' ');
-    const start = words.lastIndexOf(ANSWER_OPEN);
-    const end = words.lastIndexOf(ANSWER_CLOSE) + 1;
-    return { kind: 'reading', text, answerSpan: { start, end }, world: index };
+      return documentBlock(rng.shuffle(ids).map((id) => documentFor(w, id)), maxWords);
+    });
+    // Half the passages open with the whole rendered prompt (format description included), so
+    // the answer is read at the positions it has in a rollout; half with the question alone.
+    const opening = rng.next() < 0.5 ? normalizeText(renderPrompt(preset, q.question, rng, { answerWords })) : undefined;
+    const text = readingPassage(normalizeText(q.question), blocks, normalizeText(q.answers[0]!), opening);
+    return { kind: 'reading', text, answerSpan: answerSpanOf(text), world: index };
   };
 
   const promptSample = (): Stage0Sample => {

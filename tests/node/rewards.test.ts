@@ -223,7 +223,7 @@ describe('rewards (recipe.md section 6)', () => {
     expect(DEFAULT_REWARD_SETTINGS).toEqual({ retrievalReward: 'any', answerBonus: false, formatPenalty: -2 });
     expect(() => stage2Reward(WELL, gold, { formatPenalty: 1 })).toThrow(/formatPenalty must be a finite number <= 0, got 1/);
     expect(() => stage2Reward(WELL, gold, { formatPenalty: NaN })).toThrow(/formatPenalty/);
-    expect(() => stage1Reward(WELL, gold, { retrievalReward: 'some' as unknown as 'any' })).toThrow(/retrievalReward must be 'any' or 'found'/);
+    expect(() => stage1Reward(WELL, gold, { retrievalReward: 'some' as unknown as 'any' })).toThrow(/retrievalReward must be one of 'any', 'found', 'relevant'/);
     expect(() => stage1Reward(WELL, gold, { answerBonus: 1 as unknown as boolean })).toThrow(/answerBonus/);
     expect(() => stage1Reward(WELL, gold, { formatPenality: -1 } as object)).toThrow(/unknown reward setting "formatPenality"/);
     expect(() => stage2Reward(WELL, { answers: [] })).toThrow(/answers must be a non-empty array/);
@@ -297,7 +297,7 @@ describe('reward CLI', () => {
     expect(await err(['--stage', '2'])).toMatch(/--input FILE is required/);
     expect(await err(['--stage', '2', '--input', good, '--format-penalty', '2'])).toMatch(/formatPenalty must be a finite number <= 0/);
     expect(await err(['--stage', '2', '--input', good, '--format-penalty', 'abc'])).toMatch(/--format-penalty must be a number/);
-    expect(await err(['--stage', '1', '--input', good, '--retrieval-reward', 'some'])).toMatch(/retrievalReward must be 'any' or 'found'/);
+    expect(await err(['--stage', '1', '--input', good, '--retrieval-reward', 'some'])).toMatch(/retrievalReward must be one of 'any', 'found', 'relevant'/);
     expect(await err(['--stage', '2', '--input', good, '--retrieval-reward', 'found'])).toMatch(/applies to --stage 1 only/);
     expect(await err(['--stage', '2', '--input', join(dir, 'missing.jsonl')])).toMatch(/cannot read --input/);
   });

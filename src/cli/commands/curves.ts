@@ -1,7 +1,8 @@
 /**
  * `curves --run CKPT [--every 10] [--json]`: the training curves of a run folder
  * (its metrics.jsonl) as a Markdown table, one row every N steps, each row the mean over the
- * N steps it closes.
+ * N steps it closes. Runs whose metrics carry `byHops` get the paper's figure as extra columns:
+ * searches per rollout for each hop count (mean over the steps of the row that drew it).
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -33,6 +34,7 @@ export async function run(argv: string[]): Promise<void> {
       throw new Error(`curves: metrics.jsonl line ${i + 1} is not JSON`);
     }
   });
+  const hopCounts = [...new Set(rows.flatMap((m) => Object.keys(m.byHops ?? {})))].sort();
   const out: Record<string, number>[] = [];
   for (let end = every; end <= rows.length + every - 1; end += every) {
     const chunk = rows.slice(end - every, Math.min(end, rows.length));
@@ -42,6 +44,10 @@ export async function run(argv: string[]): Promise<void> {
       const vals = chunk.map((m) => m[k] as number).filter((v) => typeof v === 'number' && Number.isFinite(v));
       row[k] = vals.length ? vals.reduce((a, b) => a + b, 0) / vals.length : NaN;
     }
+    for (const h of hopCounts) {
+      const vals = chunk.map((m) => m.byHops?.[h]?.searches).filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
+      row[`searches${h}`] = vals.length ? vals.reduce((a, b) => a + b, 0) / vals.length : NaN;
+    }
     out.push(row);
   }
   if (f.json) {
@@ -49,7 +55,8 @@ export async function run(argv: string[]): Promise<void> {
     return;
   }
   const fmt = (x: number) => (Number.isNaN(x) ? '-' : Math.abs(x) >= 10 ? x.toFixed(1) : x.toFixed(3));
-  const lines = [`| step | ${COLUMNS.map(([, l]) => l).join(' | ')} |`, `|---|${COLUMNS.map(() => '---').join('|')}|`];
-  for (const r of out) lines.push(`| ${r.step} | ${COLUMNS.map(([k]) => fmt(r[k]!)).join(' | ')} |`);
+  const columns: [string, string][] = [...COLUMNS, ...hopCounts.map((h): [string, string] => [`searches${h}`, `searches ${h}-hop`])];
+  const lines = [`| step | ${columns.map(([, l]) => l).join(' | ')} |`, `|---|${columns.map(() => '---').join('|')}|`];
+  for (const r of out) lines.push(`| ${r.step} | ${columns.map(([k]) => fmt(r[k]!)).join(' | ')} |`);
   process.stdout.write(`${lines.join('\n')}\n`);
 }

@@ -1,7 +1,9 @@
 /**
  * `eval --pack DIR --checkpoint CKPT --split test,ood --mode search,naive,rag [--json]`:
  * greedy evaluation of a checkpoint (src/eval/evaluate.ts). Prints JSON with --json, else
- * Markdown tables: one row per mode, columns per split, then per template.
+ * Markdown tables: one row per mode, columns per split, then per template, then (with the
+ * `search` mode) the diagnosis of issue 15 per template: answer in the documents, the reading
+ * ceiling (with the `oracle` mode), Cover-EM, the searches, and what was answered instead.
  */
 import { writeFile } from 'node:fs/promises';
 import type { Split } from '../../corpus/types.ts';
@@ -13,7 +15,7 @@ import { intFlag, log, openBackend, openPack, parseFlags, progressBar, required 
 import { searchUrlRetriever } from '../../search/remote-retriever.ts';
 
 const USAGE =
-  'npm run cli -- eval --pack DIR --checkpoint CKPT [--split train|test|ood[,..]] [--mode search|naive|rag[,..]] [--limit N] ' +
+  'npm run cli -- eval --pack DIR --checkpoint CKPT [--split train|test|ood[,..]] [--mode search|naive|rag|oracle[,..]] [--limit N] ' +
   '[--top-k 5] [--max-searches 3] [--batch 64] [--backend auto|cpu|wasm] [--threads N] [--out FILE] [--records] [--search-url URL] [--json | --quiet]';
 
 const SPLITS: readonly Split[] = ['train', 'test', 'ood'];
@@ -37,6 +39,7 @@ export async function run(argv: string[]): Promise<void> {
   const backend = await openBackend(f.backend, f.threads);
   const retriever = remote ?? ctx.retriever;
   const model = new Llama(backend, ckpt.config, uploadParams(backend, ckpt.weights));
+  const documents = new Map(ctx.pack.documents.map((d) => [d.id, d]));
   const results: (Omit<EvalResult, 'records'> & { split: Split; records?: EvalResult['records'] })[] = [];
   for (const split of splits) {
     let qs = ctx.pack.questions.filter((q) => q.split === split);
@@ -49,7 +52,7 @@ export async function run(argv: string[]): Promise<void> {
       s.batchSize = intFlag(f.batch, 'batch', s.batchSize, 1);
       const bar = progressBar(qs.length, `${split}/${mode}`);
       const t0 = performance.now();
-      const r = await evaluate(model, ckpt.tokenizer, retriever, qs, s, (d) => bar.update(d));
+      const r = await evaluate(model, ckpt.tokenizer, retriever, qs, s, (d) => bar.update(d), documents);
       bar.stop();
       log(`eval ${split}/${mode}: ${qs.length} questions in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
       results.push({ split, mode: r.mode, overall: r.overall, byTemplate: r.byTemplate, byHops: r.byHops, ...(f.records ? { records: r.records } : {}) });
@@ -86,5 +89,34 @@ export function markdown(results: (Omit<EvalResult, 'records'> & { split: Split 
       lines.push(`| ${s} | ${t} | ${per.find(Boolean)?.n ?? 0} | ${per.map((p) => (p ? fmt(p.coverEm) : '-')).join(' | ')} | ${per.map((p) => (p ? fmt(p.searchesPerQuestion) : '-')).join(' | ')} |`);
     }
   }
+  if (modes.includes('search')) lines.push('', ...diagnosisTable(results));
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * Per split and template (then per hop count), for the `search` mode: hops, answer in docs,
+ * oracle ceiling (when the `oracle` mode ran), Cover-EM, searches, share with 2+ searches,
+ * answer in the first / last search's documents, bridge named by a later query, and for the
+ * questions whose documents held the answer but whose answer was wrong: how many, and the share
+ * answered with words of the documents / of the question / from nowhere / nothing.
+ */
+export function diagnosisTable(results: (Omit<EvalResult, 'records'> & { split: Split })[]): string[] {
+  const lines = [
+    '| split | template | hops | answer in docs | oracle ceiling | Cover-EM | searches | 2+ searches | answer in 1st docs | answer in last docs | bridge queried | missed: n (docs / question / nowhere / empty) |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|',
+  ];
+  for (const r of results.filter((x) => x.mode === 'search')) {
+    const oracle = results.find((x) => x.split === r.split && x.mode === 'oracle');
+    const row = (name: string, m: EvalResult['overall'], o: EvalResult['overall'] | undefined) => {
+      const x = m.missedInDocs;
+      const share = (k: number) => (x.n === 0 ? '-' : (k / x.n).toFixed(2));
+      lines.push(`| ${r.split} | ${name} | ${m.hops.toFixed(2).replace(/\.00$/, '')} | ${fmt(m.answerInDocs)} | ${o ? fmt(o.coverEm) : '-'} | ${fmt(m.coverEm)} | ` +
+        `${fmt(m.searchesPerQuestion)} | ${fmt(m.multiSearch)} | ${fmt(m.answerInFirstDocs)} | ${fmt(m.answerInLastDocs)} | ${fmt(m.bridgeQueried)} | ` +
+        `${x.n}: ${share(x.documents)} / ${share(x.question)} / ${share(x.nowhere)} / ${share(x.empty)} |`);
+    };
+    for (const [t, m] of Object.entries(r.byTemplate)) row(t, m, oracle?.byTemplate[t]);
+    for (const [h, m] of Object.entries(r.byHops)) row(`all ${h}-hop`, m, oracle?.byHops[h]);
+    row('overall', r.overall, oracle?.overall);
+  }
+  return lines;
 }

@@ -126,7 +126,8 @@ interface Cell {
 
 type Table = Record<string, Record<string, { overall: Record<string, Cell>; byTemplate: Record<string, Record<string, Cell>> }>>;
 
-const KEYS: (keyof EvalMetrics)[] = ['coverEm', 'f1', 'em', 'formatRate', 'searchesPerQuestion', 'answerInDocs', 'supportRecall', 'firstHopFound'];
+type NumericKey = { [K in keyof EvalMetrics]: EvalMetrics[K] extends number ? K : never }[keyof EvalMetrics];
+const KEYS: NumericKey[] = ['coverEm', 'f1', 'em', 'formatRate', 'searchesPerQuestion', 'answerInDocs', 'supportRecall', 'firstHopFound', 'multiSearch', 'bridgeQueried'];
 
 async function gather(methods: { name: string; files: string[]; mode: EvalMode }[], splits: string[]): Promise<Table> {
   const table: Table = {};

@@ -1,9 +1,10 @@
 /**
  * `npm run cli -- reward --stage 1|2 --input FILE [--format-penalty -2]
- *   [--retrieval-reward any|found] [--answer-bonus]`
+ *   [--retrieval-reward relevant|found|any] [--answer-bonus]`
  *
  * Scores completions with the RL rewards of recipe.md section 6, headless. FILE is JSON Lines,
- * one `{"completion": string, "answers": [string], "retrievedDocs"?: [[string]]}` per line
+ * one `{"completion": string, "answers": [string], "retrievedDocs"?: [[string]], "question"?: string}`
+ * per line (`question` is needed by `--retrieval-reward relevant`)
  * (completion = the text generated after the prompt, tags written out; other keys are
  * ignored; blank lines are skipped). For each line one JSON line is printed:
  * `{"reward", "f1", "em", "coverEm", "formatOk", "retrievals"}`. Output is JSON Lines with or
@@ -18,7 +19,7 @@ import { computeReward, resolveRewardSettings, type RewardSettings, type RewardS
 
 const USAGE =
   'usage: npm run cli -- reward --stage 1|2 --input FILE [--format-penalty -2] ' +
-  '[--retrieval-reward any|found] [--answer-bonus] [--json]\n' +
+  '[--retrieval-reward relevant|found|any] [--answer-bonus] [--json]\n' +
   'FILE: JSON Lines of {"completion": string, "answers": [string]}; prints one JSON line per input line.\n';
 
 /** Flags whose value may be a negative number. */
@@ -48,6 +49,7 @@ interface RewardLine {
   completion: string;
   answers: string[];
   retrievedDocs?: string[][];
+  question?: string;
 }
 
 /** Parses and type-checks one input line; throws a message without the line number. */
@@ -71,6 +73,7 @@ function parseLine(text: string): RewardLine {
   });
   const line: RewardLine = { completion: o.completion, answers };
   if (o.retrievedDocs !== undefined) line.retrievedDocs = o.retrievedDocs as string[][]; // checked by the reward
+  if (o.question !== undefined) line.question = o.question as string; // checked by the reward
   return line;
 }
 

@@ -11,7 +11,8 @@ import type { Question } from '../../corpus/types.ts';
 import { downloadParams, uploadParams, type Checkpoint, type TrainerState } from '../../io/checkpoint.ts';
 import { loadCheckpointDir, saveCheckpointDir } from '../../io/checkpoint-fs.ts';
 import type { ParamSet } from '../../model/params.ts';
-import { defaultRlSettings, RlTrainer, type RlSettings, type StepMetrics } from '../../rl/trainer.ts';
+import type { RewardSettings } from '../../rl/rewards.ts';
+import { defaultRlSettings, RlTrainer, upgradeRlSettings, type RlSettings, type StepMetrics } from '../../rl/trainer.ts';
 import type { Backend } from '../../backend/backend.ts';
 import { intFlag, log, numFlag, openBackend, openPack, parseFlags, progressBar, required } from '../common.ts';
 import { searchUrlRetriever } from '../../search/remote-retriever.ts';
@@ -19,7 +20,7 @@ import { searchUrlRetriever } from '../../search/remote-retriever.ts';
 const USAGE =
   'npm run cli -- train --stage 1|2 --pack DIR --init CKPT --out CKPT --steps N [--seed S] [--backend auto|cpu|wasm] [--threads N] ' +
   '[--prompts-per-step N] [--samples-per-prompt N] [--lr X] [--kl-coef X] [--advantage-estimator reinforce_baseline|group_norm|reinforce] ' +
-  '[--max-searches N] [--top-k N] [--retrieval-reward any|found] [--format-penalty X] [--hops 1,2] [--no-mask-documents] ' +
+  '[--max-searches N] [--top-k N] [--retrieval-reward relevant|found|any] [--format-penalty X] [--hops 1,2] [--no-mask-documents] ' +
   '[--settings FILE.json] [--set path=value]... [--save-every N] [--stop-after N] [--resume] [--overwrite] [--search-url URL] [--json]';
 
 export async function run(argv: string[]): Promise<void> {
@@ -58,14 +59,15 @@ export async function run(argv: string[]): Promise<void> {
   const unknown = ctx.pack.questions.slice(0, 200).reduce((n, q) => n + tokenizer.countUnknown(q.question), 0);
   if (unknown > 0) log(`warning: ${unknown} words of the first 200 questions are not in the checkpoint's vocabulary`);
 
-  const settings: RlSettings = resumeFrom ? (resumeFrom.state!.settings as RlSettings) : await buildSettings(stage, f);
+  const settings: RlSettings = resumeFrom ? upgradeRlSettings(resumeFrom.state!.settings as RlSettings) : await buildSettings(stage, f);
   const backend = await openBackend(f.backend, f.threads);
   const params = uploadParams(backend, (resumeFrom ?? init).weights);
   const needRef = settings.klCoef > 0 || settings.klEvery > 0;
   const refParams = needRef ? uploadParams(backend, init.weights) : undefined;
   const train: Question[] = ctx.pack.questions.filter((q) => q.split === 'train');
   const totalSteps = resumeFrom ? resumeFrom.state!.totalSteps : steps;
-  const trainer = new RlTrainer({ backend, config: init.config, params, refParams, tokenizer, retriever: remote ?? ctx.retriever, questions: train, settings, totalSteps, seed });
+  const trainer = new RlTrainer({ backend, config: init.config, params, refParams, tokenizer, retriever: remote ?? ctx.retriever, questions: train, settings, totalSteps, seed,
+    documentTitles: new Map(ctx.pack.documents.map((d) => [d.id, d.title])) });
   let metrics: StepMetrics[] = [];
   let elapsed = 0;
   if (resumeFrom) {
@@ -114,7 +116,7 @@ export async function run(argv: string[]): Promise<void> {
     bar.update(trainer.step, { info: `reward ${m.reward.toFixed(3)} retrieval ${m.retrievalRate.toFixed(2)} format ${m.formatRate.toFixed(2)} f1 ${m.f1.toFixed(3)}` });
     if (!process.stderr.isTTY) {
       log(`step ${m.step} reward ${m.reward.toFixed(3)} retrieval ${m.retrievalRate.toFixed(2)} format ${m.formatRate.toFixed(2)} f1 ${m.f1.toFixed(3)} ` +
-        `answerInDocs ${m.answerInDocs.toFixed(2)} searches ${m.searchesPerRollout.toFixed(2)} spread ${m.groupsWithSpread.toFixed(2)} len ${m.responseLength.toFixed(1)} ${m.seconds.toFixed(1)}s`);
+        `answerInDocs ${m.answerInDocs.toFixed(2)} searches ${m.searchesPerRollout.toFixed(2)} (by hops ${Object.entries(m.byHops).map(([h, x]) => `${h}:${x.searches.toFixed(2)}`).join(' ')}) spread ${m.groupsWithSpread.toFixed(2)} len ${m.responseLength.toFixed(1)} ${m.seconds.toFixed(1)}s`);
     }
     if (trainer.step % saveEvery === 0 || trainer.step === lastStep) await save();
   }
@@ -138,7 +140,7 @@ async function buildSettings(stage: 1 | 2, f: Record<string, unknown>): Promise<
   if (str('advantage-estimator')) s.advantageEstimator = str('advantage-estimator') as RlSettings['advantageEstimator'];
   if (str('max-searches')) s.rollout.maxSearches = intFlag(str('max-searches'), 'max-searches', 0, 0);
   if (str('top-k')) s.rollout.topK = intFlag(str('top-k'), 'top-k', 0, 1);
-  if (str('retrieval-reward')) s.reward.retrievalReward = str('retrieval-reward') as 'any' | 'found';
+  if (str('retrieval-reward')) s.reward.retrievalReward = str('retrieval-reward') as RewardSettings['retrievalReward'];
   if (str('format-penalty')) s.reward.formatPenalty = numFlag(str('format-penalty'), 'format-penalty', 0);
   if (str('hops')) s.curriculum = [{ fromStep: 0, hops: str('hops')!.split(',').map((h) => intFlag(h, 'hops', 0, 1)) }];
   if (f['no-mask-documents']) s.maskDocuments = false;
