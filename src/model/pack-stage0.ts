@@ -13,7 +13,7 @@
  */
 import type { Pack, Question } from '../corpus/types.ts';
 import { DEFAULT_PROMPT_PRESET, getPromptPreset, renderPrompt } from '../rl/prompts.ts';
-import { answerSpanOf, documentBlock, DOCUMENT_WORDS, readingPassage } from '../rl/splice.ts';
+import { answerSpanOf, documentBlock, documentSpansOf, DOCUMENT_WORDS, readingPassage } from '../rl/splice.ts';
 import { normalizeText } from '../tokenizer/normalize.ts';
 import { Rng } from '../util/rng.ts';
 import { DEFAULT_STAGE0_MIX, mixSampler, type Stage0Mix, type Stage0Sample, type Stage0Sampler } from '../world/stage0.ts';
@@ -61,7 +61,7 @@ export function createPackStage0Sampler(pack: Pack, opts: PackStage0Options): St
     for (let k = 0; k < extra; k++) chosen.add(rng.pick(documents).id);
     const docs = rng.shuffle([...chosen]).map((id) => byId.get(id)!);
     const text = normalizeText(readingPassage(q.question, [documentBlock(docs, maxWords)], q.answers[0]!));
-    return { kind: 'reading', text, answerSpan: answerSpanOf(text), world: 0 };
+    return { kind: 'reading', text, answerSpan: answerSpanOf(text), contextSpans: documentSpansOf(text), world: 0 };
   };
 
   const promptSample = (): Stage0Sample => ({

@@ -18,6 +18,13 @@ export interface PretrainSample {
   text: string;
   /** Word indexes [start, end) (of the normalized text) whose tokens get `answerWeight`. */
   answerSpan?: { start: number; end: number };
+  /**
+   * Word ranges [start, end) that are context only, never targets (weight 0): the spliced
+   * document blocks of reading passages. As the retrieve mask does in RL, this keeps the base
+   * from learning to write documents itself: trained on, a base wrote a document block right
+   * after the prompt's `<think>` instead of a query (issue 15).
+   */
+  contextSpans?: { start: number; end: number }[];
 }
 
 /** A source of pretraining texts. */
@@ -75,7 +82,8 @@ export function encodeSample(tok: TextTokenizer, s: PretrainSample, maxLength: n
   const weights = [1];
   // The answer span counts words; a word may be several tokens (BPE), all of them weighted.
   perWord.forEach((wordIds, w) => {
-    const weight = s.answerSpan && w >= s.answerSpan.start && w < s.answerSpan.end ? answerWeight : 1;
+    const weight = s.contextSpans?.some((c) => w >= c.start && w < c.end) ? 0
+      : s.answerSpan && w >= s.answerSpan.start && w < s.answerSpan.end ? answerWeight : 1;
     for (const id of wordIds) {
       ids.push(id);
       weights.push(weight);

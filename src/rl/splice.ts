@@ -70,3 +70,20 @@ export function answerSpanOf(text: string): { start: number; end: number } {
   const words = text.split(' ');
   return { start: words.lastIndexOf(ANSWER_OPEN), end: words.lastIndexOf(ANSWER_CLOSE) + 1 };
 }
+
+/**
+ * The word ranges [start, end) of the document blocks in a space-separated text, tags included
+ * (what the retrieve mask covers in a rollout); an unclosed block runs to the end.
+ */
+export function documentSpansOf(text: string): { start: number; end: number }[] {
+  const words = text.split(' ');
+  const spans: { start: number; end: number }[] = [];
+  for (let i = 0; i < words.length; i++) {
+    if (words[i] !== DOCS_OPEN) continue;
+    let j = i + 1;
+    while (j < words.length && words[j] !== DOCS_CLOSE) j++;
+    spans.push({ start: i, end: Math.min(words.length, j + 1) });
+    i = j;
+  }
+  return spans;
+}

@@ -21,7 +21,7 @@ import { normalizeText } from '../tokenizer/normalize.ts';
 import { Rng, type RngState } from '../util/rng.ts';
 import { documentFor } from './documents.ts';
 import { worldVocabulary } from './vocabulary.ts';
-import { answerSpanOf, documentBlock, DOCUMENT_WORDS, readingPassage } from '../rl/splice.ts';
+import { answerSpanOf, documentBlock, documentSpansOf, DOCUMENT_WORDS, readingPassage } from '../rl/splice.ts';
 import { askQuestion, QUESTION_TEMPLATES, type AskedQuestion, type QuestionTemplate } from './questions.ts';
 import { deriveSeed, STREAM } from './seeds.ts';
 import type { World } from './types.ts';
@@ -41,6 +41,8 @@ export interface Stage0Sample {
    * (recipe.md section 11).
    */
   answerSpan?: { start: number; end: number };
+  /** Reading passages only: the document blocks' word ranges, trained as context only (weight 0). */
+  contextSpans?: { start: number; end: number }[];
   /** The world the text was drawn from (always >= 1). */
   world: number;
 }
@@ -180,7 +182,7 @@ export function createStage0Sampler(seed: number, opts: Stage0Options = {}): Sta
     // the answer is read at the positions it has in a rollout; half with the question alone.
     const opening = rng.next() < 0.5 ? normalizeText(renderPrompt(preset, q.question, rng, { answerWords })) : undefined;
     const text = readingPassage(normalizeText(q.question), blocks, normalizeText(q.answers[0]!), opening);
-    return { kind: 'reading', text, answerSpan: answerSpanOf(text), world: index };
+    return { kind: 'reading', text, answerSpan: answerSpanOf(text), contextSpans: documentSpansOf(text), world: index };
   };
 
   const promptSample = (): Stage0Sample => {

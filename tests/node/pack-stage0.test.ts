@@ -7,6 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Pack, Question } from '../../src/corpus/types.ts';
 import { createPackStage0Sampler } from '../../src/model/pack-stage0.ts';
+import { answerSpanOf, documentSpansOf } from '../../src/rl/splice.ts';
 import { encodeSample } from '../../src/model/pretrain.ts';
 import { trainBpe } from '../../src/tokenizer/bpe.ts';
 import { Tokenizer } from '../../src/tokenizer/tokenizer.ts';
@@ -68,6 +69,14 @@ describe('Stage 0 on an imported pack', () => {
     const w = encodeSample(word, { kind: 'reading', text, answerSpan: span }, 256, 5);
     expect(w.ids).toEqual([word.bosId, ...word.encode(text), word.eosId]);
     expect(w.weights).toEqual([1, ...words.map((_, i) => (i >= span.start && i < span.end ? 5 : 1)), 1]);
+    // Spliced documents are context only: weight 0 from <|begin_of_documents|> through <|end_of_documents|>.
+    const passage = 'question : where was ann lomi born ? <think> <|begin_of_documents|> ( 1 ) ann lomi : born in kovar <|end_of_documents|> </think> <answer> kovar </answer>';
+    const pw = passage.split(' ');
+    const vocab = Tokenizer.fromWords(pw);
+    const spans = documentSpansOf(passage);
+    expect(spans).toEqual([{ start: pw.indexOf('<|begin_of_documents|>'), end: pw.indexOf('<|end_of_documents|>') + 1 }]);
+    const c = encodeSample(vocab, { kind: 'reading', text: passage, answerSpan: answerSpanOf(passage), contextSpans: spans }, 256, 5);
+    expect(c.weights).toEqual([1, ...pw.map((x, i) => (i >= spans[0]!.start && i < spans[0]!.end ? 0 : i >= pw.length - 3 ? 5 : 1)), 1]);
     // A prompt ends open (no <eos>); a long text is cut to maxLength.
     expect(encodeSample(word, { kind: 'prompt', text }, 4, 5).ids).toEqual([word.bosId, ...word.encode(text).slice(0, 3)]);
   });

@@ -386,6 +386,12 @@ describe('stage 0 sampler', () => {
       expect(nDocs).toBeGreaterThanOrEqual(blocks.length);
       expect(nDocs).toBeLessThanOrEqual(5);
       if (ws.includes('<|begin_of_query|>')) withPrompt++;
+      // Every document block is context only (weight 0 in Stage 0), and nothing else is.
+      const masked = new Set(x.contextSpans!.flatMap((c) => Array.from({ length: c.end - c.start }, (_, k) => c.start + k)));
+      ws.forEach((w, i) => {
+        const inBlock = ws.lastIndexOf('<|begin_of_documents|>', i) > ws.lastIndexOf('<|end_of_documents|>', i - 1);
+        expect(masked.has(i), `${i} ${w}`).toBe(inBlock || w === '<|end_of_documents|>');
+      });
     }
     expect([...blocksSeen].sort()).toEqual([1, 2, 3]);
     const reading = samples.filter((s) => s.kind === 'reading').length;

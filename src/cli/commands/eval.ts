@@ -13,10 +13,11 @@ import { Llama } from '../../model/llama.ts';
 import { defaultEvalSettings, evaluate, EVAL_MODES, type EvalMode, type EvalResult } from '../../eval/evaluate.ts';
 import { intFlag, log, openBackend, openPack, parseFlags, progressBar, required } from '../common.ts';
 import { searchUrlRetriever } from '../../search/remote-retriever.ts';
+import { getPromptPreset } from '../../rl/prompts.ts';
 
 const USAGE =
   'npm run cli -- eval --pack DIR --checkpoint CKPT [--split train|test|ood[,..]] [--mode search|naive|rag|oracle[,..]] [--limit N] ' +
-  '[--top-k 5] [--max-searches 3] [--batch 64] [--backend auto|cpu|wasm] [--threads N] [--out FILE] [--records] [--search-url URL] [--json | --quiet]';
+  '[--top-k 3] [--max-searches 3] [--prompt-preset NAME (default: the one the checkpoint was trained with)] [--batch 64] [--backend auto|cpu|wasm] [--threads N] [--out FILE] [--records] [--search-url URL] [--json | --quiet]';
 
 const SPLITS: readonly Split[] = ['train', 'test', 'ood'];
 
@@ -25,7 +26,7 @@ export async function run(argv: string[]): Promise<void> {
     pack: { type: 'string' }, checkpoint: { type: 'string' }, split: { type: 'string' }, mode: { type: 'string' }, limit: { type: 'string' },
     'top-k': { type: 'string' }, 'max-searches': { type: 'string' }, batch: { type: 'string' }, backend: { type: 'string' },
     threads: { type: 'string' }, out: { type: 'string' }, records: { type: 'boolean' }, json: { type: 'boolean' }, quiet: { type: 'boolean' },
-    'search-url': { type: 'string' },
+    'search-url': { type: 'string' }, 'prompt-preset': { type: 'string' },
   }, USAGE);
   const splits = (f.split ?? 'test').split(',') as Split[];
   for (const s of splits) if (!SPLITS.includes(s)) throw new Error(`--split: unknown split "${s}" (known: ${SPLITS.join(', ')})`);
@@ -39,6 +40,9 @@ export async function run(argv: string[]): Promise<void> {
   const backend = await openBackend(f.backend, f.threads);
   const retriever = remote ?? ctx.retriever;
   const model = new Llama(backend, ckpt.config, uploadParams(backend, ckpt.weights));
+  const stored = (ckpt.state?.settings as { promptPreset?: unknown } | undefined)?.promptPreset;
+  const trainedPreset = typeof stored === 'string' ? stored : undefined;
+  if (f['prompt-preset'] !== undefined) getPromptPreset(f['prompt-preset']); // refuses an unknown name, listing the known ones
   const documents = new Map(ctx.pack.documents.map((d) => [d.id, d]));
   const results: (Omit<EvalResult, 'records'> & { split: Split; records?: EvalResult['records'] })[] = [];
   for (const split of splits) {
@@ -47,6 +51,8 @@ export async function run(argv: string[]): Promise<void> {
     if (qs.length === 0) throw new Error(`--split ${split}: the pack has no questions in this split`);
     for (const mode of modes) {
       const s = defaultEvalSettings(mode);
+      // The prompt the policy was trained with (an RL checkpoint records it), unless told otherwise.
+      s.promptPreset = f['prompt-preset'] ?? trainedPreset ?? s.promptPreset;
       s.topK = intFlag(f['top-k'], 'top-k', s.topK, 1);
       s.maxSearches = intFlag(f['max-searches'], 'max-searches', s.maxSearches, 0);
       s.batchSize = intFlag(f.batch, 'batch', s.batchSize, 1);
