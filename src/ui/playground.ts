@@ -334,8 +334,7 @@ export class Playground extends EventTarget {
       this.resumeOffer = null;
       this.runId = null;
       this.lastSaved = null;
-      this.status = `Showing the shipped run: seed ${m.seed}, Stage 1 ${m.stages[1].steps} steps and Stage 2 ${m.stages[2].steps} steps of the default recipe, ` +
-        `trained by \`npm run cli -- shipped-run\` in ${Math.round(m.wallSeconds)} s. Start a stage to train your own.`;
+      this.status = `Showing the shipped run (default recipe, seed ${m.seed}, ${m.stages[1].steps} + ${m.stages[2].steps} steps). Start a stage to train your own.`;
     });
   }
 

@@ -138,7 +138,7 @@ export class R1sApp extends PlaygroundElement {
         ${this.renderStep(step)}
         <div class="pager">
           ${i > 0 ? html`<button class="secondary" @click=${() => pg.goTo(STEP_IDS[i - 1]!)}>Back: ${TITLES[STEP_IDS[i - 1]!]}</button>` : html`<span></span>`}
-          ${i < STEP_IDS.length - 1 ? html`<button @click=${() => pg.goTo(STEP_IDS[i + 1]!)}>Next: ${TITLES[STEP_IDS[i + 1]!]}</button>` : nothing}
+          ${i < STEP_IDS.length - 1 ? html`<button class=${offer ? 'secondary' : ''} @click=${() => pg.goTo(STEP_IDS[i + 1]!)}>Next: ${TITLES[STEP_IDS[i + 1]!]}</button>` : nothing}
         </div>
       </main>
       <footer>

@@ -49,6 +49,9 @@ export class R1sCurves extends LitElement {
       :host { display: block; min-height: 120px; }
       .chart { width: 100%; }
       .empty { color: #667; font-size: 0.9rem; padding: 1rem 0; }
+      .u-legend { font-size: 0.78rem; }
+      .u-legend th { padding: 0 0.3rem; }
+      .x-label { font-size: 0.72rem; color: #667; text-align: right; margin-top: -0.2rem; }
     `,
   ];
 
@@ -82,6 +85,7 @@ export class R1sCurves extends LitElement {
   override render() {
     const hide = this.allMissing && this.emptyNote !== '';
     return html`<div class="chart" role="img" aria-label=${this.label} ?hidden=${hide}></div>
+      ${this.points.length && !hide ? html`<div class="x-label">x: step</div>` : ''}
       ${this.points.length === 0 ? html`<div class="empty">No steps yet.</div>` : ''}
       ${hide ? html`<div class="empty">${this.emptyNote}</div>` : ''}`;
   }
@@ -115,7 +119,7 @@ export class R1sCurves extends LitElement {
           height: this.height,
           scales: { x: { time: false }, ...(this.range ? { y: { range: this.range } } : {}) },
           // Steps are whole numbers: no ticks at 1.2, 1.4, ...
-          axes: [{ label: 'step', incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000] }, {}],
+          axes: [{ incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000], size: 30 }, { size: 40 }],
           legend: { live: false },
           series: [{ label: 'step' }, ...this.series.map((s) => ({
             label: s.label, stroke: s.color, width: 2, ...(s.dash ? { dash: s.dash } : {}),

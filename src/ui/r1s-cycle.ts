@@ -47,7 +47,7 @@ export class R1sCycle extends LitElement {
     .box.docs rect { fill: url(#hatch); }
     .box.lit rect { fill: var(--r1s-accent-soft); stroke: var(--r1s-accent); stroke-width: 3; }
     .box.docs.lit rect { fill: url(#hatch-lit); }
-    .title { font-size: 14px; font-weight: 700; fill: var(--r1s-ink); }
+    .title { font-size: 13.5px; font-weight: 700; fill: var(--r1s-ink); }
     .line { font-size: 12.5px; fill: #34405a; }
     .arrow { stroke: #8a93a3; stroke-width: 1.6; fill: none; marker-end: url(#head); }
     .caption { font-size: 12.5px; fill: var(--r1s-muted); }
@@ -84,7 +84,7 @@ export class R1sCycle extends LitElement {
       { id: 'search', x: col(3), y: TOP, title: '4. Search engine', lines: [first ? `top-${first.hits.length} (BM25)` : 'not called', first?.hits[0] ? cut(first.hits[0].title) : ''] },
       { id: 'documents', x: col(4), y: TOP, title: '5. Documents', lines: [`${docTokens} tokens spliced`, 'retrieve mask 0'] },
       { id: 'answer', x: col(5), y: TOP, title: '6. Answer', lines: [cut(p.prediction || '(none)'), `gold: ${cut(r.answers[0] ?? '-', 16)}`] },
-      { id: 'reward', x: col(0), y: BOTTOM, title: '7. Reward parts', lines: [`ret ${fixed(p.retrieval, 1)} fmt ${fixed(p.format, 1)}`, `F1 ${fixed(p.answer)} pen ${fixed(p.penalty, 1)} = ${fixed(r.reward)}`] },
+      { id: 'reward', x: col(0), y: BOTTOM, title: `7. Reward ${fixed(r.reward)}`, lines: [`= ret ${fixed(p.retrieval, 1)} + fmt ${fixed(p.format, 1)}`, `+ F1 ${fixed(p.answer)} + pen ${fixed(p.penalty, 1)}`] },
       { id: 'baseline', x: col(1), y: BOTTOM, title: '8. Group baseline', lines: [`group mean ${this.groupMean === null ? '-' : fixed(this.groupMean, 3)}`, `r − mean = ${fixed(r.shapedReward, 3)}`] },
       { id: 'advantage', x: col(2), y: BOTTOM, title: '9. Advantage', lines: [inLoss && adv !== undefined ? `A = ${fixed(adv, 3)}` : 'A: not in the loss', 'normalized on batch'] },
       { id: 'loss', x: col(3), y: BOTTOM, title: '10. Clipped loss', lines: [inLoss ? 'this token: in it' : 'this token: not in it', '−min(ρA, clip(ρ)A)'] },

@@ -25,7 +25,7 @@ const CHARTS: { title: string; series: CurveSeries[]; range?: [number, number]; 
     { key: 'rewardPenalty', label: 'penalty', color: C.grey, dash: [4, 4] }] },
   { title: 'Rates', series: [
     { key: 'retrievalRate', label: 'retrieval rate', color: C.green, marker: true }, { key: 'formatRate', label: 'format rate', color: C.amber, dash: [2, 3] },
-    { key: 'answerInDocs', label: 'answer in retrieved docs', color: C.purple, dash: [8, 4] }, { key: 'docsFound', label: 'search found docs', color: C.teal, dash: [12, 3, 2, 3] }], range: [0, 1] },
+    { key: 'answerInDocs', label: 'answer in docs', color: C.purple, dash: [8, 4] }, { key: 'docsFound', label: 'docs found', color: C.teal, dash: [12, 3, 2, 3] }], range: [0, 1] },
   { title: 'Answer F1 and Cover-EM', series: [{ key: 'f1', label: 'F1', color: C.red }, { key: 'coverEm', label: 'Cover-EM', color: C.accent, dash: [6, 3], marker: true }], range: [0, 1] },
   { title: 'KL to the initial policy', series: [{ key: 'kl', label: 'KL (k1)', color: C.violet }], more: true, kl: true },
   { title: 'Response length (generated tokens)', series: [{ key: 'responseLength', label: 'tokens per rollout', color: C.accent }], more: true },
@@ -60,7 +60,7 @@ export class R1sStepStage extends PlaygroundElement {
     details > summary { cursor: pointer; font-weight: 600; font-size: 0.92rem; }
     details > summary .note { font-weight: 400; }
     section { padding: 0.6rem 0.9rem; margin-bottom: 0.7rem; }
-    .explain { margin: 0.2rem 0 0.5rem; }
+    .explain { margin: 0.2rem 0 0.4rem; max-width: 120ch; }
     .confirm { background: #fff8e1; border: 1px solid #f0d48a; border-radius: 8px; padding: 0.5rem 0.8rem; margin: 0.4rem 0; }
     .shipped { background: var(--r1s-accent-soft); border: 1px solid #c5d5f5; border-radius: 8px; padding: 0.45rem 0.8rem; margin: 0 0 0.6rem; font-size: 0.9rem; }
     h3 { margin: 0.2rem 0 0.35rem; }
@@ -112,7 +112,7 @@ export class R1sStepStage extends PlaygroundElement {
     const primary = pg.resumeOffer ? 'secondary' : '';
     const kl = s?.klCoef ?? stageValue(pg.config, stage, 'klCoef');
     const chart = (c: (typeof CHARTS)[number]) => html`<div class="chart"><h4>${c.title}</h4>
-      <r1s-curves .points=${points} .series=${c.series} .height=${120} .range=${c.range ?? null} label=${`Stage ${stage}: ${c.title}`}
+      <r1s-curves .points=${points} .series=${c.series} .height=${140} .range=${c.range ?? null} label=${`Stage ${stage}: ${c.title}`}
         emptyNote=${c.kl && kl === 0 ? 'Not computed: the KL coefficient of this stage is 0 (as in the paper\'s Qwen runs), so nothing pulls the policy back to its start.' : c.kl ? 'Not computed at these steps.' : ''}></r1s-curves></div>`;
     const shipped = pg.showingShipped && pg.shippedRun;
     return html`
@@ -123,7 +123,7 @@ export class R1sStepStage extends PlaygroundElement {
       ${EXPLAIN[stage].length > 1 ? html`<details><summary>More on Stage ${stage}</summary>${EXPLAIN[stage].slice(1).map((p) => html`<p class="explain">${p}</p>`)}</details>` : nothing}
       ${stage === 2 && !pg.policies.includes('stage1') && ms.length === 0 ? html`<p class="note">Stage 1 has not run: Stage 2 would start from the base model (the "Stage 1 skipped" ablation).</p>` : nothing}
       <section aria-labelledby="run-h${stage}">
-        <h3 id="run-h${stage}">Training</h3>
+        <h3 id="run-h${stage}" class="sr-only">Training</h3>
         <div class="row controls">
           <button class=${primary} @click=${() => this.go(false)} ?disabled=${!ready || pg.running}>${started ? 'Continue' : 'Start'}</button>
           <button class="secondary" @click=${() => pg.pause()} ?disabled=${!pg.running}>Pause</button>
