@@ -48,7 +48,10 @@ export class R1sStepEvaluate extends PlaygroundElement {
     table.paper th, table.paper td { padding: 0.2rem 0.4rem; }
     table.paper td.method { text-align: left; max-width: 16rem; }
     table.paper thead th { text-align: center; }
-    details > summary { cursor: pointer; font-size: 0.9rem; margin: 0.5rem 0 0.3rem; }
+    /* Every column fits a 768 px tablet: headers wrap, cells stay compact. */
+    table.all { width: 100%; font-size: 0.8rem; }
+    table.all th { white-space: normal; vertical-align: bottom; }
+    table.all th, table.all td { padding: 0.15rem 0.3rem; }
   `];
 
   constructor() {
@@ -165,14 +168,14 @@ export class R1sStepEvaluate extends PlaygroundElement {
     return html`
       ${this.renderPaperTable(rows)}
       ${this.renderHops(rows)}
-      <details><summary>Every metric: one row per split, policy and mode</summary>
-      <div class="scroll"><table aria-label="Evaluation results">
+      <h3>Every metric: one row per split, policy and mode</h3>
+      <div class="scroll"><table class="all" aria-label="Evaluation results">
         <thead><tr><th class="left">split</th><th class="left">policy</th><th class="left">mode</th><th>questions</th><th>Cover-EM</th><th>EM</th><th>F1</th>
           <th>format</th><th>searches / q</th><th>answer in docs</th><th>support found</th></tr></thead>
         <tbody>${rows.map((r) => html`<tr><td>${r.split}</td><td class="left">${this.policyAt(r)}</td><td class="left" title=${MODE_LABEL[r.mode]}>${r.mode}</td>
           <td>${r.overall.n}</td><td><b>${f(r.overall.coverEm)}</b></td><td>${f(r.overall.em)}</td><td>${f(r.overall.f1)}</td><td>${f(r.overall.formatRate)}</td>
           <td>${f(r.overall.searchesPerQuestion)}</td><td>${f(r.overall.answerInDocs)}</td><td>${f(r.overall.supportRecall)}</td></tr>`)}</tbody>
-      </table></div></details>
+      </table></div>
       <h3>By template</h3>
       <div class="row">
         <label>Split <select aria-label="Chart split" @change=${(e: Event) => (this.chartSplit = (e.target as HTMLSelectElement).value as Split)}>

@@ -33,13 +33,13 @@ export class R1sTokenTape extends LitElement {
   static override styles = css`
     :host { display: block; }
     .tape { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: 0.8rem; line-height: 1.9; border: 1px solid #dde1e8; border-radius: 6px; padding: 0.4rem; max-height: 16rem; overflow-y: auto; background: #fbfcfd; }
-    .tape:focus-visible { outline: 3px solid #f0b400; outline-offset: 2px; }
+    .tape:focus-visible { outline: 3px solid var(--r1s-focus); outline-offset: 2px; }
     .tok { display: inline-block; padding: 0 0.25rem; margin: 0 0.1rem 0.15rem 0; border-radius: 4px; border: 1px solid transparent; cursor: pointer; white-space: pre; }
-    .generated { background: #e8effc; }
-    .tag { color: #7a3db8; font-weight: 600; background: #f1eafb; }
+    .generated { background: var(--r1s-accent-soft); }
+    .tag { color: var(--r1s-purple); font-weight: 600; background: #f1eafb; }
     .prompt { color: #667; background: #f0f1f3; }
     .document { color: #556; background: transparent; }
-    .current { border-color: #1d2330; box-shadow: 0 0 0 2px #f0b400; }
+    .current { border-color: var(--r1s-ink); box-shadow: 0 0 0 2px var(--r1s-focus); }
     .docs { display: block; margin: 0.2rem 0 0.3rem 0.8rem; padding: 0.15rem 0.4rem; border-left: 3px solid #b9c2d0; background: repeating-linear-gradient(135deg, #eef1f5, #eef1f5 6px, #e6eaf0 6px, #e6eaf0 12px); }
     .docs-label { display: block; font-family: system-ui, sans-serif; font-size: 0.72rem; color: #667; }
     .legend { display: flex; flex-wrap: wrap; gap: 0.2rem 0.9rem; align-items: center; font-size: 0.76rem; color: #445; margin: 0 0 0.3rem; }
