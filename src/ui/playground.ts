@@ -360,12 +360,6 @@ export class Playground extends EventTarget {
     this.changed();
   }
 
-  /** The settings of the configuration back to the recipe's defaults (pack, model, seed and step kept). */
-  resetSettings(): void {
-    const { pack, model, seed, step, backend } = this.config;
-    this.setConfig({ ...DEFAULT_PAGE_CONFIG, pack, model, seed, step, backend });
-  }
-
   /** One stage's own settings back to the recipe's defaults (the other stage keeps its values). */
   resetStageSettings(stage: 1 | 2): void {
     const own: StageValues = {};

@@ -47,7 +47,10 @@ const EXPLAIN: Record<1 | 2, string[]> = {
 };
 
 export class R1sStepStage extends PlaygroundElement {
-  static override properties = { ...PlaygroundElement.properties, stage: { type: Number }, confirming: { state: true } };
+  static override properties = { ...PlaygroundElement.properties, stage: { type: Number }, confirming: { state: true }, replayTo: { state: true } };
+  /** While the curves replay: the steps drawn so far (null: all of them). */
+  declare replayTo: number | null;
+  private replayTimer: ReturnType<typeof setInterval> | null = null;
   declare stage: 1 | 2;
   /** What a pending Start or Restart would drop, asked before it runs; null when nothing is asked. */
   declare confirming: string | null;
@@ -70,6 +73,30 @@ export class R1sStepStage extends PlaygroundElement {
     super();
     this.stage = 1;
     this.confirming = null;
+    this.replayTo = null;
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    this.stopReplay();
+  }
+
+  /** Draws the recorded curves again step by step (about four seconds), as they grew while training. */
+  private replay(): void {
+    const n = this.pg?.metrics[this.stage].length ?? 0;
+    this.stopReplay();
+    if (n === 0) return;
+    this.replayTo = 1;
+    this.replayTimer = setInterval(() => {
+      if (this.replayTo === null || this.replayTo >= n) this.stopReplay();
+      else this.replayTo += 1;
+    }, Math.max(40, Math.round(4000 / n)));
+  }
+
+  private stopReplay(): void {
+    if (this.replayTimer) clearInterval(this.replayTimer);
+    this.replayTimer = null;
+    this.replayTo = null;
   }
 
   /** What starting this stage again would drop (empty when nothing): asked before Start or Restart runs. */
@@ -105,7 +132,7 @@ export class R1sStepStage extends PlaygroundElement {
     const done = pg.stageDone(stage);
     const started = current && ms.length > 0 && !done;
     const ready = pg.phase === 'ready';
-    const points = ms.map((m) => ({ ...m, tokensPerSecond: m.tokens / Math.max(1e-9, m.updateSeconds) })) as unknown as Record<string, number>[];
+    const points = ms.slice(0, this.replayTo ?? ms.length).map((m) => ({ ...m, tokensPerSecond: m.tokens / Math.max(1e-9, m.updateSeconds) })) as unknown as Record<string, number>[];
     const last = ms.at(-1);
     const s = pg.settingsInForce[stage];
     // After a reload the resume offer is the one primary action on the page.
@@ -147,7 +174,8 @@ export class R1sStepStage extends PlaygroundElement {
         </details>
       </section>
       <section aria-labelledby="curves-h${stage}">
-        <h3 id="curves-h${stage}">Curves per step</h3>
+        <div class="row"><h3 id="curves-h${stage}">Curves per step</h3>
+          ${ms.length > 1 && !pg.running ? html`<button class="secondary" @click=${() => this.replay()}>${this.replayTo === null ? 'Replay the curves' : `Replaying: step ${this.replayTo}`}</button>` : nothing}</div>
         <div class="charts">${CHARTS.filter((c) => !c.more).map(chart)}</div>
         <details><summary>More curves: KL, response length, searches, speed</summary><div class="charts">${CHARTS.filter((c) => c.more).map(chart)}</div></details>
       </section>

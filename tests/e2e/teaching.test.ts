@@ -60,8 +60,10 @@ describe.runIf(run)('the teaching page', () => {
     const { page } = w;
     const unnamed = new Set<string>();
     const checkNames = async () => (await unnamedControls(page)).forEach((u) => unnamed.add(u));
+    const tLoad = Date.now();
     await page.goto(env.url);
     await waitApp(page, 'data-state', 'ready');
+    console.log(`first visit: the page was ready ${((Date.now() - tLoad) / 1000).toFixed(1)} s after opening it`);
     const offer = page.getByRole('region', { name: 'A trained run' });
     await shotBoth(page, '0-first-visit');
     await checkNames();

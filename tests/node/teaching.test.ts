@@ -5,7 +5,12 @@
  * token parts, and the session: greedy answers repeat whatever the seed, and a shipped run's
  * policies answer without a stage running.
  */
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { run as shippedRunCmd } from '../../src/cli/commands/shipped-run.ts';
+import { saveCheckpointDir } from '../../src/io/checkpoint-fs.ts';
 import { CpuBackend } from '../../src/backend/cpu/cpu-backend.ts';
 import { openPack, packTokenizer } from '../../src/cli/common.ts';
 import { downloadParams, encodeCheckpoint } from '../../src/io/checkpoint.ts';
@@ -14,7 +19,7 @@ import { validateConfig } from '../../src/model/config.ts';
 import { initParams } from '../../src/model/params.ts';
 import { keepStep, pickGroups, type KeptStep } from '../../src/rl/rollout-history.ts';
 import { mergeSettings, TrainingSession } from '../../src/rl/session.ts';
-import { decodeShippedRollouts, encodeShippedRollouts } from '../../src/rl/shipped-run.ts';
+import { checkShippedManifest, decodeShippedRollouts, encodeShippedRollouts, parseMetricsJsonl, SHIPPED_RUN_FILES } from '../../src/rl/shipped-run.ts';
 import { defaultRlSettings, type RolloutRecord } from '../../src/rl/trainer.ts';
 import { litBoxes, tokenParts } from '../../src/ui/cycle-parts.ts';
 import { tokenRows } from '../../src/ui/token-rows.ts';
@@ -139,5 +144,47 @@ describe('session: greedy answers and a shipped run', () => {
     await s.startStage(1, { promptsPerStep: 1, samplesPerPrompt: 2 }, 1, 1);
     expect(s.progress().policies).toEqual(['base', 'stage1']);
     expect(() => s.adoptShipped({ stage1: new Uint8Array(8), stage2: new Uint8Array(8), metrics: [] })).toThrow(/shipped run: stage1.safetensors/);
+  });
+});
+
+describe('shipped-run command', () => {
+  it('writes a run the session can show (F16 policies, metrics, kept rollouts, evaluation with steps), and never overwrites unasked', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'r1s-shipped-'));
+    try {
+      const ctx = await openPack('public/corpus/world');
+      const tokenizer = await packTokenizer(ctx);
+      const config = validateConfig({ vocabSize: tokenizer.size, hiddenSize: 16, intermediateSize: 24, numLayers: 1, numHeads: 2, maxPositions: 512, rmsEps: 1e-5, ropeTheta: 10000, tieEmbeddings: false });
+      const b = new CpuBackend();
+      const base = join(root, 'tiny-base');
+      await saveCheckpointDir(base, { config, tokenizer, weights: await downloadParams(b, initParams(b, config, 4)) });
+      const out = join(root, 'shipped');
+      await mkdir(out);
+      await writeFile(join(out, 'keep.txt'), 'mine');
+      const args = ['--base', base, '--out', out, '--stage1-steps', '2', '--stage2-steps', '3', '--eval-limit', '1', '--groups', '1', '--prompts-per-step', '2', '--samples-per-prompt', '3'];
+      await expect(shippedRunCmd(args)).rejects.toThrow(/already exists and is not empty \(nothing was written; use --overwrite/);
+      expect(await readdir(out)).toEqual(['keep.txt']);
+      await shippedRunCmd([...args, '--overwrite']);
+      expect((await readdir(out)).sort()).toEqual(Object.values(SHIPPED_RUN_FILES).sort());
+      const m = checkShippedManifest(JSON.parse(await readFile(join(out, SHIPPED_RUN_FILES.manifest), 'utf8')));
+      expect([m.base, m.pack, m.seed, m.stages[1].steps, m.stages[2].steps]).toEqual(['tiny-base', 'world', 1, 2, 3]);
+      expect(m.stages[2].settings).toEqual({ ...defaultRlSettings(2), promptsPerStep: 2, samplesPerPrompt: 3 });
+      expect(m.wallSeconds).toBeGreaterThan(0);
+      expect(m.eval.map((r) => `${r.policy}:${r.steps}`)).toEqual(expect.arrayContaining(['base:0', 'stage1:2', 'stage2:3']));
+      const metrics = parseMetricsJsonl(await readFile(join(out, SHIPPED_RUN_FILES.metrics), 'utf8'));
+      expect(metrics.map((x) => `${x.stage}:${x.step}`)).toEqual(['1:1', '1:2', '2:1', '2:2', '2:3']);
+      const kept = decodeShippedRollouts(new Uint8Array(await readFile(join(out, SHIPPED_RUN_FILES.rollouts))));
+      expect(kept.map((h) => `${h.stage}:${h.step}`)).toEqual(['1:1', '1:2', '2:1', '2:2', '2:3']);
+      expect(kept.every((h) => h.rollouts.length === 3)).toBe(true); // one whole group each
+      const w1 = new Uint8Array(await readFile(join(out, SHIPPED_RUN_FILES.stage1)));
+      expect(readSafetensors(w1, { widen: true }).widened?.length).toBeGreaterThan(0);
+      // The page's session shows it.
+      const s = new TrainingSession(b);
+      const files = new Map([...(await readdir(base))].map((f) => [f, f] as const));
+      await s.load(async (n) => (files.has(n) ? new Uint8Array(await readFile(join(base, n))) : null), ctx.pack.questions, ctx.retriever, 'world');
+      const w2 = new Uint8Array(await readFile(join(out, SHIPPED_RUN_FILES.stage2)));
+      expect(s.adoptShipped({ stage1: w1, stage2: w2, metrics }).policies).toEqual(['base', 'stage1', 'stage2']);
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
   });
 });

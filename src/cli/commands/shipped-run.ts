@@ -1,24 +1,27 @@
 /**
  * `npm run cli -- shipped-run [--out DIR] [--pack DIR] [--base DIR] [--seed S] [--stage1-steps N]
- * [--stage2-steps N] [--eval-limit N] [--groups N] [--backend auto|cpu|wasm] [--threads N] [--overwrite] [--json]`:
+ * [--stage2-steps N] [--eval-limit N] [--groups N] [--prompts-per-step N] [--samples-per-prompt N] [--backend auto|cpu|wasm]
+ * [--threads N] [--overwrite] [--json]`:
  * trains the page's default recipe (src/rl/trainer.ts defaultRlSettings) Stage 1 then Stage 2
  * from the base for one seed, exactly as the page would (the same TrainingSession, Stage s
  * seeded with seed + s), evaluates base, Stage 1 and Stage 2, and writes the shipped run the
  * page shows on a first visit (src/rl/shipped-run.ts lists the files). Rollouts are kept at the
  * steps the page keeps (src/rl/rollout-history.ts), `--groups` groups per step.
- * Prints the wall time. Refuses a non-empty DIR without --overwrite (nothing is written then).
+ * `--prompts-per-step` and `--samples-per-prompt` shrink the batch for trials and tests; the
+ * shipped run keeps the recipe's. Prints the wall time. Refuses a non-empty DIR without
+ * --overwrite (nothing is written then).
  */
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { keepStep, pickGroups, type KeptStep } from '../../rl/rollout-history.ts';
-import { DEFAULT_STAGE_STEPS, TrainingSession, type EvalRow, type PolicyName } from '../../rl/session.ts';
+import { DEFAULT_STAGE_STEPS, TrainingSession, type EvalRow, type PolicyName, type SettingsOverride } from '../../rl/session.ts';
 import { encodeShippedRollouts, SHIPPED_RUN_FILES, SHIPPED_RUN_NAME, type ShippedRunManifest } from '../../rl/shipped-run.ts';
 import { EVAL_MODES } from '../../eval/evaluate.ts';
 import { intFlag, log, openBackend, openPack, parseFlags } from '../common.ts';
 
 const USAGE =
   'npm run cli -- shipped-run [--out DIR] [--pack DIR] [--base DIR] [--seed S] [--stage1-steps N] [--stage2-steps N] ' +
-  '[--eval-limit N] [--groups N] [--backend auto|cpu|wasm] [--threads N] [--overwrite] [--json]';
+  '[--eval-limit N] [--groups N] [--prompts-per-step N] [--samples-per-prompt N] [--backend auto|cpu|wasm] [--threads N] [--overwrite] [--json]';
 
 /** Stage 2 of the shipped run is short: its behaviour shows after a few dozen steps, and the run stays minutes long. */
 export const SHIPPED_STAGE2_STEPS = 50;
@@ -28,6 +31,7 @@ export async function run(argv: string[]): Promise<void> {
   const f = parseFlags(argv, {
     out: { type: 'string' }, pack: { type: 'string' }, base: { type: 'string' }, seed: { type: 'string' },
     'stage1-steps': { type: 'string' }, 'stage2-steps': { type: 'string' }, 'eval-limit': { type: 'string' }, groups: { type: 'string' },
+    'prompts-per-step': { type: 'string' }, 'samples-per-prompt': { type: 'string' },
     backend: { type: 'string' }, threads: { type: 'string' }, overwrite: { type: 'boolean' }, json: { type: 'boolean' },
   }, USAGE);
   const out = f.out ?? join('public', 'models', SHIPPED_RUN_NAME);
@@ -37,6 +41,9 @@ export async function run(argv: string[]): Promise<void> {
   const steps = { 1: intFlag(f['stage1-steps'], 'stage1-steps', DEFAULT_STAGE_STEPS[1], 1), 2: intFlag(f['stage2-steps'], 'stage2-steps', SHIPPED_STAGE2_STEPS, 1) } as const;
   const evalLimit = intFlag(f['eval-limit'], 'eval-limit', 50, 0);
   const groups = intFlag(f.groups, 'groups', 2, 1);
+  const override: SettingsOverride = {};
+  if (f['prompts-per-step'] !== undefined) override.promptsPerStep = intFlag(f['prompts-per-step'], 'prompts-per-step', 0, 1);
+  if (f['samples-per-prompt'] !== undefined) override.samplesPerPrompt = intFlag(f['samples-per-prompt'], 'samples-per-prompt', 0, 1);
   if (!f.overwrite && (await readdir(out).catch(() => [])).length > 0) {
     throw new Error(`${out} already exists and is not empty (nothing was written; use --overwrite to replace it)`);
   }
@@ -60,7 +67,7 @@ export async function run(argv: string[]): Promise<void> {
   const settings = { 1: null as ShippedRunManifest['stages'][1]['settings'] | null, 2: null as ShippedRunManifest['stages'][1]['settings'] | null };
   for (const stage of [1, 2] as const) {
     const t = performance.now();
-    settings[stage] = await session.startStage(stage, {}, steps[stage], seed + stage);
+    settings[stage] = await session.startStage(stage, override, steps[stage], seed + stage);
     for (let i = 0; i < steps[stage]; i++) {
       const { metrics: m, rollouts } = await session.step();
       history = keepStep(history, { stage, step: m.step, rollouts: pickGroups(rollouts, groups) });
