@@ -452,17 +452,8 @@ export class TrainingSession {
    */
   adoptShipped(run: ShippedPolicies): SessionProgress {
     const ckpt = this.need();
-    const read = (bytes: Uint8Array, file: string) => {
-      let t: Map<string, HostTensor>;
-      try {
-        t = readSafetensors(bytes, { widen: true }).tensors;
-      } catch (e) {
-        throw new Error(`shipped run: ${file}: ${(e as Error).message.replace(/^safetensors: /, '')}`);
-      }
-      checkWeights(t, ckpt.config, file);
-      return t;
-    };
-    const w1 = read(run.stage1, 'stage1.safetensors'), w2 = read(run.stage2, 'stage2.safetensors');
+    const w1 = readWeightsFile(run.stage1, 'stage1.safetensors', ckpt.config, 'shipped run', true);
+    const w2 = readWeightsFile(run.stage2, 'stage2.safetensors', ckpt.config, 'shipped run', true);
     this.liveStop();
     this.disposeTrainer();
     this.stage = null;
@@ -655,15 +646,7 @@ export class TrainingSession {
     const settings = mergeSettings(stage, st.settings as SettingsOverride);
     const readWeights = (file: string): Map<string, HostTensor> | null => {
       const bytes = files.get(file);
-      if (!bytes) return null;
-      let t: Map<string, HostTensor>;
-      try {
-        t = readSafetensors(bytes).tensors;
-      } catch (e) {
-        throw new Error(`import: ${file}: ${(e as Error).message.replace(/^safetensors: /, '')}`);
-      }
-      checkWeights(t, checkpoint.config, file);
-      return t;
+      return bytes ? readWeightsFile(bytes, file, checkpoint.config, 'import') : null;
     };
     const base = readWeights(BASE_WEIGHTS_FILE);
     const stage1 = readWeights(STAGE1_WEIGHTS_FILE);
@@ -821,6 +804,21 @@ export class TrainingSession {
 }
 
 const DEFAULT_DOC_WORDS = defaultRlSettings(1).rollout.docMaxWords;
+
+/**
+ * A policy's weights from a safetensors file, checked against the model's shapes.
+ * @throws Error `<what>: <file>: <problem>` for an unreadable file or a missing or misshapen tensor.
+ */
+function readWeightsFile(bytes: Uint8Array, file: string, config: Checkpoint['config'], what: string, widen = false): Map<string, HostTensor> {
+  let t: Map<string, HostTensor>;
+  try {
+    t = readSafetensors(bytes, { widen }).tensors;
+  } catch (e) {
+    throw new Error(`${what}: ${file}: ${(e as Error).message.replace(/^safetensors: /, '')}`);
+  }
+  checkWeights(t, config, file);
+  return t;
+}
 
 function ordered(w: ReadonlyMap<string, HostTensor>, ckpt: Checkpoint): [string, HostTensor][] {
   return paramSpecs(ckpt.config).map((s) => [s.name, w.get(s.name)!]);

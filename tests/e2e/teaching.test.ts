@@ -121,6 +121,7 @@ describe.runIf(run)('the teaching page', () => {
     await expect.poll(() => cycle.getAttribute('data-lit')).toContain('reward baseline');
     await insp.getByText(new RegExp(`the policy that sampled step ${step} was not kept`)).waitFor({ timeout: 30_000 });
     await cycle.screenshot({ path: `${SHOTS}/teach-cycle-diagram.png` });
+    await shot(page, 'teach-3-stage1-inspector-1280');
     await checkNames();
 
     // Every step of the path at 1280 and 768 px.
