@@ -71,7 +71,7 @@ export class R1sLive extends PlaygroundElement {
           <option value="sample" ?selected=${!greedy}>sample (temperature 1, top-p 0.95)</option>
           <option value="greedy" ?selected=${greedy}>greedy (fixed prompt)</option>
         </select></label>
-        <button @click=${() => { this.cursor = -1; this.touched = false; void pg.liveStart(policy, this.choice!, greedy, pg.nextSeed()); }} ?disabled=${busy || !this.choice}>Start live rollout</button>
+        <button class=${pg.resumeOffer ? 'secondary' : ''} @click=${() => { this.cursor = -1; this.touched = false; void pg.liveStart(policy, this.choice!, greedy, pg.nextSeed()); }} ?disabled=${busy || !this.choice}>Start live rollout</button>
         <button @click=${() => { this.cursor = -1; void pg.liveNext(1); }} ?disabled=${busy || !live || !!live.finishReason}>Next token</button>
         <button class="secondary" @click=${() => { this.cursor = -1; void pg.liveNext(10); }} ?disabled=${busy || !live || !!live.finishReason}>Next 10 tokens</button>
       </div>

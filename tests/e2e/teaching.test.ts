@@ -202,11 +202,12 @@ describe.runIf(run)('the teaching page', () => {
     await waitApp(page, 'data-state', 'ready');
     const offer = page.getByRole('region', { name: 'Saved run found' });
     expect(await offer.textContent()).toContain('Stage 1 at step 2');
-    // Resume is the only primary action: the page's own buttons and the stage's training controls are secondary.
+    // Resume is the only primary action: the page's own buttons, the stage's training controls and the live mode's are secondary.
     const primaries = await page.evaluate(() => {
       const app = document.querySelector('r1s-app')!.shadowRoot!;
       const stage = app.querySelector('r1s-step-stage')!.shadowRoot!;
-      const buttons = [...app.querySelectorAll<HTMLElement>('.resume button, .trained button, .pager button'), ...stage.querySelectorAll<HTMLElement>('section[aria-labelledby^="run-h"] button')];
+      const buttons = [...app.querySelectorAll<HTMLElement>('.resume button, .trained button, .pager button'), ...stage.querySelectorAll<HTMLElement>('section[aria-labelledby^="run-h"] button'),
+        ...(stage.querySelector('r1s-live')?.shadowRoot?.querySelectorAll<HTMLElement>('button') ?? [])];
       return [...new Set(buttons)].filter((b) => !b.closest('nav') && !b.classList.contains('secondary') && b.getClientRects().length > 0).map((b) => (b.textContent ?? '').trim());
     });
     expect(primaries).toEqual(['Resume']);
