@@ -208,7 +208,9 @@ describe.runIf(run)('the teaching page', () => {
       const stage = app.querySelector('r1s-step-stage')!.shadowRoot!;
       const buttons = [...app.querySelectorAll<HTMLElement>('.resume button, .trained button, .pager button'), ...stage.querySelectorAll<HTMLElement>('section[aria-labelledby^="run-h"] button'),
         ...(stage.querySelector('r1s-live')?.shadowRoot?.querySelectorAll<HTMLElement>('button') ?? [])];
-      return [...new Set(buttons)].filter((b) => !b.closest('nav') && !b.classList.contains('secondary') && b.getClientRects().length > 0).map((b) => (b.textContent ?? '').trim());
+      // A disabled button offers no action; the navigation pills are not actions either.
+      return [...new Set(buttons)].filter((b) => !b.closest('nav') && !b.classList.contains('secondary') && !(b as HTMLButtonElement).disabled && b.getClientRects().length > 0)
+        .map((b) => (b.textContent ?? '').trim());
     });
     expect(primaries).toEqual(['Resume']);
     await offer.getByRole('button', { name: 'Resume' }).click();
