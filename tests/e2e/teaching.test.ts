@@ -4,10 +4,12 @@
  *   `npm run cli -- shipped-run`) without training: Compare answers one question with the base,
  *   Stage-1 and Stage-2 policies; the step slider reaches an early step whose rollouts have
  *   non-zero advantages, drawn as a heat-map and as the cycle diagram; every step of the path is
- *   photographed at 1280 and 768 px (test-results/e2e/teach-*.png);
+ *   photographed at 1280 and 768 px (test-results/e2e/teach-*.png); at 1280 x 800 the curves and
+ *   the inspector start on the first screen; at 768 px no table column is clipped;
  * - greedy decoding twice gives the same text;
  * - a setting changed in one stage leaves the other stage's value (and the URL holds both);
- * - a reload, then Resume, loses no finished step; starting a finished stage again asks first.
+ * - a reload, then Resume, loses no finished step; an inspected rollout stays pinned while
+ *   training goes on; starting a finished stage again asks first.
  * No console error, failed request or dialog; every control has an accessible name.
  */
 import { existsSync, readFileSync } from 'node:fs';
@@ -93,6 +95,13 @@ describe.runIf(run)('the teaching page', () => {
     await openStep(page, /Stage 1/);
     const s1 = page.locator('r1s-step-stage');
     expect(await s1.locator('r1s-curves canvas').count()).toBeGreaterThanOrEqual(7);
+    // At 1280 x 800 the curves and the inspector start on the first screen (the settings are folded).
+    const tops = await page.evaluate(() => {
+      window.scrollTo(0, 0);
+      const st = document.querySelector('r1s-app')!.shadowRoot!.querySelector('r1s-step-stage')!.shadowRoot!;
+      return ['[id^=curves-h]', '[id^=insp-h]'].map((q) => st.querySelector(q)!.getBoundingClientRect().top);
+    });
+    expect(tops.every((t) => t > 0 && t < 800), `curves and inspector headings at y = ${tops.join(', ')}`).toBe(true);
     const insp = s1.locator('r1s-inspector');
     const slider = insp.getByRole('slider', { name: 'Step of the kept rollouts' });
     const rows = insp.getByRole('table', { name: 'Rollouts of the step' }).locator('tbody tr');
@@ -215,9 +224,18 @@ describe.runIf(run)('the teaching page', () => {
     expect(primaries).toEqual(['Resume']);
     await offer.getByRole('button', { name: 'Resume' }).click();
     await waitApp(page, 'data-steps', '2');
+    // Inspecting a rollout pins the inspector to its step: the next training step does not take it away.
+    const insp = page.locator('r1s-inspector');
+    await insp.getByRole('button', { name: 'Inspect rollout 1' }).click();
+    await insp.getByRole('button', { name: 'Last token', exact: true }).click();
+    const cursor = await insp.getAttribute('data-cursor');
     await page.getByRole('button', { name: 'Continue', exact: true }).click();
     await waitApp(page, 'data-steps', '3');
     await waitApp(page, 'data-state', 'ready');
+    expect([await insp.getAttribute('data-step'), await insp.getAttribute('data-selected'), await insp.getAttribute('data-cursor')]).toEqual(['2', '0', cursor]);
+    expect(await deepText(insp)).toContain('pinned to step 2 (training is at 3)');
+    await insp.getByRole('button', { name: 'Follow the latest step' }).click();
+    await expect.poll(() => insp.getAttribute('data-step')).toBe('3');
     // Start on the finished stage asks first; keeping the results keeps every step.
     await page.getByRole('button', { name: 'Start', exact: true }).click();
     const ask = page.getByRole('group', { name: 'Confirm starting again' });
