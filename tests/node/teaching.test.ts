@@ -141,6 +141,11 @@ describe('session: greedy answers and a shipped run', () => {
     expect([progress.metrics[1].length, progress.metrics[2].length]).toEqual([1, 1]);
     const s2 = await s.sample({ ...req, policy: 'stage2' });
     expect(s2.policy).toBe('stage2');
+    // Its policies export as models (no trainer state: nothing to resume).
+    const ex = await s.exportZip('hf', 'stage2');
+    expect(ex.name).toBe('r1s-world-stage2-step1');
+    expect(ex.files).toContain('model.safetensors');
+    expect(ex.files).not.toContain('trainer_state.json');
     await s.startStage(1, { promptsPerStep: 1, samplesPerPrompt: 2 }, 1, 1);
     expect(s.progress().policies).toEqual(['base', 'stage1']);
     expect(() => s.adoptShipped({ stage1: new Uint8Array(8), stage2: new Uint8Array(8), metrics: [] })).toThrow(/shipped run: stage1.safetensors/);
