@@ -119,7 +119,7 @@ export class R1sCurves extends LitElement {
           height: this.height,
           scales: { x: { time: false }, ...(this.range ? { y: { range: this.range } } : {}) },
           // Steps are whole numbers: no ticks at 1.2, 1.4, ...
-          axes: [{ incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000], size: 30 }, { size: 40 }],
+          axes: [{ incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000], size: 30 }, { size: 46 }],
           legend: { live: false },
           series: [{ label: 'step' }, ...this.series.map((s) => ({
             label: s.label, stroke: s.color, width: 2, ...(s.dash ? { dash: s.dash } : {}),
