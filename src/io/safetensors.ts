@@ -2,8 +2,8 @@
  * The safetensors format (huggingface/safetensors): an 8-byte little-endian header length n,
  * n bytes of JSON `{name: {dtype, shape, data_offsets: [begin, end]}, "__metadata__"?: {...}}`,
  * then the tensors' bytes, little-endian, offsets relative to the end of the header.
- * We write F32 only and read F32 (F16 and BF16 too when asked to widen them); every field is
- * checked, and an error names the tensor.
+ * We write F32 (F16 when asked: half the bytes, for the shipped demo run) and read F32 (F16 and
+ * BF16 too when asked to widen them); every field is checked, and an error names the tensor.
  */
 
 /** A named f32 tensor on the host. */
@@ -21,17 +21,24 @@ export class SafetensorsError extends Error {
 
 const MAX_HEADER = 100 * 1024 * 1024;
 
-/** Serializes tensors in the given order (header padded with spaces to 8 bytes, as the reference writer does). */
-export function writeSafetensors(tensors: ReadonlyMap<string, HostTensor> | [string, HostTensor][], metadata?: Record<string, string>): Uint8Array {
+/**
+ * Serializes tensors in the given order (header padded with spaces to 8 bytes, as the reference
+ * writer does). `dtype` F16 rounds every value to the nearest half float (ties to even; beyond
+ * 65504 becomes infinity, which the reader refuses, so such a tensor throws here instead).
+ * @throws SafetensorsError naming a tensor whose shape and data disagree, or that F16 cannot hold.
+ */
+export function writeSafetensors(tensors: ReadonlyMap<string, HostTensor> | [string, HostTensor][], metadata?: Record<string, string>, opts: { dtype?: 'F32' | 'F16' } = {}): Uint8Array {
   const entries = tensors instanceof Map ? [...tensors] : (tensors as [string, HostTensor][]);
+  const dtype = opts.dtype ?? 'F32';
+  const width = dtype === 'F16' ? 2 : 4;
   const header: Record<string, unknown> = {};
   if (metadata) header.__metadata__ = metadata;
   let offset = 0;
   for (const [name, t] of entries) {
     const n = t.shape.reduce((a: number, b: number) => a * b, 1);
     if (n !== t.data.length) throw new SafetensorsError(`tensor ${name}: shape [${t.shape.join(', ')}] needs ${n} values, has ${t.data.length}`);
-    header[name] = { dtype: 'F32', shape: t.shape, data_offsets: [offset, offset + n * 4] };
-    offset += n * 4;
+    header[name] = { dtype, shape: t.shape, data_offsets: [offset, offset + n * width] };
+    offset += n * width;
   }
   let json = JSON.stringify(header);
   const enc = new TextEncoder();
@@ -42,12 +49,46 @@ export function writeSafetensors(tensors: ReadonlyMap<string, HostTensor> | [str
   dv.setBigUint64(0, BigInt(hb.length), true);
   out.set(hb, 8);
   let p = 8 + hb.length;
-  for (const [, t] of entries) {
+  for (const [name, t] of entries) {
+    if (dtype === 'F16') {
+      for (let i = 0; i < t.data.length; i++) {
+        const h = toHalf(t.data[i]!);
+        if ((h & 0x7c00) === 0x7c00) throw new SafetensorsError(`tensor ${name}: value ${t.data[i]} at ${i} does not fit in F16`);
+        dv.setUint16(p + 2 * i, h, true);
+      }
+      p += 2 * t.data.length;
+      continue;
+    }
     // Copy through a byte view; Float32Array is little-endian on every platform we run on.
     out.set(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength), p);
     p += t.data.byteLength;
   }
   return out;
+}
+
+const f32 = new Float32Array(1);
+const u32 = new Uint32Array(f32.buffer);
+
+/** IEEE half-float bits of a float32, rounded to nearest, ties to even (subnormals included). */
+function toHalf(x: number): number {
+  f32[0] = x;
+  const b = u32[0]!;
+  const sign = (b >>> 16) & 0x8000;
+  const exp = (b >>> 23) & 0xff;
+  let mant = b & 0x7fffff;
+  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0); // inf / NaN
+  const e = exp - 127 + 15;
+  if (e >= 0x1f) return sign | 0x7c00; // overflow: infinity
+  if (e <= 0) {
+    if (e < -10) return sign; // below half the smallest subnormal: zero
+    mant |= 0x800000;
+    const shift = 14 - e;
+    const half = mant >>> shift, rest = mant & ((1 << shift) - 1), mid = 1 << (shift - 1);
+    return sign | (half + (rest > mid || (rest === mid && (half & 1)) ? 1 : 0));
+  }
+  const half = (e << 10) | (mant >>> 13), rest = mant & 0x1fff;
+  // A carry out of the mantissa lands in the exponent, as it should.
+  return sign | (half + (rest > 0x1000 || (rest === 0x1000 && (half & 1)) ? 1 : 0));
 }
 
 /** Parsed file: tensors in file order, and the metadata. */

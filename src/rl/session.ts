@@ -33,7 +33,7 @@ import { getPromptPreset, renderPrompt } from './prompts.ts';
 import { computeReward, type RewardParts } from './rewards.ts';
 import { generateRollouts, type FinishReason, type RolloutSettings } from './rollout.ts';
 import { cutWords } from './splice.ts';
-import { defaultRlSettings, RlTrainer, slotAnswerWords, type RlSettings, type RolloutRecord, type StepMetrics } from './trainer.ts';
+import { defaultRlSettings, RlTrainer, slotAnswerWords, upgradeRlSettings, type RlSettings, type RolloutRecord, type StepMetrics } from './trainer.ts';
 
 /** What the page needs to know after loading. */
 export interface SessionInfo {
@@ -69,6 +69,15 @@ export function mergeSettings(stage: 1 | 2, o: SettingsOverride = {}): RlSetting
   return s;
 }
 
+/** Steps of each stage in the page by default (the recipe's Stage 1; Stage 2 as the page offers it). */
+export const DEFAULT_STAGE_STEPS: Readonly<{ 1: number; 2: number }> = Object.freeze({ 1: 20, 2: 200 });
+
+/**
+ * Seed of the prompt's slot words for greedy decoding outside training: the prompt is rendered
+ * the same way every time, so greedy decoding gives the same answer to the same question.
+ */
+export const GREEDY_PROMPT_SEED = 1;
+
 /** A policy the page can ask about: the base, or the latest weights of an RL stage. */
 export type PolicyName = 'base' | 'stage1' | 'stage2';
 /** Every policy name, oldest first. */
@@ -100,7 +109,10 @@ export interface SampleRequest {
   answers?: string[];
   /** Greedy decoding (evaluation's) instead of sampling at temperature 1, top-p 0.95. */
   greedy?: boolean;
-  /** Seed of the prompt's placeholder words and of sampling (default 1). */
+  /**
+   * Seed of the prompt's placeholder words and of sampling (default 1). Greedy decoding ignores
+   * it: its prompt is always rendered with {@link GREEDY_PROMPT_SEED}.
+   */
   seed?: number;
   promptPreset?: string;
   rollout?: Partial<RolloutSettings>;
@@ -110,6 +122,10 @@ export interface SampleRequest {
 export interface SampleResult {
   policy: PolicyName;
   question: string;
+  /** How it was decoded: `greedy` (argmax, fixed prompt) or `sampled` (temperature and top-p of the stage). */
+  decoding: 'greedy' | 'sampled';
+  /** Seed of the prompt rendering (and of sampling when sampled). */
+  seed: number;
   prompt: string;
   /** The completion's text (documents included, tags written out). */
   completion: string;
@@ -129,14 +145,16 @@ export interface SampleResult {
 
 /** A per-token view of a rollout of the latest batch. */
 export interface RolloutInspection {
-  /** Index in the latest batch. */
+  /** Index in the latest batch (-1 for a rollout of an earlier step, {@link TrainingSession.inspectRecord}). */
   index: number;
   /** Text of every token of the rollout. */
   tokens: string[];
   /** Scores of positions promptLength .. T-1 (index i = position promptLength + i). */
   scores: TokenScore[];
-  /** True when scored with the policy that sampled the batch (false after a restore: the current policy). */
+  /** True when scored with the policy that sampled the batch (false after a restore, or for an earlier step: `scoredWith`). */
   exact: boolean;
+  /** The policy that scored it when not exact. */
+  scoredWith?: PolicyName;
 }
 
 /** One live step as the page shows it. */
@@ -170,6 +188,8 @@ export interface EvalRequest {
 /** One split x mode of an evaluation. */
 export interface EvalRow {
   policy: PolicyName;
+  /** Steps the policy had trained in its stage when evaluated (0 for the base). */
+  steps: number;
   split: Split;
   mode: EvalMode;
   overall: EvalMetrics;
@@ -194,6 +214,15 @@ export interface ImportSummary {
   notes: string[];
   info: SessionInfo;
   progress: SessionProgress;
+}
+
+/** A finished two-stage run to show without training (the `shipped-run` command writes it). */
+export interface ShippedPolicies {
+  /** Weights of the final Stage-1 and Stage-2 policies (F32, or F16 widened). */
+  stage1: Uint8Array;
+  stage2: Uint8Array;
+  /** Both stages' metrics, in step order. */
+  metrics: StepMetrics[];
 }
 
 /** Files a saved run holds besides the checkpoint: the base and the Stage-1 policy (for Compare and the KL reference). */
@@ -273,7 +302,7 @@ export class TrainingSession {
   progress(): SessionProgress {
     const policies: PolicyName[] = ['base'];
     if (this.stage === 1 || this.snapshots.has(1)) policies.push('stage1');
-    if (this.stage === 2) policies.push('stage2');
+    if (this.stage === 2 || this.snapshots.has(2)) policies.push('stage2');
     return {
       stage: this.stage, step: this.trainer?.step ?? 0, totalSteps: this.totalSteps, seed: this.seed,
       settings: this.trainer?.settings ?? null, metrics: { 1: [...this.metrics[1]], 2: [...this.metrics[2]] }, rollouts: this.rollouts, policies,
@@ -301,6 +330,7 @@ export class TrainingSession {
     this.liveStop();
     this.disposeTrainer();
     this.setSnapshot(1, stage === 1 ? null : stage1);
+    this.setSnapshot(2, null); // a shipped run's Stage-2 policy goes when any stage starts
     this.trainer = trainer;
     this.stage = stage;
     this.stageInit = init;
@@ -341,7 +371,7 @@ export class TrainingSession {
   async sample(req: SampleRequest): Promise<SampleResult> {
     const ckpt = this.need();
     const { model, stage } = await this.policyModel(req.policy);
-    const seed = req.seed ?? 1;
+    const seed = req.greedy ? GREEDY_PROMPT_SEED : req.seed ?? 1;
     const settings = this.rolloutSettings(stage, req);
     const prompt = this.renderPrompt(req.question, seed, req.promptPreset);
     const ids = [ckpt.tokenizer.bosId, ...ckpt.tokenizer.encode(prompt)];
@@ -350,7 +380,7 @@ export class TrainingSession {
     const completion = ckpt.tokenizer.decode(roll.tokens.slice(roll.promptLength));
     const scored = req.answers && req.answers.length > 0 ? this.reward(completion, req.answers, roll.searches.map((c) => c.hits), settings.docMaxWords) : null;
     return {
-      policy: req.policy, question: req.question, prompt, completion, ids: roll.tokens, tokens: roll.tokens.map((t) => ckpt.tokenizer.vocab[t]!),
+      policy: req.policy, question: req.question, decoding: req.greedy ? 'greedy' : 'sampled', seed, prompt, completion, ids: roll.tokens, tokens: roll.tokens.map((t) => ckpt.tokenizer.vocab[t]!),
       promptLength: roll.promptLength, actionMask: Array.from(roll.actionMask), retrieveMask: Array.from(roll.retrieveMask), logProbs: Array.from(roll.logProbs),
       searches: roll.searches.map((c) => ({ query: c.query, hits: c.hits.map((h) => ({ id: h.id, title: h.title, score: h.score })) })),
       finishReason: roll.finishReason, reward: scored?.reward ?? null, parts: scored?.parts ?? null,
@@ -402,6 +432,42 @@ export class TrainingSession {
   }
 
   /**
+   * Per-token probabilities and top alternatives of a rollout of an earlier step (the rollout
+   * history; the weights that sampled it are gone) under `policy`, usually the stage's latest.
+   * @throws Error when the policy does not exist.
+   */
+  async inspectRecord(record: RolloutRecord, policy: PolicyName, topN = 5): Promise<RolloutInspection> {
+    const ckpt = this.need();
+    const { model } = await this.policyModel(policy);
+    const scores = await scoreTokens(model, record.tokens, Math.max(1, record.promptLength), topN);
+    for (const sc of scores) for (const a of sc.top) a.token = ckpt.tokenizer.vocab[a.id];
+    return { index: -1, tokens: record.tokens.map((t) => ckpt.tokenizer.vocab[t]!), scores, exact: false, scoredWith: policy };
+  }
+
+  /**
+   * Shows a finished run without training: its Stage-1 and Stage-2 policies become the
+   * `stage1` and `stage2` policies (Compare, evaluation, the live mode) and its metrics the
+   * session's; no stage runs, so starting one trains from scratch (Stage 1 from the base).
+   * @throws Error naming the file when a policy's weights are unreadable or of another shape.
+   */
+  adoptShipped(run: ShippedPolicies): SessionProgress {
+    const ckpt = this.need();
+    const w1 = readWeightsFile(run.stage1, 'stage1.safetensors', ckpt.config, 'shipped run', true);
+    const w2 = readWeightsFile(run.stage2, 'stage2.safetensors', ckpt.config, 'shipped run', true);
+    this.liveStop();
+    this.disposeTrainer();
+    this.stage = null;
+    this.totalSteps = 0;
+    this.setSnapshot(1, w1);
+    this.setSnapshot(2, w2);
+    this.metrics = { 1: run.metrics.filter((m) => m.stage === 1), 2: run.metrics.filter((m) => m.stage === 2) };
+    this.rollouts = [];
+    this.preStep = null;
+    this.lastEval = [];
+    return this.progress();
+  }
+
+  /**
    * Starts a live rollout of a policy on a question (sampling at temperature 1 unless greedy);
    * replaces any live rollout in progress.
    */
@@ -409,7 +475,7 @@ export class TrainingSession {
     const ckpt = this.need();
     this.liveStop();
     const { model, stage } = await this.policyModel(req.policy);
-    const seed = req.seed ?? 1;
+    const seed = req.greedy ? GREEDY_PROMPT_SEED : req.seed ?? 1;
     const prompt = this.renderPrompt(req.question, seed, req.promptPreset);
     const ids = [ckpt.tokenizer.bosId, ...ckpt.tokenizer.encode(prompt)];
     const rollout = await LiveRollout.start(model, ckpt.tokenizer, this.retriever!, ids, this.rolloutSettings(stage, req), new Rng(seed));
@@ -456,7 +522,7 @@ export class TrainingSession {
         s.batchSize = 16; // small batches keep progress moving in the page
         const r = await evaluate(model, ckpt.tokenizer, this.retriever!, qs, s, (d) => onProgress?.(done + d, total));
         done += qs.length;
-        rows.push({ policy: req.policy, split, mode, overall: r.overall, byTemplate: r.byTemplate, byHops: r.byHops, examples: r.records.slice(0, 3) });
+        rows.push({ policy: req.policy, steps: this.policySteps(req.policy), split, mode, overall: r.overall, byTemplate: r.byTemplate, byHops: r.byHops, examples: r.records.slice(0, 3) });
       }
     }
     this.lastEval = rows;
@@ -479,7 +545,8 @@ export class TrainingSession {
     const lineage: TrainerState['lineage'] = [];
     if (stage >= 1 && this.metrics[1].length) lineage.push({ stage: 1, steps: stage === 1 ? steps : this.metrics[1].length, pack: this.packName });
     if (stage === 2) lineage.push({ stage: 2, steps, pack: this.packName });
-    const state = stage === 0 ? undefined : this.trainerState(stage as 1 | 2, steps, lineage);
+    // A shipped run has no trainer (no optimizer or RNG state): its policies export as models only.
+    const state = stage === 0 || !this.trainer ? undefined : this.trainerState(stage as 1 | 2, steps, lineage);
     const enc = new TextEncoder();
     const evalRows = this.lastEval.filter((r) => r.policy === policy);
     const metrics = stage === 0 ? [] : this.metrics[stage as 1 | 2];
@@ -576,18 +643,11 @@ export class TrainingSession {
   private adoptRun(checkpoint: Checkpoint, files: Map<string, Uint8Array>, notes: string[], metrics?: StepMetrics[], rollouts?: RolloutRecord[]): void {
     const st = checkpoint.state!;
     const stage = st.stage as 1 | 2;
-    const settings = mergeSettings(stage, st.settings as SettingsOverride);
+    // A run saved before a setting existed resumes with the value that reproduces it.
+    const settings = mergeSettings(stage, upgradeRlSettings(st.settings as RlSettings) as SettingsOverride);
     const readWeights = (file: string): Map<string, HostTensor> | null => {
       const bytes = files.get(file);
-      if (!bytes) return null;
-      let t: Map<string, HostTensor>;
-      try {
-        t = readSafetensors(bytes).tensors;
-      } catch (e) {
-        throw new Error(`import: ${file}: ${(e as Error).message.replace(/^safetensors: /, '')}`);
-      }
-      checkWeights(t, checkpoint.config, file);
-      return t;
+      return bytes ? readWeightsFile(bytes, file, checkpoint.config, 'import') : null;
     };
     const base = readWeights(BASE_WEIGHTS_FILE);
     const stage1 = readWeights(STAGE1_WEIGHTS_FILE);
@@ -676,6 +736,21 @@ export class TrainingSession {
     return { model, stage };
   }
 
+  /**
+   * A policy's weights as a safetensors file in the parameter order of the config (F16 halves
+   * it, for the shipped run). @throws Error when the policy does not exist yet.
+   */
+  async weightsFile(policy: PolicyName, dtype: 'F32' | 'F16' = 'F32'): Promise<Uint8Array> {
+    return writeSafetensors(ordered(await this.policyWeights(policy), this.need()), undefined, { dtype });
+  }
+
+  /** Steps the policy has trained in its stage (0 for the base). */
+  private policySteps(policy: PolicyName): number {
+    const stage = POLICY_STAGE[policy];
+    if (stage === 0) return 0;
+    return stage === this.stage && this.trainer ? this.trainer.step : this.metrics[stage as 1 | 2].length;
+  }
+
   private async policyWeights(policy: PolicyName): Promise<Map<string, HostTensor>> {
     const stage = POLICY_STAGE[policy];
     if (stage !== 0 && stage === this.stage && this.trainer) return downloadParams(this.backend, this.trainer.model.params);
@@ -730,6 +805,21 @@ export class TrainingSession {
 }
 
 const DEFAULT_DOC_WORDS = defaultRlSettings(1).rollout.docMaxWords;
+
+/**
+ * A policy's weights from a safetensors file, checked against the model's shapes.
+ * @throws Error `<what>: <file>: <problem>` for an unreadable file or a missing or misshapen tensor.
+ */
+function readWeightsFile(bytes: Uint8Array, file: string, config: Checkpoint['config'], what: string, widen = false): Map<string, HostTensor> {
+  let t: Map<string, HostTensor>;
+  try {
+    t = readSafetensors(bytes, { widen }).tensors;
+  } catch (e) {
+    throw new Error(`${what}: ${file}: ${(e as Error).message.replace(/^safetensors: /, '')}`);
+  }
+  checkWeights(t, config, file);
+  return t;
+}
 
 function ordered(w: ReadonlyMap<string, HostTensor>, ckpt: Checkpoint): [string, HostTensor][] {
   return paramSpecs(ckpt.config).map((s) => [s.name, w.get(s.name)!]);

@@ -17,7 +17,7 @@ import type { SearchWorkerApi } from '../search/worker-api.ts';
 import type { RlSettings, RolloutRecord, StepMetrics } from './trainer.ts';
 import {
   TrainingSession, type EvalRequest, type EvalRow, type ImportSummary, type LiveView, type PolicyName, type RolloutInspection,
-  type SampleRequest, type SampleResult, type SessionInfo, type SessionProgress, type SessionSnapshot, type SettingsOverride,
+  type SampleRequest, type SampleResult, type SessionInfo, type SessionProgress, type SessionSnapshot, type SettingsOverride, type ShippedPolicies,
 } from './session.ts';
 
 /** What the page hands the trainer worker at start. */
@@ -48,6 +48,9 @@ export interface TrainerApi {
   sample(req: SampleRequest): Promise<SampleResult>;
   logits(policy: PolicyName, ids: number[]): Promise<Float32Array>;
   inspect(index: number, topN?: number): Promise<RolloutInspection>;
+  inspectRecord(record: RolloutRecord, policy: PolicyName, topN?: number): Promise<RolloutInspection>;
+  /** Pass the weights' buffers in the transfer list. */
+  adoptShipped(run: ShippedPolicies): Promise<SessionProgress>;
   liveStart(req: SampleRequest): Promise<LiveView>;
   liveNext(topN?: number): Promise<LiveView>;
   liveStop(): Promise<void>;
@@ -129,6 +132,8 @@ export function createTrainerApi(): TrainerApi {
       return transfer(l, [l.buffer as ArrayBuffer]);
     }),
     inspect: (index, topN) => serial((s) => s.inspect(index, topN)),
+    inspectRecord: (record, policy, topN) => serial((s) => s.inspectRecord(record, policy, topN)),
+    adoptShipped: (run) => serial((s) => s.adoptShipped(run)),
     liveStart: (req) => serial((s) => s.liveStart(req)),
     liveNext: (topN) => serial((s) => s.liveNext(topN)),
     liveStop: () => serial((s) => s.liveStop()),

@@ -18,9 +18,14 @@ import type { EvalMode } from '../eval/evaluate.ts';
 import type { ExportFormat } from '../io/export-folder.ts';
 import { RunStore, type RunSummary } from '../io/run-store.ts';
 import { unzipFiles } from '../io/zip.ts';
+import { GREEDY_PROMPT_SEED } from '../rl/session.ts';
 import type {
   EvalRow, ImportSummary, LiveView, PolicyName, RolloutInspection, SampleResult, SessionInfo, SessionProgress,
 } from '../rl/session.ts';
+import { keepStep, pickGroups, type KeptStep } from '../rl/rollout-history.ts';
+import {
+  checkShippedManifest, decodeShippedRollouts, parseMetricsJsonl, SHIPPED_RUN_FILES, SHIPPED_RUN_NAME, type ShippedRunManifest,
+} from '../rl/shipped-run.ts';
 import type { TrainerApi } from '../rl/trainer-api.ts';
 import type { RlSettings, RolloutRecord, StepMetrics } from '../rl/trainer.ts';
 import { asRetriever, createSearchWorker } from '../search/client.ts';
@@ -34,10 +39,12 @@ import { storedPackSource } from '../corpus/pack-source.ts';
 import { PackStore, STORED_PACK_PREFIX, type StoredPackSummary } from '../corpus/pack-store.ts';
 import type { ImportApi } from '../corpus/import/import-api.ts';
 import type { ImportInput, ImportProgress, ImportReport } from '../corpus/import/import-pack.ts';
-import { DEFAULT_PAGE_CONFIG, readPageConfig, stageOverride, STEP_IDS, writePageConfig, type PageConfig, type StepId } from './url-config.ts';
+import {
+  DEFAULT_PAGE_CONFIG, readPageConfig, STAGE_KEYS, stageOverride, stageValue, STEP_IDS, writePageConfig, type PageConfig, type StageValues, type StepId,
+} from './url-config.ts';
 
 /** Things the learner can do, each with its own busy flag and error line. */
-export type Feature = 'search' | 'sample' | 'train' | 'inspect' | 'live' | 'compare' | 'eval' | 'export' | 'onnx' | 'import' | 'runs' | 'save' | 'documents' | 'packs';
+export type Feature = 'search' | 'sample' | 'train' | 'inspect' | 'live' | 'compare' | 'eval' | 'export' | 'onnx' | 'import' | 'runs' | 'save' | 'documents' | 'packs' | 'shipped';
 
 /** A shard of the pack as the Corpus step lists it. */
 export interface ShardView {
@@ -92,6 +99,8 @@ interface SavedPage {
 }
 
 const DOC_WORDS = 40;
+/** Rollouts kept per earlier step in the page's history (the latest batch is kept whole in `rollouts`). */
+const HISTORY_ROLLOUTS = 64;
 
 export class Playground extends EventTarget {
   config: PageConfig;
@@ -123,11 +132,20 @@ export class Playground extends EventTarget {
   totalSteps: { 1: number; 2: number };
   settingsInForce: { 1: RlSettings | null; 2: RlSettings | null } = { 1: null, 2: null };
   rollouts: RolloutRecord[] = [];
+  /** Rollouts kept from several steps of each stage (src/rl/rollout-history.ts), for the inspector's step slider. */
+  history: KeptStep[] = [];
   policies: PolicyName[] = ['base'];
+
+  // The shipped run (src/rl/shipped-run.ts): offered when it matches the loaded model and pack.
+  shippedRun: ShippedRunManifest | null = null;
+  /** The page shows the shipped run (no stage of the learner's own has started since). */
+  showingShipped = false;
 
   // What the learner asked to see
   baseSamples: SampleResult[] = [];
   inspection: RolloutInspection | null = null;
+  /** Which rollout `inspection` is of: `stage:step:index`. */
+  inspectionKey = '';
   live: LiveView | null = null;
   /** Every live step so far (the alternatives of each generated token). */
   liveSteps: NonNullable<LiveView['step']>[] = [];
@@ -221,6 +239,7 @@ export class Playground extends EventTarget {
       this.changed();
       await this.openRuns();
       await this.refreshStoredPacks();
+      await this.findShippedRun();
     } catch (e) {
       this.phase = 'error';
       this.fatal = message(e);
@@ -266,6 +285,59 @@ export class Playground extends EventTarget {
     this.changed();
   }
 
+  // ------------------------------------------------------------------ the shipped run
+
+  get shippedUrl(): string {
+    return `${import.meta.env.BASE_URL}models/${SHIPPED_RUN_NAME}/`;
+  }
+
+  /** Reads the shipped run's run.json; offers it when it was trained from the loaded model on the loaded pack. */
+  private async findShippedRun(): Promise<void> {
+    try {
+      const res = await fetch(`${this.shippedUrl}${SHIPPED_RUN_FILES.manifest}`);
+      if (!res.ok || !(res.headers.get('content-type') ?? '').includes('json')) return;
+      const m = checkShippedManifest(await res.json());
+      if (m.base === this.config.model && m.pack === this.pack?.manifest.name) this.shippedRun = m;
+    } catch {
+      // No shipped run (or an unreadable one): the page simply does not offer it.
+    } finally {
+      this.changed();
+    }
+  }
+
+  /**
+   * Shows the shipped run: its curves, kept rollouts and evaluation, and its Stage-1 and
+   * Stage-2 policies for Compare and the live mode. Replaces what the page showed of a run
+   * (a saved run stays saved); starting a stage trains the learner's own.
+   */
+  async showShippedRun(): Promise<void> {
+    const m = this.shippedRun;
+    if (!m || this.running || !this.trainer) return;
+    await this.task('shipped', async () => {
+      const get = async (file: string) => {
+        const res = await fetch(`${this.shippedUrl}${file}`);
+        if (!res.ok) throw new Error(`the shipped run's ${file}: HTTP ${res.status}`);
+        return new Uint8Array(await res.arrayBuffer());
+      };
+      const [metricsBytes, rolloutBytes, stage1, stage2] = await Promise.all([
+        get(SHIPPED_RUN_FILES.metrics), get(SHIPPED_RUN_FILES.rollouts), get(SHIPPED_RUN_FILES.stage1), get(SHIPPED_RUN_FILES.stage2),
+      ]);
+      const metrics = parseMetricsJsonl(new TextDecoder().decode(metricsBytes));
+      const history = decodeShippedRollouts(rolloutBytes);
+      const progress = await this.trainer!.adoptShipped(transfer({ stage1, stage2, metrics }, [stage1.buffer as ArrayBuffer, stage2.buffer as ArrayBuffer]));
+      this.applyProgress(progress);
+      this.totalSteps = { 1: m.stages[1].steps, 2: m.stages[2].steps };
+      this.settingsInForce = { 1: m.stages[1].settings, 2: m.stages[2].settings };
+      this.history = history;
+      this.evalRows = m.eval;
+      this.showingShipped = true;
+      this.resumeOffer = null;
+      this.runId = null;
+      this.lastSaved = null;
+      this.status = `Showing the shipped run (default recipe, seed ${m.seed}, ${m.stages[1].steps} + ${m.stages[2].steps} steps). Start a stage to train your own.`;
+    });
+  }
+
   // ------------------------------------------------------------------ navigation and URL
 
   get stepId(): StepId {
@@ -288,10 +360,13 @@ export class Playground extends EventTarget {
     this.changed();
   }
 
-  /** The settings of the configuration back to the recipe's defaults (pack, model, seed and step kept). */
-  resetSettings(): void {
-    const { pack, model, seed, step, backend } = this.config;
-    this.setConfig({ ...DEFAULT_PAGE_CONFIG, pack, model, seed, step, backend });
+  /** One stage's own settings back to the recipe's defaults (the other stage keeps its values). */
+  resetStageSettings(stage: 1 | 2): void {
+    const own: StageValues = {};
+    // A plain key that differs from the default (an older link) would still reach this stage: override it.
+    for (const k of STAGE_KEYS) if (this.config[k] !== DEFAULT_PAGE_CONFIG[k]) (own as Record<string, unknown>)[k] = DEFAULT_PAGE_CONFIG[k];
+    const steps = stage === 1 ? { stage1Steps: DEFAULT_PAGE_CONFIG.stage1Steps } : { stage2Steps: DEFAULT_PAGE_CONFIG.stage2Steps };
+    this.setConfig({ ...steps, stages: { ...this.config.stages, [stage]: own } });
   }
 
   // ------------------------------------------------------------------ corpus
@@ -385,7 +460,7 @@ export class Playground extends EventTarget {
   /** One rollout of the base model (or another policy) on a question, sampled or greedy. */
   async sample(policy: PolicyName, q: QuestionChoice, greedy: boolean, seed: number): Promise<void> {
     await this.task('sample', async () => {
-      const r = await this.trainer!.sample({ policy, question: q.question, answers: q.answers, greedy, seed, promptPreset: this.config.preset, rollout: this.rolloutOverride() });
+      const r = await this.trainer!.sample({ policy, question: q.question, answers: q.answers, greedy, seed, promptPreset: this.config.preset, rollout: this.rolloutOverride(policy) });
       this.baseSamples = [r, ...this.baseSamples].slice(0, 6);
     });
   }
@@ -396,7 +471,7 @@ export class Playground extends EventTarget {
       const results: NonNullable<Playground['compare']>['results'] = {};
       for (const policy of ['base', 'stage1', 'stage2'] as const) {
         try {
-          results[policy] = await this.trainer!.sample({ policy, question: q.question, answers: q.answers, greedy: true, seed: this.config.seed, promptPreset: this.config.preset, rollout: this.rolloutOverride() });
+          results[policy] = await this.trainer!.sample({ policy, question: q.question, answers: q.answers, greedy: true, seed: GREEDY_PROMPT_SEED, promptPreset: this.config.preset, rollout: this.rolloutOverride(policy) });
         } catch (e) {
           results[policy] = { error: message(e) };
         }
@@ -405,8 +480,11 @@ export class Playground extends EventTarget {
     });
   }
 
-  private rolloutOverride() {
-    return { maxNewTokens: this.config.maxNewTokens, maxSearches: this.config.maxSearches, topK: this.config.topK, docMaxWords: DOC_WORDS };
+  /** The rollout limits a policy's samples use: those of its stage (Stage 1's for the base). */
+  private rolloutOverride(policy: PolicyName) {
+    const stage = policy === 'stage2' ? 2 : 1;
+    const v = <K extends 'maxNewTokens' | 'maxSearches' | 'topK'>(k: K) => stageValue(this.config, stage, k);
+    return { maxNewTokens: v('maxNewTokens'), maxSearches: v('maxSearches'), topK: v('topK'), docMaxWords: DOC_WORDS };
   }
 
   // ------------------------------------------------------------------ training
@@ -479,7 +557,15 @@ export class Playground extends EventTarget {
       this.settingsInForce[2] = null;
     }
     this.rollouts = [];
+    this.history = this.history.filter((h) => h.stage < stage && !this.showingShipped);
+    if (this.showingShipped) {
+      // The learner's own run starts: the shipped one leaves the page (one click brings it back).
+      this.showingShipped = false;
+      this.evalRows = [];
+      this.compare = null;
+    }
     this.inspection = null;
+    this.inspectionKey = '';
     this.policies = (await this.trainer!.progress()).policies;
   }
 
@@ -498,7 +584,7 @@ export class Playground extends EventTarget {
       const { metrics, rollouts } = await this.trainer!.step();
       this.metrics = { ...this.metrics, [stage]: [...this.metrics[stage], metrics] };
       this.rollouts = rollouts;
-      this.inspection = null;
+      this.history = keepStep(this.history, { stage, step: metrics.step, rollouts: pickGroups(rollouts, Math.ceil(HISTORY_ROLLOUTS / Math.max(1, this.groupSize(rollouts)))) });
       const k = this.metrics[stage].length;
       if (k % this.config.saveEvery === 0 || k === total) await this.save();
     }
@@ -507,6 +593,11 @@ export class Playground extends EventTarget {
     if (!done && (this.lastSaved?.stage !== stage || this.lastSaved.step !== this.metrics[stage].length)) await this.save();
     this.policies = (await this.trainer!.progress()).policies;
     this.status = done ? `Stage ${stage} finished: ${this.metrics[stage].length} steps.` : `Stage ${stage} paused at step ${this.metrics[stage].length} of ${total}.`;
+  }
+
+  /** Rollouts per group in a batch. */
+  private groupSize(rollouts: RolloutRecord[]): number {
+    return rollouts.filter((r) => r.group === rollouts[0]?.group).length;
   }
 
   // ------------------------------------------------------------------ saved runs
@@ -562,6 +653,8 @@ export class Playground extends EventTarget {
       this.setConfig({ ...rest, pack: this.config.pack, model: this.config.model });
     }
     this.applyImport(summary);
+    const st = summary.progress.stage;
+    if (st && this.rollouts.length) this.history = [{ stage: st, step: this.metrics[st].length, rollouts: this.rollouts }];
     this.runId = id;
     this.runName = run.summary.name;
     this.lastSaved = { stage: run.summary.stage as 1 | 2, step: run.summary.step, at: run.summary.updatedAt };
@@ -601,6 +694,7 @@ export class Playground extends EventTarget {
   private applyImport(summary: ImportSummary): void {
     this.info = { ...summary.info, backendNote: this.info?.backendNote ?? '', backendDetail: this.info?.backendDetail ?? '' };
     this.applyProgress(summary.progress);
+    this.history = [];
   }
 
   private applyProgress(p: SessionProgress): void {
@@ -615,6 +709,8 @@ export class Playground extends EventTarget {
     if (p.stage !== 2) this.settingsInForce[2] = null;
     if (!p.stage) this.settingsInForce[1] = null;
     this.inspection = null;
+    this.inspectionKey = '';
+    this.showingShipped = false;
     this.live = null;
     this.liveSteps = [];
     this.liveOf = null;
@@ -626,15 +722,33 @@ export class Playground extends EventTarget {
 
   // ------------------------------------------------------------------ inspector and live mode
 
-  async inspect(index: number): Promise<void> {
+  /** Whether kept step `step` of `stage` is the latest batch of the running stage (the trainer can score it exactly). */
+  isLatestBatch(stage: 1 | 2, step: number): boolean {
+    return this.stage === stage && step === this.metrics[stage].length && this.rollouts.length > 0 && !this.showingShipped;
+  }
+
+  /**
+   * Per-token probabilities of rollout `index` of step `step` of `stage`: of the latest batch
+   * under the policy that sampled it; of an earlier step (`record`, from the history) under the
+   * stage's current policy. Stored in `inspection` with `inspectionKey` = `stage:step:index`.
+   */
+  async inspect(index: number, stage: 1 | 2 | null = this.stage, step = stage ? this.metrics[stage].length : 0, record?: RolloutRecord): Promise<void> {
+    if (!stage) return;
+    const key = `${stage}:${step}:${index}`;
     await this.task('inspect', async () => {
-      this.inspection = await this.trainer!.inspect(index);
+      if (this.isLatestBatch(stage, step)) this.inspection = await this.trainer!.inspect(index);
+      else {
+        const r = record ?? this.history.find((h) => h.stage === stage && h.step === step)?.rollouts[index];
+        if (!r) throw new Error(`no rollout ${index + 1} kept at step ${step} of Stage ${stage}`);
+        this.inspection = await this.trainer!.inspectRecord(r, stage === 2 ? 'stage2' : 'stage1');
+      }
+      this.inspectionKey = key;
     });
   }
 
   async liveStart(policy: PolicyName, q: QuestionChoice, greedy: boolean, seed: number): Promise<void> {
     await this.task('live', async () => {
-      this.live = await this.trainer!.liveStart({ policy, question: q.question, answers: q.answers, greedy, seed, promptPreset: this.config.preset, rollout: this.rolloutOverride() });
+      this.live = await this.trainer!.liveStart({ policy, question: q.question, answers: q.answers, greedy, seed, promptPreset: this.config.preset, rollout: this.rolloutOverride(policy) });
       this.liveSteps = [];
       this.liveOf = { policy, question: q.question, greedy };
     });
@@ -711,8 +825,8 @@ export class Playground extends EventTarget {
       const c = this.info?.config;
       const model = await openOnnxModel(modelBytes, c ? { numLayers: c.numLayers, numHeads: c.numHeads, headSize: c.hiddenSize / c.numHeads } : undefined);
       try {
-        const seed = this.config.seed;
-        const settings = { ...this.rolloutOverride(), maxLength: Math.min(448, this.info?.config.maxPositions ?? 448) };
+        const seed = GREEDY_PROMPT_SEED; // the prompt greedy decoding always renders
+        const settings = { ...this.rolloutOverride(policy), maxLength: Math.min(448, this.info?.config.maxPositions ?? 448) };
         const prompt = await this.trainer!.renderPrompt(q.question, seed, this.config.preset);
         const ids = [tokenizer.bosId, ...tokenizer.encode(prompt)];
         const res = await greedyRagDecode(model.next, tokenizer, asRetriever(this.search!), ids, settings);

@@ -11,6 +11,7 @@
  */
 import { css, html, nothing } from 'lit';
 import { PlaygroundElement, sharedStyles } from './playground-element.ts';
+import { themeStyles } from './theme.ts';
 import { Playground } from './playground.ts';
 import { STEP_IDS, type StepId } from './url-config.ts';
 import './r1s-step-corpus.ts';
@@ -40,19 +41,21 @@ const INTRO: Record<StepId, string[]> = {
 };
 
 export class R1sApp extends PlaygroundElement {
-  static override styles = [sharedStyles, css`
+  static override styles = [themeStyles, sharedStyles, css`
     :host { max-width: 1200px; margin: 0 auto; padding: 0.8rem 1rem 2rem; }
     header h1 { font-size: 1.45rem; margin: 0 0 0.2rem; }
     .sub { color: #445; margin: 0 0 0.6rem; max-width: 80ch; }
     .status { color: #34405a; font-size: 0.9rem; margin: 0.2rem 0 0.6rem; }
     nav ol { list-style: none; display: flex; flex-wrap: wrap; gap: 0.4rem; padding: 0; margin: 0 0 0.8rem; counter-reset: step; }
     nav button { background: #fff; color: #1d2330; border: 1px solid #c9ced8; border-radius: 999px; padding: 0.3rem 0.8rem; font-size: 0.9rem; }
-    nav button[aria-current='step'] { background: #2457c5; color: #fff; border-color: #2457c5; }
-    nav .done { color: #1a7f37; font-weight: 700; margin-left: 0.25rem; }
+    nav button[aria-current='step'] { background: var(--r1s-accent); color: #fff; border-color: var(--r1s-accent); }
+    nav .done { color: var(--r1s-green); font-weight: 700; margin-left: 0.25rem; }
     nav button[aria-current='step'] .done { color: #c8f0d2; }
     main h2 { font-size: 1.3rem; margin: 0.2rem 0 0.5rem; }
     .pager { display: flex; justify-content: space-between; gap: 0.5rem; margin-top: 1rem; }
     .resume { background: #fff8e1; border: 1px solid #f0d48a; border-radius: 8px; padding: 0.6rem 0.9rem; margin-bottom: 0.8rem; }
+    .trained { background: var(--r1s-accent-soft); border: 1px solid #c5d5f5; border-radius: 8px; padding: 0.5rem 0.9rem; margin-bottom: 0.7rem; }
+    .trained p { margin: 0 0 0.35rem; }
     footer { margin-top: 1.5rem; font-size: 0.82rem; color: #556; border-top: 1px solid #dde1e8; padding-top: 0.6rem; }
     @media (max-width: 800px) { :host { padding: 0.6rem 0.6rem 1.5rem; } nav button { font-size: 0.85rem; padding: 0.25rem 0.6rem; } }
   `];
@@ -124,6 +127,7 @@ export class R1sApp extends PlaygroundElement {
             </div>
           </div>`
         : nothing}
+      ${this.renderShippedOffer()}
       <nav aria-label="Guided path"><ol>
         ${STEP_IDS.map((s, k) => html`<li><button aria-current=${s === step ? 'step' : 'false'} @click=${() => pg.goTo(s)}>
           ${k + 1}. ${TITLES[s]}${this.done(s) ? html`<span class="done" aria-hidden="true">✓</span><span class="sr-only">(done)</span>` : nothing}</button></li>`)}
@@ -134,7 +138,7 @@ export class R1sApp extends PlaygroundElement {
         ${this.renderStep(step)}
         <div class="pager">
           ${i > 0 ? html`<button class="secondary" @click=${() => pg.goTo(STEP_IDS[i - 1]!)}>Back: ${TITLES[STEP_IDS[i - 1]!]}</button>` : html`<span></span>`}
-          ${i < STEP_IDS.length - 1 ? html`<button @click=${() => pg.goTo(STEP_IDS[i + 1]!)}>Next: ${TITLES[STEP_IDS[i + 1]!]}</button>` : nothing}
+          ${i < STEP_IDS.length - 1 ? html`<button class=${offer ? 'secondary' : ''} @click=${() => pg.goTo(STEP_IDS[i + 1]!)}>Next: ${TITLES[STEP_IDS[i + 1]!]}</button>` : nothing}
         </div>
       </main>
       <footer>
@@ -145,6 +149,39 @@ export class R1sApp extends PlaygroundElement {
           : 'Loading the model…'}
         The configuration is in this page's address: copy it to share a run.
       </footer>`;
+  }
+
+  /**
+   * "See a trained run": the shipped run (src/rl/shipped-run.ts) in seconds, or train it yourself.
+   * Offered until the learner has results of their own; secondary while a saved run is offered
+   * (the resume offer is then the only primary action).
+   */
+  private renderShippedOffer() {
+    const pg = this.pg!;
+    const m = pg.shippedRun;
+    if (!m || pg.showingShipped || pg.running || pg.phase !== 'ready' || pg.metrics[1].length > 0 || pg.metrics[2].length > 0) return nothing;
+    const cls = pg.resumeOffer ? 'secondary' : '';
+    return html`<div class="trained" role="region" aria-label="A trained run">
+      <p><b>See a trained run</b> in seconds: the default recipe's Stage 1 (${m.stages[1].steps} steps) and Stage 2 (${m.stages[2].steps} steps), seed ${m.seed},
+        trained once on the command line and shipped with the page. Its curves, its rollouts at early and late steps, its evaluation, and all three policies answering the same question.
+        Stage 2's answer reward rises within its first 10 to 20 steps.</p>
+      <div class="row">
+        <button class=${cls} @click=${() => void this.showShipped()} ?disabled=${pg.busy.has('shipped')}>See a trained run</button>
+        <button class="secondary" @click=${() => pg.goTo('stage1')}>Train it yourself</button>
+        ${pg.busy.has('shipped') ? html`<span class="note" role="status">Loading the shipped run…</span>` : nothing}
+      </div>
+      ${pg.errors.shipped ? html`<div class="alert" role="alert">${pg.errors.shipped}</div>` : nothing}
+    </div>`;
+  }
+
+  /** Shows the shipped run, then its evaluation with Compare answered on the first test question. */
+  private async showShipped(): Promise<void> {
+    const pg = this.pg!;
+    await pg.showShippedRun();
+    if (!pg.showingShipped) return;
+    pg.goTo('evaluate');
+    const q = pg.questions.find((x) => x.split === 'test');
+    if (q) await pg.runCompare({ question: q.question, answers: q.answers, id: q.id });
   }
 
   private renderStep(step: StepId) {

@@ -22,8 +22,9 @@ export class R1sBars extends LitElement {
   declare label: string;
 
   static override styles = css`
-    :host { display: block; overflow-x: auto; }
-    svg { font: 11px system-ui, sans-serif; }
+    :host { display: block; }
+    /* Scales down to the width there is (a 768 px tablet sees the whole chart, never a clipped part). */
+    svg { font: 11px system-ui, sans-serif; width: 100%; height: auto; display: block; }
     .legend { display: flex; flex-wrap: wrap; gap: 0.8rem; font-size: 0.8rem; margin-bottom: 0.3rem; }
     .swatch { display: inline-block; width: 0.8rem; height: 0.8rem; border-radius: 2px; margin-right: 0.25rem; vertical-align: -0.1rem; }
   `;
@@ -44,7 +45,7 @@ export class R1sBars extends LitElement {
     const y = (v: number) => top + plotH * (1 - Math.max(0, Math.min(1, v)));
     return html`
       <div class="legend">${this.series.map((s) => html`<span><span class="swatch" style="background:${s.color}"></span>${s.label}</span>`)}</div>
-      <svg width=${W} height=${H} viewBox="0 0 ${W} ${H}" role="img" aria-label=${this.label}>
+      <svg style=${`max-width: ${W}px`} viewBox="0 0 ${W} ${H}" role="img" aria-label=${this.label}>
         <title>${this.label}</title>
         ${[0, 0.25, 0.5, 0.75, 1].map((t) => svg`<line x1=${left} x2=${W - 10} y1=${y(t)} y2=${y(t)} stroke="#e3e6eb" />
           <text x=${left - 4} y=${y(t) + 4} text-anchor="end" fill="#556">${t}</text>`)}

@@ -2,8 +2,9 @@
  * <r1s-curves>: per-step training curves drawn with uPlot.
  *
  * Properties: `points` (one object per step), `series` (which numeric fields to draw, with a
- * label and colour), `label` (the chart's accessible name), `height` (pixels). Redraws when
- * `points` changes.
+ * label, colour, dash and markers), `label` (the chart's accessible name), `height` (pixels),
+ * `emptyNote` (shown instead of an empty plot when no series has a finite value, e.g. a KL that
+ * is not computed). Redraws when `points` changes.
  */
 import { LitElement, css, html, unsafeCSS, type PropertyValues } from 'lit';
 import uPlot from 'uplot';
@@ -14,6 +15,10 @@ export interface CurveSeries {
   key: string;
   label: string;
   color: string;
+  /** Dash pattern in pixels (e.g. [6, 4]), so series that lie on top of each other stay distinguishable. */
+  dash?: number[];
+  /** Marker at every point (drawn over the line). */
+  marker?: boolean;
 }
 
 export class R1sCurves extends LitElement {
@@ -23,7 +28,10 @@ export class R1sCurves extends LitElement {
     label: { type: String },
     height: { type: Number },
     range: { attribute: false },
+    emptyNote: { type: String },
   };
+  /** Why the chart is empty when every value is missing (the plot is hidden then). */
+  declare emptyNote: string;
 
   declare points: Record<string, number>[];
   declare series: CurveSeries[];
@@ -41,6 +49,9 @@ export class R1sCurves extends LitElement {
       :host { display: block; min-height: 120px; }
       .chart { width: 100%; }
       .empty { color: #667; font-size: 0.9rem; padding: 1rem 0; }
+      .u-legend { font-size: 0.78rem; }
+      .u-legend th { padding: 0 0.3rem; }
+      .x-label { font-size: 0.72rem; color: #667; text-align: right; margin-top: -0.2rem; }
     `,
   ];
 
@@ -51,6 +62,12 @@ export class R1sCurves extends LitElement {
     this.label = 'training curves';
     this.height = 200;
     this.range = null;
+    this.emptyNote = '';
+  }
+
+  /** Steps exist but no series has a finite value. */
+  private get allMissing(): boolean {
+    return this.points.length > 0 && !this.points.some((p) => this.series.some((s) => Number.isFinite(p[s.key])));
   }
 
   override connectedCallback(): void {
@@ -66,8 +83,11 @@ export class R1sCurves extends LitElement {
   }
 
   override render() {
-    return html`<div class="chart" role="img" aria-label=${this.label}></div>
-      ${this.points.length === 0 ? html`<div class="empty">No steps yet.</div>` : ''}`;
+    const hide = this.allMissing && this.emptyNote !== '';
+    return html`<div class="chart" role="img" aria-label=${this.label} ?hidden=${hide}></div>
+      ${this.points.length && !hide ? html`<div class="x-label">x: step</div>` : ''}
+      ${this.points.length === 0 ? html`<div class="empty">No steps yet.</div>` : ''}
+      ${hide ? html`<div class="empty">${this.emptyNote}</div>` : ''}`;
   }
 
   protected override updated(changed: PropertyValues): void {
@@ -99,9 +119,12 @@ export class R1sCurves extends LitElement {
           height: this.height,
           scales: { x: { time: false }, ...(this.range ? { y: { range: this.range } } : {}) },
           // Steps are whole numbers: no ticks at 1.2, 1.4, ...
-          axes: [{ label: 'step', incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000] }, {}],
+          axes: [{ incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000], size: 30 }, { size: 46 }],
           legend: { live: false },
-          series: [{ label: 'step' }, ...this.series.map((s) => ({ label: s.label, stroke: s.color, width: 2, points: { show: false } }))],
+          series: [{ label: 'step' }, ...this.series.map((s) => ({
+            label: s.label, stroke: s.color, width: 2, ...(s.dash ? { dash: s.dash } : {}),
+            points: s.marker ? { show: true, size: 6, stroke: s.color, fill: '#fff', width: 1.5 } : { show: false },
+          }))],
         },
         this.data(),
         el,

@@ -4,6 +4,9 @@
  * cache holds the sequence), shows its probability and the alternatives, and when a query
  * closes, the search runs and its documents are spliced in, masked out of the loss.
  *
+ * The menus show the policy and decoding of the rollout on screen (it may have been started on
+ * another step of the path) until the learner changes them for the next one.
+ *
  * Properties: `pg` (the Playground), `policy` (initial policy). Data attribute for tests:
  * `data-tokens` (generated tokens so far).
  */
@@ -26,6 +29,8 @@ export class R1sLive extends PlaygroundElement {
   declare greedy: boolean;
   /** Token position shown in detail; -1 follows the newest token. */
   declare cursor: number;
+  /** The learner changed a menu here: the menus then show their own choice, not the rollout on screen. */
+  private touched = false;
 
   static override styles = [sharedStyles, css`
     .split { display: grid; grid-template-columns: minmax(0, 3fr) minmax(0, 2fr); gap: 1rem; margin-top: 0.5rem; }
@@ -51,19 +56,22 @@ export class R1sLive extends PlaygroundElement {
     const live = pg.live;
     const busy = pg.busy.has('live');
     const policies = pg.policies;
-    const policy = policies.includes(this.policy) ? this.policy : pg.latestPolicy;
+    const shown = !this.touched && live && pg.liveOf ? pg.liveOf : null;
+    const wanted = shown ? shown.policy : this.policy;
+    const policy = policies.includes(wanted) ? wanted : pg.latestPolicy;
+    const greedy = shown ? shown.greedy : this.greedy;
     return html`
       <r1s-question-picker .questions=${pg.questions} label="Question for the live rollout" split="train"
         @question-change=${(e: CustomEvent<QuestionChoice>) => (this.choice = e.detail)}></r1s-question-picker>
       <div class="row">
-        <label>Policy <select aria-label="Policy for the live rollout" @change=${(e: Event) => (this.policy = (e.target as HTMLSelectElement).value as PolicyName)}>
+        <label>Policy <select aria-label="Policy for the live rollout" @change=${(e: Event) => { this.touched = true; this.greedy = greedy; this.policy = (e.target as HTMLSelectElement).value as PolicyName; }}>
           ${policies.map((p) => html`<option value=${p} ?selected=${p === policy}>${POLICY_LABEL[p]}</option>`)}
         </select></label>
-        <label>Decoding <select aria-label="Decoding" @change=${(e: Event) => (this.greedy = (e.target as HTMLSelectElement).value === 'greedy')}>
-          <option value="sample" ?selected=${!this.greedy}>sample (temperature 1, top-p 0.95)</option>
-          <option value="greedy" ?selected=${this.greedy}>greedy</option>
+        <label>Decoding <select aria-label="Decoding" @change=${(e: Event) => { this.touched = true; this.policy = policy; this.greedy = (e.target as HTMLSelectElement).value === 'greedy'; }}>
+          <option value="sample" ?selected=${!greedy}>sample (temperature 1, top-p 0.95)</option>
+          <option value="greedy" ?selected=${greedy}>greedy (fixed prompt)</option>
         </select></label>
-        <button @click=${() => { this.cursor = -1; void pg.liveStart(policy, this.choice!, this.greedy, pg.nextSeed()); }} ?disabled=${busy || !this.choice}>Start live rollout</button>
+        <button class=${pg.resumeOffer ? 'secondary' : ''} @click=${() => { this.cursor = -1; this.touched = false; void pg.liveStart(policy, this.choice!, greedy, pg.nextSeed()); }} ?disabled=${busy || !this.choice}>Start live rollout</button>
         <button @click=${() => { this.cursor = -1; void pg.liveNext(1); }} ?disabled=${busy || !live || !!live.finishReason}>Next token</button>
         <button class="secondary" @click=${() => { this.cursor = -1; void pg.liveNext(10); }} ?disabled=${busy || !live || !!live.finishReason}>Next 10 tokens</button>
       </div>
@@ -80,7 +88,7 @@ export class R1sLive extends PlaygroundElement {
     const step = pg.liveSteps.find((s) => s.position === cursor) ?? null;
     const generated = live.actionMask.reduce((n, m) => n + m, 0);
     return html`
-      ${pg.liveOf ? html`<p class="note">Live rollout of the ${POLICY_LABEL[pg.liveOf.policy]} (${pg.liveOf.greedy ? 'greedy' : 'sampled'}) on: ${pg.liveOf.question}</p>` : nothing}
+      ${pg.liveOf ? html`<p class="note">On screen: a live rollout of the <b>${POLICY_LABEL[pg.liveOf.policy]}</b> (${pg.liveOf.greedy ? 'greedy' : 'sampled'}) on: ${pg.liveOf.question}</p>` : nothing}
       <p class="note" role="status">${generated} token${generated === 1 ? '' : 's'} generated, ${live.searches.length} search${live.searches.length === 1 ? '' : 'es'}${live.finishReason ? html`; finished: <b>${live.finishReason}</b>` : ''}.
         ${live.parts ? html`Reward parts against the gold answer: F1 ${live.parts.f1.toFixed(2)}, format ${live.parts.formatOk ? 'ok' : 'broken'}, answer "${live.parts.prediction}".` : nothing}</p>
       <div class="split">

@@ -1,7 +1,9 @@
 /**
  * <r1s-sample-card>: one rollout outside training (a base-model sample, a Compare column):
  * its searches, the completion with documents set apart, and how it would score (Stage 2's
- * reward parts when the question has a gold answer).
+ * reward parts when the question has a gold answer), and how it was decoded: greedy (argmax,
+ * with the prompt rendered the same way every time, so the same question gives the same answer)
+ * or sampled (with its seed). The prompt is shown folded.
  *
  * Properties: `sample` (SampleResult), `heading`.
  */
@@ -21,6 +23,10 @@ export class R1sSampleCard extends LitElement {
     .ok { color: #1a7f37; } .bad { color: #b42318; }
     .q { font-size: 0.85rem; margin-bottom: 0.3rem; overflow-wrap: anywhere; }
     .mono { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; }
+    .decoding { display: inline-block; font-size: 0.76rem; border-radius: 999px; padding: 0 0.5rem; margin-bottom: 0.3rem; border: 1px solid #c9ced8; color: #34405a; }
+    .decoding.greedy { background: var(--r1s-accent-soft, #e8effc); border-color: #c5d5f5; }
+    details { font-size: 0.8rem; color: #445; margin-bottom: 0.3rem; }
+    details pre { white-space: pre-wrap; overflow-wrap: anywhere; margin: 0.2rem 0; font-size: 0.78rem; }
   `;
 
   constructor() {
@@ -35,7 +41,11 @@ export class R1sSampleCard extends LitElement {
     const generated = s.actionMask.reduce((n, m) => n + m, 0);
     return html`
       ${this.heading ? html`<h4>${this.heading}</h4>` : nothing}
+      <div class="decoding ${s.decoding}" data-decoding=${s.decoding}>${s.decoding === 'greedy'
+        ? 'greedy decoding (argmax), fixed prompt: the same question gives the same answer'
+        : `sampled: temperature 1, top-p 0.95, seed ${s.seed}`}</div>
       <div class="q">Q: ${s.question}</div>
+      <details><summary>Prompt${s.decoding === 'greedy' ? ' (rendered the same way for every greedy answer)' : ''}</summary><pre>${s.prompt}</pre></details>
       <div class="facts">
         <span>${s.searches.length} search${s.searches.length === 1 ? '' : 'es'}${s.searches.length ? html`: ${s.searches.map((c, i) => html`${i ? ', ' : ''}<span class="mono">${c.query}</span>`)}` : ''}</span>
         <span>${generated} tokens</span>

@@ -1,15 +1,18 @@
 /**
  * <r1s-settings>: the settings of an RL stage that matter, each with its value, the recipe's
- * default, the paper's value and a one-line explanation (settings-info.ts). Changes go into
- * the URL at once (a link reproduces the run) and take effect when the stage starts: a
- * running stage keeps the settings it started with.
+ * default, the paper's value and a one-line explanation (settings-info.ts). Each stage has its
+ * own values (`s1.lr`, `s2.lr` in the URL: url-config.ts); the seed and the save interval are
+ * shared by both stages and say so. Changes go into the URL at once (a link reproduces the run)
+ * and take effect when the stage starts: a running stage keeps the settings it started with.
  *
  * Properties: `pg` (the Playground), `stage` (1 or 2).
  */
 import { css, html, nothing } from 'lit';
 import { PlaygroundElement, sharedStyles } from './playground-element.ts';
 import { SETTINGS_INFO, type SettingInfo } from './settings-info.ts';
-import { DEFAULT_PAGE_CONFIG, readPageConfig, type PageConfig } from './url-config.ts';
+import { DEFAULT_PAGE_CONFIG, readPageConfig, STAGE_KEYS, stageValue, withStageValue, type PageConfig, type StageKey } from './url-config.ts';
+
+const isStageKey = (k: keyof PageConfig): k is StageKey => (STAGE_KEYS as readonly string[]).includes(k);
 
 export class R1sSettings extends PlaygroundElement {
   static override properties = { ...PlaygroundElement.properties, stage: { type: Number }, invalid: { state: true } };
@@ -33,14 +36,18 @@ export class R1sSettings extends PlaygroundElement {
 
   /** Parses through the URL reader, so the form accepts exactly what a link may hold. */
   private apply(key: keyof PageConfig, raw: string): void {
-    const { config, errors } = readPageConfig(`?${new URLSearchParams({ [key]: raw })}`);
+    const stage = this.stage;
+    const name = isStageKey(key) ? `s${stage}.${key}` : key;
+    const { config, errors } = readPageConfig(`?${new URLSearchParams({ [name]: raw })}`);
     if (errors.length) {
       this.invalid = { ...this.invalid, [key]: errors[0]! };
       return;
     }
     const { [key]: _gone, ...rest } = this.invalid;
     this.invalid = rest;
-    this.pg!.setConfig({ [key]: config[key] } as Partial<PageConfig>);
+    const pg = this.pg!;
+    if (isStageKey(key)) pg.setConfig({ stages: withStageValue(pg.config, stage, key, config.stages[stage][key] as never).stages });
+    else pg.setConfig({ [key]: config[key] } as Partial<PageConfig>);
   }
 
   override render() {
@@ -55,18 +62,19 @@ export class R1sSettings extends PlaygroundElement {
       <div class="settings">
         ${this.field({ key: stepsKey, label: 'Steps in this stage', kind: 'int', min: 1, max: 100000, help: 'Rollout batches and updates the stage runs; the learning-rate schedule spans them.', paper: stage === 1 ? '~350 questions' : '8,148 questions' }, locked)}
         ${shown.map((s) => this.field(s, locked))}
-        ${this.field({ key: 'seed', label: 'Seed', kind: 'int', min: 0, help: 'Seeds the question draws and the sampling: the same seed and settings give the same run.', paper: '-' }, locked)}
-        ${this.field({ key: 'saveEvery', label: 'Save every (steps)', kind: 'int', min: 1, help: 'The run is saved to this browser every this many steps and at the end of each stage.', paper: '-' }, false)}
+        ${this.field({ key: 'seed', label: 'Seed (both stages)', kind: 'int', min: 0, help: 'Shared by both stages (Stage s draws with seed + s): the same seed and settings give the same run.', paper: '-' }, locked)}
+        ${this.field({ key: 'saveEvery', label: 'Save every (steps, both stages)', kind: 'int', min: 1, help: 'Shared by both stages: the run is saved to this browser every this many steps, on pause and at the end of each stage.', paper: '-' }, false)}
       </div>
+      <p class="note">The other settings are this stage's own: changing them here leaves Stage ${stage === 1 ? 2 : 1}'s values as they are.</p>
       <div class="row" style="margin-top:0.5rem">
-        <button class="secondary" @click=${() => pg.resetSettings()} ?disabled=${locked}>Reset to the recipe's defaults</button>
+        <button class="secondary" @click=${() => pg.resetStageSettings(stage)} ?disabled=${locked}>Reset Stage ${stage} to the recipe's defaults</button>
       </div>`;
   }
 
   private field(s: SettingInfo, locked: boolean) {
     const pg = this.pg!;
-    const id = `set-${s.key}`;
-    const value = String(pg.config[s.key]);
+    const id = `set-s${this.stage}-${s.key}`;
+    const value = String(isStageKey(s.key) ? stageValue(pg.config, this.stage, s.key) : pg.config[s.key]);
     const def = String(DEFAULT_PAGE_CONFIG[s.key]);
     const err = this.invalid[s.key];
     return html`<div class="setting">

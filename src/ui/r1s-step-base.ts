@@ -39,7 +39,7 @@ export class R1sStepBase extends PlaygroundElement {
         <div class="row">
           <button @click=${() => go(false)} ?disabled=${busy || !this.choice}>Sample</button>
           <button class="secondary" @click=${() => go(true)} ?disabled=${busy || !this.choice}>Greedy answer</button>
-          <span class="note">${pg.busy.has('sample') ? 'Generating…' : 'Sampling uses temperature 1 and top-p 0.95, as in training; each click draws with a new seed.'}</span>
+          <span class="note">${pg.busy.has('sample') ? 'Generating…' : 'Sampling uses temperature 1 and top-p 0.95, as in training, with a new seed per click; the greedy answer renders the prompt the same way every time, so it repeats.'}</span>
         </div>
         ${pg.errors.sample ? html`<div class="alert" role="alert">${pg.errors.sample}</div>` : nothing}
         ${samples.length ? html`<p class="note" role="status">${searched} of the last ${samples.length} samples searched; well-formed: ${samples.filter((s) => s.parts?.formatOk).length}.</p>` : nothing}

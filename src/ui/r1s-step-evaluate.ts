@@ -1,19 +1,22 @@
 /**
  * <r1s-step-evaluate>: step 5 of the guided path. Runs src/eval/evaluate.ts from the page
  * (greedy decoding, top-5 documents as in the paper's evaluation) on test and ood questions in
- * three modes, shows the metrics as a table and a grouped bar chart by template, and compares
- * the base, Stage-1 and Stage-2 policies on one question.
+ * three modes, shows the metrics in the paper's layout (methods as rows, each policy with the
+ * step it was evaluated at; splits x metrics as columns), searches per question by hop count,
+ * every metric in a folded table, a grouped bar chart by template, and compares the base,
+ * Stage-1 and Stage-2 policies on one question.
  *
  * Property: `pg` (the Playground).
  */
 import { css, html, nothing } from 'lit';
 import type { Split } from '../corpus/types.ts';
 import { EVAL_MODES as ALL_EVAL_MODES, type EvalMode } from '../eval/evaluate.ts';
-import type { PolicyName } from '../rl/session.ts';
+import type { EvalRow, PolicyName } from '../rl/session.ts';
 import { PlaygroundElement, sharedStyles } from './playground-element.ts';
 import type { BarSeries } from './r1s-bars.ts';
 import './r1s-bars.ts';
 import './r1s-compare.ts';
+import { PALETTE } from './theme.ts';
 
 const MODE_LABEL: Record<EvalMode, string> = {
   naive: 'naive generation (no search)', rag: 'standard RAG (top-k documents in the prompt)', search: 'policy searching on its own',
@@ -22,7 +25,11 @@ const MODE_LABEL: Record<EvalMode, string> = {
 /** The page's modes: the oracle needs the pack's documents, which live in the search worker (the CLI has it). */
 const EVAL_MODES: readonly EvalMode[] = ALL_EVAL_MODES.filter((m) => m !== 'oracle');
 const POLICY_LABEL: Record<PolicyName, string> = { base: 'base', stage1: 'Stage 1', stage2: 'Stage 2' };
-const COLORS = ['#6e7781', '#9a6700', '#2457c5', '#1a7f37', '#b42318', '#7a3db8', '#0a7ea4', '#bf3989', '#57606a'];
+const COLORS = [PALETTE.grey, PALETTE.amber, PALETTE.accent, PALETTE.green, PALETTE.red, PALETTE.purple, PALETTE.teal, '#bf3989', '#57606a'];
+/** The paper's method names (its Table 1 rows), per mode. */
+const METHOD: Record<EvalMode, string> = { naive: 'Naive generation', rag: 'Standard RAG', search: 'R1-Searcher (searches on its own)', oracle: 'Oracle documents (reading ceiling)' };
+const MODE_ORDER: readonly EvalMode[] = ['naive', 'rag', 'search'];
+const POLICY_ORDER: readonly PolicyName[] = ['base', 'stage1', 'stage2'];
 type Metric = 'coverEm' | 'f1' | 'em';
 const METRIC_LABEL: Record<Metric, string> = { coverEm: 'Cover-EM (ACC_R)', f1: 'F1', em: 'EM' };
 
@@ -42,6 +49,14 @@ export class R1sStepEvaluate extends PlaygroundElement {
     .form { display: flex; flex-wrap: wrap; gap: 0.6rem 1rem; align-items: flex-end; }
     input[type=number] { width: 6rem; }
     progress { width: min(100%, 16rem); }
+    table.paper { width: 100%; }
+    table.paper th, table.paper td { padding: 0.2rem 0.4rem; }
+    table.paper td.method { text-align: left; max-width: 16rem; }
+    table.paper thead th { text-align: center; }
+    /* Every column fits a 768 px tablet: headers wrap, cells stay compact. */
+    table.all { width: 100%; font-size: 0.8rem; }
+    table.all th { white-space: normal; vertical-align: bottom; }
+    table.all th, table.all td { padding: 0.15rem 0.3rem; }
   `];
 
   constructor() {
@@ -101,6 +116,50 @@ export class R1sStepEvaluate extends PlaygroundElement {
       </section>`;
   }
 
+  /** "Stage 2, step 10 of 200": the policy with the step it was evaluated at. */
+  private policyAt(r: EvalRow): string {
+    if (r.policy === 'base') return 'base';
+    const st = r.policy === 'stage1' ? 1 : 2;
+    return `${POLICY_LABEL[r.policy]}, step ${r.steps} of ${this.pg!.totalSteps[st]}`;
+  }
+
+  /** The paper's Table 1 layout: a method (mode x policy) per row, splits x (Cover-EM, F1) as columns. */
+  private renderPaperTable(rows: EvalRow[]) {
+    const splits = (['test', 'ood'] as Split[]).filter((s) => rows.some((r) => r.split === s));
+    const methods: { mode: EvalMode; policy: PolicyName }[] = [];
+    for (const mode of MODE_ORDER) for (const policy of POLICY_ORDER) if (rows.some((r) => r.mode === mode && r.policy === policy)) methods.push({ mode, policy });
+    const cell = (mode: EvalMode, policy: PolicyName, split: Split) => rows.find((r) => r.mode === mode && r.policy === policy && r.split === split);
+    const f = (x: number | undefined) => (x !== undefined && Number.isFinite(x) ? x.toFixed(3) : '-');
+    const best = (split: Split, k: 'coverEm' | 'f1') => Math.max(...rows.filter((r) => r.split === split).map((r) => r.overall[k]));
+    const splitLabel: Record<Split, string> = { train: 'train', test: 'test (trained templates)', ood: 'ood (new templates)' };
+    return html`<div class="scroll"><table class="paper" aria-label="Evaluation in the paper's layout">
+      <thead><tr><th rowspan="2" class="left">method (policy, step)</th>${splits.map((s) => html`<th colspan="2">${splitLabel[s]}</th>`)}</tr>
+        <tr>${splits.map(() => html`<th title="Cover-EM: the gold answer appears in the prediction (the paper's ACC_R)">Cover-EM</th><th>F1</th>`)}</tr></thead>
+      <tbody>${methods.map(({ mode, policy }) => {
+        const any = rows.find((r) => r.mode === mode && r.policy === policy)!;
+        return html`<tr><td class="method">${METHOD[mode]}<br /><span class="note">${this.policyAt(any)}</span></td>
+          ${splits.map((s) => {
+            const r = cell(mode, policy, s);
+            return html`<td>${r && r.overall.coverEm === best(s, 'coverEm') ? html`<b>${f(r.overall.coverEm)}</b>` : f(r?.overall.coverEm)}</td>
+              <td>${r && r.overall.f1 === best(s, 'f1') ? html`<b>${f(r.overall.f1)}</b>` : f(r?.overall.f1)}</td>`;
+          })}</tr>`;
+      })}</tbody></table></div>
+      <p class="note">Bold: the best of a column. ${rows[0] ? `${rows[0].overall.n} questions per split.` : ''} Greedy decoding, top-5 documents per search, as in the paper's evaluation.</p>`;
+  }
+
+  /** Searches per question by hop count, for each policy searching on its own: a trained policy searches about once per hop. */
+  private renderHops(rows: EvalRow[]) {
+    const search = rows.filter((r) => r.mode === 'search').sort((a, b) => POLICY_ORDER.indexOf(a.policy) - POLICY_ORDER.indexOf(b.policy) || a.split.localeCompare(b.split));
+    if (!search.length) return nothing;
+    const hops = [...new Set(search.flatMap((r) => Object.keys(r.byHops)))].sort((a, b) => Number(a) - Number(b));
+    return html`<h3>Searches per question by hop count</h3>
+      <div class="scroll"><table aria-label="Searches per question by hop count">
+        <thead><tr><th class="left">policy (step)</th><th class="left">split</th>${hops.map((h) => html`<th>${h}-hop</th>`)}</tr></thead>
+        <tbody>${search.map((r) => html`<tr><td class="left">${this.policyAt(r)}</td><td class="left">${r.split}</td>
+          ${hops.map((h) => html`<td>${r.byHops[h] ? html`${r.byHops[h].searchesPerQuestion.toFixed(2)} <span class="note">(${r.byHops[h].n} q)</span>` : '-'}</td>`)}</tr>`)}</tbody>
+      </table></div>`;
+  }
+
   private renderResults() {
     const pg = this.pg!;
     const rows = [...pg.evalRows].sort((a, b) => (a.split < b.split ? -1 : a.split > b.split ? 1 : 0) || a.policy.localeCompare(b.policy) || EVAL_MODES.indexOf(a.mode) - EVAL_MODES.indexOf(b.mode));
@@ -108,14 +167,17 @@ export class R1sStepEvaluate extends PlaygroundElement {
     const chartRows = rows.filter((r) => r.split === this.chartSplit);
     const templates = [...new Set(chartRows.flatMap((r) => Object.keys(r.byTemplate)))];
     const series: BarSeries[] = chartRows.map((r, i) => ({
-      label: `${POLICY_LABEL[r.policy]}, ${r.mode}`, color: COLORS[i % COLORS.length]!,
+      label: `${this.policyAt(r)}, ${r.mode}`, color: COLORS[i % COLORS.length]!,
       values: templates.map((t) => r.byTemplate[t]?.[this.metric] ?? NaN),
     }));
     return html`
-      <div class="scroll"><table aria-label="Evaluation results">
+      ${this.renderPaperTable(rows)}
+      ${this.renderHops(rows)}
+      <h3>Every metric: one row per split, policy and mode</h3>
+      <div class="scroll"><table class="all" aria-label="Evaluation results">
         <thead><tr><th class="left">split</th><th class="left">policy</th><th class="left">mode</th><th>questions</th><th>Cover-EM</th><th>EM</th><th>F1</th>
           <th>format</th><th>searches / q</th><th>answer in docs</th><th>support found</th></tr></thead>
-        <tbody>${rows.map((r) => html`<tr><td>${r.split}</td><td class="left">${POLICY_LABEL[r.policy]}</td><td class="left" title=${MODE_LABEL[r.mode]}>${r.mode}</td>
+        <tbody>${rows.map((r) => html`<tr><td>${r.split}</td><td class="left">${this.policyAt(r)}</td><td class="left" title=${MODE_LABEL[r.mode]}>${r.mode}</td>
           <td>${r.overall.n}</td><td><b>${f(r.overall.coverEm)}</b></td><td>${f(r.overall.em)}</td><td>${f(r.overall.f1)}</td><td>${f(r.overall.formatRate)}</td>
           <td>${f(r.overall.searchesPerQuestion)}</td><td>${f(r.overall.answerInDocs)}</td><td>${f(r.overall.supportRecall)}</td></tr>`)}</tbody>
       </table></div>

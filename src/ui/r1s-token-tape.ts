@@ -5,17 +5,25 @@
  * Keyboard: the strip is one tab stop; Left/Right move the cursor by a token, Home/End jump to
  * the first/last generated token, PageUp/PageDown by ten.
  *
- * Properties: `rows` (TokenRow[]), `cursor` (position), `promptLength`, `label`.
+ * With `advantages` (one per position) it is a heat-map: every token in the loss is coloured by
+ * its advantage, blue for positive and red for negative, stronger for a larger |advantage|
+ * (full strength at |A| >= 2), with a legend.
+ *
+ * Properties: `rows` (TokenRow[]), `cursor` (position), `promptLength`, `label`, `advantages` (number[] | null).
  * Events: `cursor-change` (CustomEvent<number>) when a chip is clicked or a key moves the cursor.
  */
 import { LitElement, css, html, nothing, type TemplateResult } from 'lit';
 import type { TokenRow } from './token-rows.ts';
 
+/** |advantage| drawn at full colour. */
+const HEAT_FULL = 2;
+
 export class R1sTokenTape extends LitElement {
   static override properties = {
     rows: { attribute: false }, cursor: { type: Number }, promptLength: { type: Number }, label: { type: String },
-    showPrompt: { state: true },
+    showPrompt: { state: true }, advantages: { attribute: false },
   };
+  declare advantages: number[] | null;
   declare rows: TokenRow[];
   declare cursor: number;
   declare promptLength: number;
@@ -25,15 +33,22 @@ export class R1sTokenTape extends LitElement {
   static override styles = css`
     :host { display: block; }
     .tape { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: 0.8rem; line-height: 1.9; border: 1px solid #dde1e8; border-radius: 6px; padding: 0.4rem; max-height: 16rem; overflow-y: auto; background: #fbfcfd; }
-    .tape:focus-visible { outline: 3px solid #f0b400; outline-offset: 2px; }
+    .tape:focus-visible { outline: 3px solid var(--r1s-focus); outline-offset: 2px; }
     .tok { display: inline-block; padding: 0 0.25rem; margin: 0 0.1rem 0.15rem 0; border-radius: 4px; border: 1px solid transparent; cursor: pointer; white-space: pre; }
-    .generated { background: #e8effc; }
-    .tag { color: #7a3db8; font-weight: 600; background: #f1eafb; }
+    .generated { background: var(--r1s-accent-soft); }
+    .tag { color: var(--r1s-purple); font-weight: 600; background: #f1eafb; }
     .prompt { color: #667; background: #f0f1f3; }
     .document { color: #556; background: transparent; }
-    .current { border-color: #1d2330; box-shadow: 0 0 0 2px #f0b400; }
+    .current { border-color: var(--r1s-ink); box-shadow: 0 0 0 2px var(--r1s-focus); }
     .docs { display: block; margin: 0.2rem 0 0.3rem 0.8rem; padding: 0.15rem 0.4rem; border-left: 3px solid #b9c2d0; background: repeating-linear-gradient(135deg, #eef1f5, #eef1f5 6px, #e6eaf0 6px, #e6eaf0 12px); }
     .docs-label { display: block; font-family: system-ui, sans-serif; font-size: 0.72rem; color: #667; }
+    .legend { display: flex; flex-wrap: wrap; gap: 0.2rem 0.9rem; align-items: center; font-size: 0.76rem; color: #445; margin: 0 0 0.3rem; }
+    .sw { display: inline-block; width: 1.6rem; height: 0.8rem; border: 1px solid #c9ced8; border-radius: 3px; vertical-align: middle; margin-right: 0.25rem; }
+    .sw.neg { background: linear-gradient(90deg, var(--r1s-adv-negative), #fff); }
+    .sw.pos { background: linear-gradient(90deg, #fff, var(--r1s-adv-positive)); }
+    .sw.doc { background: repeating-linear-gradient(135deg, #eef1f5, #eef1f5 3px, #d9dee6 3px, #d9dee6 6px); }
+    .sw.prompt { background: #f0f1f3; }
+    .heat .generated:not(.inloss) { background: transparent; border-color: #e1e4ea; }
     button { font: inherit; font-size: 0.8rem; border: 1px solid #b9c2d0; background: #fff; border-radius: 5px; padding: 0.1rem 0.5rem; cursor: pointer; margin-bottom: 0.3rem; }
   `;
 
@@ -44,6 +59,15 @@ export class R1sTokenTape extends LitElement {
     this.promptLength = 0;
     this.label = 'Tokens';
     this.showPrompt = false;
+    this.advantages = null;
+  }
+
+  /** Inline background of a token in the loss: its advantage's colour, mixed with white by |A|. */
+  private heat(r: TokenRow): string {
+    const a = this.advantages?.[r.index];
+    if (!r.inLoss || a === undefined || !Number.isFinite(a)) return '';
+    const pct = Math.round(Math.min(1, Math.abs(a) / HEAT_FULL) * 80);
+    return `background: color-mix(in srgb, var(${a >= 0 ? '--r1s-adv-positive' : '--r1s-adv-negative'}) ${pct}%, #fff)`;
   }
 
   private move(to: number): void {
@@ -66,8 +90,9 @@ export class R1sTokenTape extends LitElement {
   }
 
   override render() {
-    const chip = (r: TokenRow) => html`<span class="tok ${r.kind} ${r.tag ? 'tag' : ''} ${r.index === this.cursor ? 'current' : ''}"
-      data-index=${r.index} @click=${() => this.move(r.index)}>${r.text}</span>`;
+    const chip = (r: TokenRow) => html`<span class="tok ${r.kind} ${r.tag ? 'tag' : ''} ${r.inLoss ? 'inloss' : ''} ${r.index === this.cursor ? 'current' : ''}"
+      style=${this.heat(r)} data-index=${r.index} data-advantage=${this.advantages && r.inLoss ? String(this.advantages[r.index] ?? '') : ''}
+      @click=${() => this.move(r.index)}>${r.text}</span>`;
     const out: TemplateResult[] = [];
     let block: TemplateResult[] | null = null;
     for (const r of this.rows) {
@@ -86,7 +111,12 @@ export class R1sTokenTape extends LitElement {
     return html`
       ${this.promptLength > 0 ? html`<button type="button" aria-pressed=${this.showPrompt ? 'true' : 'false'} @click=${() => (this.showPrompt = !this.showPrompt)}>
         ${this.showPrompt ? 'Hide the prompt' : `Show the prompt (${this.promptLength} tokens)`}</button>` : nothing}
-      <div class="tape" tabindex="0" role="group" aria-label=${`${this.label}: use the arrow keys to move through the tokens`} @keydown=${this.onKey}>${out}</div>`;
+      ${this.advantages ? html`<div class="legend" aria-label="Colour legend">
+        <span><span class="sw neg"></span>negative advantage (made less likely)</span>
+        <span><span class="sw pos"></span>positive advantage (made more likely); stronger colour, larger |A| (full at ${HEAT_FULL})</span>
+        <span><span class="sw doc"></span>documents: masked out of the loss</span>
+        <span><span class="sw prompt"></span>prompt</span></div>` : nothing}
+      <div class="tape ${this.advantages ? 'heat' : ''}" tabindex="0" role="group" aria-label=${`${this.label}: use the arrow keys to move through the tokens`} @keydown=${this.onKey}>${out}</div>`;
   }
 }
 

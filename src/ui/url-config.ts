@@ -4,11 +4,14 @@
  * guided path that is open. Only known keys are read; a bad value is reported, not silently
  * replaced. Written back with only the values that differ from the defaults, so links stay
  * short and a default changed in the code reaches old links.
+ *
+ * Each stage has its own RL settings: `s1.lr`, `s2.lr`, ... (STAGE_KEYS). A plain key (`lr`, as
+ * older links hold) sets both stages; a stage-prefixed key overrides it for that stage.
  */
 import { ADVANTAGE_ESTIMATORS, type AdvantageEstimator } from '../rl/advantages.ts';
 import { PROMPT_PRESETS } from '../rl/prompts.ts';
 import { RETRIEVAL_REWARD_RULES, type RetrievalRewardRule } from '../rl/rewards.ts';
-import type { SettingsOverride } from '../rl/session.ts';
+import { DEFAULT_STAGE_STEPS, type SettingsOverride } from '../rl/session.ts';
 import { MAX_SPLICED_DOCUMENTS } from '../rl/splice.ts';
 import { defaultRlSettings } from '../rl/trainer.ts';
 
@@ -46,16 +49,30 @@ export interface PageConfig {
   evalLimit: number;
   /** The step of the guided path shown. */
   step: StepId;
+  /** Per-stage values of STAGE_KEYS (`s1.lr` in the URL), over the plain keys' values. */
+  stages: { 1: StageValues; 2: StageValues };
+}
+
+/** The settings each stage holds for itself (the rest are shared by both stages). */
+export const STAGE_KEYS = [
+  'promptsPerStep', 'samplesPerPrompt', 'maxNewTokens', 'lr', 'klCoef', 'advantageEstimator', 'maxSearches', 'topK', 'retrievalReward', 'formatPenalty',
+] as const satisfies readonly (keyof PageConfig)[];
+export type StageKey = (typeof STAGE_KEYS)[number];
+export type StageValues = Partial<Pick<PageConfig, StageKey>>;
+
+/** The value a stage trains with: its own when set, else the plain key's. */
+export function stageValue<K extends StageKey>(config: PageConfig, stage: 1 | 2, key: K): PageConfig[K] {
+  return (config.stages[stage][key] ?? config[key]) as PageConfig[K];
 }
 
 const s1 = defaultRlSettings(1), s2 = defaultRlSettings(2);
 
 export const DEFAULT_PAGE_CONFIG: Readonly<PageConfig> = Object.freeze({
-  backend: 'auto', pack: 'world', model: 'nano-base', preset: s1.promptPreset, seed: 1, stage1Steps: 20, stage2Steps: 200,
+  backend: 'auto', pack: 'world', model: 'nano-base', preset: s1.promptPreset, seed: 1, stage1Steps: DEFAULT_STAGE_STEPS[1], stage2Steps: DEFAULT_STAGE_STEPS[2],
   promptsPerStep: s1.promptsPerStep, samplesPerPrompt: s1.samplesPerPrompt, maxNewTokens: s1.rollout.maxNewTokens,
   lr: s1.optimizer.lr, klCoef: s1.klCoef, advantageEstimator: s1.advantageEstimator, maxSearches: s1.rollout.maxSearches,
-  topK: s1.rollout.topK, retrievalReward: s1.reward.retrievalReward, formatPenalty: s2.reward.formatPenalty, saveEvery: 5, evalLimit: 50,
-  step: 'corpus',
+  topK: s1.rollout.topK, retrievalReward: s1.reward.retrievalReward, formatPenalty: s2.reward.formatPenalty, saveEvery: 1, evalLimit: 50,
+  step: 'corpus', stages: Object.freeze({ 1: Object.freeze({}), 2: Object.freeze({}) }),
 });
 
 type Field =
@@ -94,25 +111,28 @@ const FIELDS: readonly Field[] = [
  */
 export function readPageConfig(search: string): { config: PageConfig; errors: string[] } {
   const p = new URLSearchParams(search);
-  const config: PageConfig = { ...DEFAULT_PAGE_CONFIG };
+  const config: PageConfig = { ...DEFAULT_PAGE_CONFIG, stages: { 1: {}, 2: {} } };
   const errors: string[] = [];
-  const set = (k: keyof PageConfig, v: unknown) => ((config as unknown as Record<string, unknown>)[k] = v);
-  for (const f of FIELDS) {
-    const v = p.get(f.key);
+  const fields = [...FIELDS.map((f) => ({ f, name: f.key as string, target: config as unknown as Record<string, unknown> })),
+    ...([1, 2] as const).flatMap((st) => FIELDS.filter((f) => (STAGE_KEYS as readonly string[]).includes(f.key))
+      .map((f) => ({ f, name: `s${st}.${f.key}`, target: config.stages[st] as Record<string, unknown> })))];
+  for (const { f, name, target } of fields) {
+    const set = (_k: keyof PageConfig, v: unknown) => (target[f.key] = v);
+    const v = p.get(name);
     if (v === null) continue;
     if (f.kind === 'name') {
       if (/^[a-z0-9][a-z0-9._-]*$/i.test(v)) set(f.key, v);
-      else errors.push(`${f.key} "${v}" is not a plain name`);
+      else errors.push(`${name} "${v}" is not a plain name`);
     } else if (f.kind === 'enum') {
       if (f.options.includes(v)) set(f.key, v);
-      else errors.push(`${f.key} "${v}" is not one of ${f.options.join(', ')}`);
+      else errors.push(`${name} "${v}" is not one of ${f.options.join(', ')}`);
     } else {
       const n = v.trim() === '' ? NaN : Number(v);
       if (f.kind === 'int') {
         if (Number.isInteger(n) && n >= f.min && (f.max === undefined || n <= f.max)) set(f.key, n);
-        else errors.push(`${f.key} "${v}" is not an integer ${f.max === undefined ? `>= ${f.min}` : `from ${f.min} to ${f.max}`}`);
+        else errors.push(`${name} "${v}" is not an integer ${f.max === undefined ? `>= ${f.min}` : `from ${f.min} to ${f.max}`}`);
       } else if (Number.isFinite(n) && f.check(n)) set(f.key, n);
-      else errors.push(`${f.key} "${v}" is not ${f.expect}`);
+      else errors.push(`${name} "${v}" is not ${f.expect}`);
     }
   }
   return { config, errors };
@@ -125,20 +145,38 @@ export function writePageConfig(config: PageConfig): string {
     const v = config[f.key];
     if (v !== DEFAULT_PAGE_CONFIG[f.key]) p.set(f.key, String(v));
   }
+  for (const st of [1, 2] as const) {
+    for (const k of STAGE_KEYS) {
+      const v = config.stages[st][k];
+      if (v !== undefined && v !== config[k]) p.set(`s${st}.${k}`, String(v));
+    }
+  }
   const q = p.toString();
   return q ? `?${q}` : '';
 }
 
 /** The RL settings a stage starts with under this configuration (src/rl/session.ts merges them into the defaults). */
 export function stageOverride(config: PageConfig, stage: 1 | 2): SettingsOverride {
+  const v = <K extends StageKey>(k: K) => stageValue(config, stage, k);
   return {
-    promptsPerStep: config.promptsPerStep,
-    samplesPerPrompt: config.samplesPerPrompt,
-    advantageEstimator: config.advantageEstimator,
-    klCoef: config.klCoef,
+    promptsPerStep: v('promptsPerStep'),
+    samplesPerPrompt: v('samplesPerPrompt'),
+    advantageEstimator: v('advantageEstimator'),
+    klCoef: v('klCoef'),
     promptPreset: config.preset,
-    optimizer: { lr: config.lr },
-    rollout: { maxNewTokens: config.maxNewTokens, maxSearches: config.maxSearches, topK: config.topK },
-    reward: stage === 1 ? { retrievalReward: config.retrievalReward } : { formatPenalty: config.formatPenalty },
+    optimizer: { lr: v('lr') },
+    rollout: { maxNewTokens: v('maxNewTokens'), maxSearches: v('maxSearches'), topK: v('topK') },
+    reward: stage === 1 ? { retrievalReward: v('retrievalReward') } : { formatPenalty: v('formatPenalty') },
   };
+}
+
+/**
+ * The configuration with `stage`'s own value of `key` set to `value` (dropped when it equals
+ * the plain key's, so the link stays short). The other stage keeps its value.
+ */
+export function withStageValue<K extends StageKey>(config: PageConfig, stage: 1 | 2, key: K, value: PageConfig[K]): PageConfig {
+  const own = { ...config.stages[stage] } as Record<string, unknown>;
+  if (value === config[key]) delete own[key];
+  else own[key] = value;
+  return { ...config, stages: { ...config.stages, [stage]: own } };
 }

@@ -76,7 +76,7 @@ describe('Stage 0 on an imported pack', () => {
     const spans = documentSpansOf(passage);
     expect(spans).toEqual([{ start: pw.indexOf('<|begin_of_documents|>'), end: pw.indexOf('<|end_of_documents|>') + 1 }]);
     const c = encodeSample(vocab, { kind: 'reading', text: passage, answerSpan: answerSpanOf(passage), contextSpans: spans }, 256, 5);
-    expect(c.weights).toEqual([1, ...pw.map((x, i) => (i >= spans[0]!.start && i < spans[0]!.end ? 0 : i >= pw.length - 3 ? 5 : 1)), 1]);
+    expect(c.weights).toEqual([1, ...pw.map((_, i) => (i >= spans[0]!.start && i < spans[0]!.end ? 0 : i >= pw.length - 3 ? 5 : 1)), 1]);
     // A prompt ends open (no <eos>); a long text is cut to maxLength.
     expect(encodeSample(word, { kind: 'prompt', text }, 4, 5).ids).toEqual([word.bosId, ...word.encode(text).slice(0, 3)]);
   });
