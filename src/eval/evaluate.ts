@@ -31,6 +31,8 @@ import { cutWords } from '../rl/splice.ts';
 
 export type EvalMode = 'search' | 'naive' | 'rag' | 'oracle';
 export const EVAL_MODES: readonly EvalMode[] = ['search', 'naive', 'rag', 'oracle'];
+/** The modes that need only a search engine (the oracle also needs the pack's documents, which the page's search worker keeps to itself). */
+export const RETRIEVER_EVAL_MODES: readonly EvalMode[] = EVAL_MODES.filter((m) => m !== 'oracle');
 
 export interface EvalSettings {
   mode: EvalMode;

@@ -10,7 +10,7 @@
  */
 import { css, html, nothing } from 'lit';
 import type { Split } from '../corpus/types.ts';
-import { EVAL_MODES as ALL_EVAL_MODES, type EvalMode } from '../eval/evaluate.ts';
+import { RETRIEVER_EVAL_MODES as EVAL_MODES, type EvalMode } from '../eval/evaluate.ts';
 import type { EvalRow, PolicyName } from '../rl/session.ts';
 import { PlaygroundElement, sharedStyles } from './playground-element.ts';
 import type { BarSeries } from './r1s-bars.ts';
@@ -22,8 +22,6 @@ const MODE_LABEL: Record<EvalMode, string> = {
   naive: 'naive generation (no search)', rag: 'standard RAG (top-k documents in the prompt)', search: 'policy searching on its own',
   oracle: 'every search returns the supporting documents (the reading ceiling)',
 };
-/** The page's modes: the oracle needs the pack's documents, which live in the search worker (the CLI has it). */
-const EVAL_MODES: readonly EvalMode[] = ALL_EVAL_MODES.filter((m) => m !== 'oracle');
 const POLICY_LABEL: Record<PolicyName, string> = { base: 'base', stage1: 'Stage 1', stage2: 'Stage 2' };
 const COLORS = [PALETTE.grey, PALETTE.amber, PALETTE.accent, PALETTE.green, PALETTE.red, PALETTE.purple, PALETTE.teal, '#bf3989', '#57606a'];
 /** The paper's method names (its Table 1 rows), per mode. */

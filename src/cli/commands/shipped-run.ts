@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { keepStep, pickGroups, type KeptStep } from '../../rl/rollout-history.ts';
 import { DEFAULT_STAGE_STEPS, TrainingSession, type EvalRow, type PolicyName, type SettingsOverride } from '../../rl/session.ts';
 import { encodeShippedRollouts, SHIPPED_RUN_FILES, SHIPPED_RUN_NAME, type ShippedRunManifest } from '../../rl/shipped-run.ts';
-import { EVAL_MODES } from '../../eval/evaluate.ts';
+import { RETRIEVER_EVAL_MODES } from '../../eval/evaluate.ts';
 import { intFlag, log, openBackend, openPack, parseFlags } from '../common.ts';
 
 const USAGE =
@@ -84,7 +84,7 @@ export async function run(argv: string[]): Promise<void> {
   const tEval = performance.now();
   const evalRows: EvalRow[] = [];
   for (const policy of ['base', 'stage1', 'stage2'] as PolicyName[]) {
-    evalRows.push(...await session.evaluate({ policy, splits: ['test', 'ood'], modes: [...EVAL_MODES], limit: evalLimit }));
+    evalRows.push(...await session.evaluate({ policy, splits: ['test', 'ood'], modes: [...RETRIEVER_EVAL_MODES], limit: evalLimit }));
     log(`evaluated ${policy}: ${evalRows.filter((r) => r.policy === policy && r.mode === 'search').map((r) => `${r.split} Cover-EM ${r.overall.coverEm.toFixed(3)}`).join(', ')}`);
   }
   const evalSeconds = (performance.now() - tEval) / 1000;
