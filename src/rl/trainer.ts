@@ -17,7 +17,7 @@ import { END_OF_WORD } from '../tokenizer/bpe.ts';
 import { Rng } from '../util/rng.ts';
 import { ADVANTAGE_ESTIMATORS, computeAdvantages, inLoss, type AdvantageEstimator } from './advantages.ts';
 import { policyUpdate, validateUpdateSettings, type TrainSequence, type UpdateSettings } from './policy-update.ts';
-import { DEFAULT_PROMPT_PRESET, getPromptPreset, renderPrompt } from './prompts.ts';
+import { contentWords, DEFAULT_PROMPT_PRESET, getPromptPreset, renderPrompt } from './prompts.ts';
 import { diagnoseSearches, summarizeSearches, type SearchSummary } from '../eval/search-diagnostics.ts';
 import { computeReward, resolveRewardSettings, type RewardParts, type RewardSettings } from './rewards.ts';
 import { generateRollouts, validateRolloutSettings, type Rollout, type RolloutSettings } from './rollout.ts';
@@ -151,6 +151,11 @@ export interface StepMetrics {
   answerInDocs: number;
   /** Share of rollouts with at least one search that returned documents. */
   docsFound: number;
+  /**
+   * Share of rollouts whose first query shares a content word with the question (names one of
+   * its entities); a constant query scores ~0 (issue 15).
+   */
+  firstQueryOnTopic: number;
   searchesPerRollout: number;
   /** Generated tokens per rollout (documents excluded). */
   responseLength: number;
@@ -342,6 +347,11 @@ export class RlTrainer {
       coverEm: mean((i) => (results[i]!.parts.coverEm ? 1 : 0)),
       answerInDocs: mean((i) => (results[i]!.parts.answerInDocs ? 1 : 0)),
       docsFound: mean((i) => (results[i]!.parts.docsFound ? 1 : 0)),
+      firstQueryOnTopic: mean((i) => {
+        const first = rollouts[i]!.searches[0];
+        const asked = new Set(contentWords(questions[rollouts[i]!.group]!.question));
+        return first && contentWords(first.query).some((w) => asked.has(w)) ? 1 : 0;
+      }),
       searchesPerRollout: mean((i) => rollouts[i]!.searches.length),
       responseLength: generated / n,
       groupsWithSpread: [...groupRewards.values()].filter((rs) => rs.some((x) => x !== rs[0])).length / groupRewards.size,

@@ -13,7 +13,7 @@ const USAGE = 'npm run cli -- curves --run CKPT [--every 10] [--json]';
 
 const COLUMNS: [keyof StepMetrics, string][] = [
   ['reward', 'reward'], ['retrievalRate', 'retrieval'], ['formatRate', 'format'], ['f1', 'F1'], ['coverEm', 'Cover-EM'],
-  ['answerInDocs', 'answer in docs'], ['searchesPerRollout', 'searches'], ['groupsWithSpread', 'groups w/ spread'],
+  ['answerInDocs', 'answer in docs'], ['firstQueryOnTopic', 'query on topic'], ['searchesPerRollout', 'searches'], ['groupsWithSpread', 'groups w/ spread'],
   ['responseLength', 'length'], ['kl', 'KL'], ['seconds', 's/step'],
 ];
 

@@ -116,7 +116,7 @@ export async function run(argv: string[]): Promise<void> {
     bar.update(trainer.step, { info: `reward ${m.reward.toFixed(3)} retrieval ${m.retrievalRate.toFixed(2)} format ${m.formatRate.toFixed(2)} f1 ${m.f1.toFixed(3)}` });
     if (!process.stderr.isTTY) {
       log(`step ${m.step} reward ${m.reward.toFixed(3)} retrieval ${m.retrievalRate.toFixed(2)} format ${m.formatRate.toFixed(2)} f1 ${m.f1.toFixed(3)} ` +
-        `answerInDocs ${m.answerInDocs.toFixed(2)} searches ${m.searchesPerRollout.toFixed(2)} (by hops ${Object.entries(m.byHops).map(([h, x]) => `${h}:${x.searches.toFixed(2)}`).join(' ')}) spread ${m.groupsWithSpread.toFixed(2)} len ${m.responseLength.toFixed(1)} ${m.seconds.toFixed(1)}s`);
+        `answerInDocs ${m.answerInDocs.toFixed(2)} onTopic ${m.firstQueryOnTopic.toFixed(2)} searches ${m.searchesPerRollout.toFixed(2)} (by hops ${Object.entries(m.byHops).map(([h, x]) => `${h}:${x.searches.toFixed(2)}`).join(' ')}) spread ${m.groupsWithSpread.toFixed(2)} len ${m.responseLength.toFixed(1)} ${m.seconds.toFixed(1)}s`);
     }
     if (trainer.step % saveEvery === 0 || trainer.step === lastStep) await save();
   }
