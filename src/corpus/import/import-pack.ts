@@ -294,12 +294,14 @@ export async function importPack(inputs: readonly ImportInput[], opts: ImportOpt
     else byTitle.set(d.title, [d.id]);
   }
   const presence = answerPresence(documents);
+  const documentIdSet = new Set(documents.map((d) => d.id));
   const totalQuestions = questionFiles.reduce((s, f) => s + f.rows.length, 0);
   const questions: Question[] = [];
   const datasets: Record<string, DatasetReport> = {};
   const splits: Record<Split, number> = { train: 0, test: 0, ood: 0 };
   let unmatchedSupporting = 0;
   let answerNotInCorpus = 0;
+  const ownSplits = new Set<string>(); // datasets whose records named their split
   for (const qf of questionFiles) {
     for (const { q, dataset: info } of qf.rows) {
       const override = opts.splits?.[info.name];
@@ -312,10 +314,11 @@ export async function importPack(inputs: readonly ImportInput[], opts: ImportOpt
         signal?.throwIfAborted();
       }
       const id = q.sourceId!;
-      const { ids, unmatched } = supportingIds(q, byKey, byTitle);
+      const { ids, unmatched } = supportingIds(q, byKey, byTitle, documentIdSet);
       unmatchedSupporting += unmatched;
       // A split the user set wins; then the record's own (Search-R1's extra_info.split, our exports); then the dataset rule.
       const split: Split = override === undefined && q.split ? q.split : rule === 'hash' ? splitByHash(id, seed, testFraction) : rule;
+      if (override === undefined && q.split) ownSplits.add(info.name);
       const inCorpus = presence.anyPresent(q.answers);
       const typeHops = q.type?.match(/^(\d+)hop/);
       const hops = q.hops ?? (typeHops ? Number(typeHops[1]) : (info.hops ?? new Set(q.supporting.map((s) => s.title)).size));
@@ -350,7 +353,7 @@ export async function importPack(inputs: readonly ImportInput[], opts: ImportOpt
   const source = opts.source ?? `Imported from ${infos.map((d) => d.label).join('; ')}; ${corpusLine}`;
   const license = opts.license ?? `${infos.map((d) => `${d.name}: ${d.license}`).join('; ')}; paragraphs: CC BY-SA (Wikipedia)`;
   const splitRule =
-    `${infos.map((d) => `${d.name}: ${describeRule(opts.splits?.[d.name] ?? d.split, testFraction, seed)}`).join('; ')}`;
+    `${infos.map((d) => `${d.name}: ${ownSplits.has(d.name) && opts.splits?.[d.name] === undefined ? 'the split each record names (extra_info.split, split)' : describeRule(opts.splits?.[d.name] ?? d.split, testFraction, seed)}`).join('; ')}`;
   const byReason = Object.fromEntries(REJECT_REASONS.map((r) => [r, 0])) as Record<RejectReason, number>;
   for (const r of rejected) byReason[r.reason]++;
 
@@ -400,9 +403,13 @@ function questionDetails(q: SourceQuestion, byKey: Map<string, string>): Pick<Qu
 }
 
 /** The supporting document ids of a question (see the file comment) and how many refs matched none. */
-function supportingIds(q: SourceQuestion, byKey: Map<string, string>, byTitle: Map<string, string[]>): { ids: string[]; unmatched: number } {
+function supportingIds(q: SourceQuestion, byKey: Map<string, string>, byTitle: Map<string, string[]>, documentIds: ReadonlySet<string>): { ids: string[]; unmatched: number } {
   const ids = new Set<string>();
   let unmatched = 0;
+  for (const id of q.supportingIds ?? []) {
+    if (documentIds.has(id)) ids.add(id);
+    else unmatched++;
+  }
   for (const ref of q.supporting) {
     const exact = ref.text !== undefined ? byKey.get(`${ref.title}\u0000${ref.text}`) : undefined;
     if (exact) {

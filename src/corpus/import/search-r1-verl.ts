@@ -11,8 +11,9 @@
  * `Question:`; answers from `reward_model.ground_truth.target` (plus `golden_answers`); the row's
  * dataset from `data_source` (per row: a merged file mixes nq and hotpotqa; Search-R1's
  * `2wikimultihopqa` is our `2wiki`); its split from `extra_info.split`; the id from `id`, else
- * `extra_info.index`. `metadata.template` / `metadata.hops`, which our own export writes
- * (src/corpus/export/), restore the pack's template and hop count.
+ * `extra_info.index`. `metadata.dataset` / `.template` / `.hops` / `.supporting_ids`, which our own export writes
+ * (src/corpus/export/search-r1.ts), restore the pack's dataset (written as a `data_source`
+ * Search-R1's reward knows), template and hop count.
  */
 import { answerList, collapseSpace, describe, isRecord, optionalId, questionText } from './fields.ts';
 import { RecordError, type FormatReader, type SourceQuestion } from './types.ts';
@@ -54,6 +55,8 @@ export const searchR1Verl: FormatReader<SourceQuestion> = {
     const template = typeof meta.template === 'string' && meta.template !== '' ? meta.template : undefined;
     const hops = Number.isSafeInteger(meta.hops) && (meta.hops as number) >= 0 ? (meta.hops as number) : undefined;
     const type = typeof meta.type === 'string' && meta.type !== '' ? meta.type : undefined;
+    const supportingIds = Array.isArray(meta.supporting_ids) ? meta.supporting_ids.filter((x): x is string => typeof x === 'string') : [];
+    const ownDataset = typeof meta.dataset === 'string' && /^[a-z0-9_-]+$/.test(meta.dataset) ? meta.dataset : undefined;
     return {
       sourceId: optionalId(r, 'id') ?? optionalId(extra, 'index'),
       question,
@@ -62,7 +65,8 @@ export const searchR1Verl: FormatReader<SourceQuestion> = {
       ...(hops !== undefined ? { hops } : {}),
       ...(template ? { template } : {}),
       ...(split ? { split: split as Split } : {}),
-      ...(source ? { dataset: DATA_SOURCE_NAMES[source] ?? source } : {}),
+      ...(ownDataset ? { dataset: ownDataset } : source ? { dataset: DATA_SOURCE_NAMES[source] ?? source } : {}),
+      ...(supportingIds.length ? { supportingIds } : {}),
       supporting: [],
       contexts: [],
     };

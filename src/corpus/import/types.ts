@@ -111,6 +111,8 @@ export interface SourceQuestion {
   split?: Split;
   /** Template named by the record (our own exports carry it), replacing `dataset/type`. */
   template?: string;
+  /** Supporting documents named by corpus id (our own exports carry them); ids the corpus lacks are counted unmatched. */
+  supportingIds?: string[];
   /** Single-hop steps (MuSiQue); `paragraph` is the step's supporting paragraph when known. */
   decomposition?: { question: string; answer: string; paragraph?: Paragraph }[];
   /** Evidence triples (2WikiMultiHopQA). */
