@@ -17,7 +17,7 @@
  *   `return_scores` to false there.
  */
 import { derivedDocumentId } from '../corpus/import/doc-id.ts';
-import { splitContents } from '../corpus/import/flashrag-corpus.ts';
+import { formatSearchR1Contents, splitContents } from '../corpus/import/flashrag-corpus.ts';
 import { formatR1SearcherDocument, parseR1SearcherDocument } from '../corpus/import/r1-searcher-corpus.ts';
 import type { SearchHit } from './search-index.ts';
 
@@ -85,10 +85,8 @@ export const DEFAULT_LIMITS: Readonly<RequestLimits> = Object.freeze({ maxQuerie
  */
 export { formatR1SearcherDocument, parseR1SearcherDocument };
 
-/** Search-R1's `contents`: `"<title>"\n<text>`. */
-export function formatSearchR1Contents(doc: { title: string; text: string }): string {
-  return `"${doc.title}"\n${doc.text}`;
-}
+/** Search-R1's `contents`: `"<title>"\n<text>` (src/corpus/import/flashrag-corpus.ts, which the corpus export uses too). */
+export { formatSearchR1Contents };
 
 /** Title and text of Search-R1 `contents` (the corpus importer's reading of the same field). */
 export function parseSearchR1Contents(contents: string): { title: string; text: string } {
