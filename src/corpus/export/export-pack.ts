@@ -32,12 +32,12 @@ function rowsOf(name: string, bytes: Uint8Array): number {
 /**
  * The export's files in a fixed order, README.md last. `packDir` is how the README's commands
  * name the pack (the CLI's --pack; the page: the pack's name).
- * @throws Error for an unknown format or a pack without documents or training questions.
+ * A pack without training questions (an evaluation set) gets empty training files.
+ * @throws Error for an unknown format or a pack without documents.
  */
 export function exportPack(pack: Pack, format: PackExportFormat, opts: PackExportOptions, packDir = pack.manifest.name): Map<string, Uint8Array> {
   if (!PACK_EXPORT_FORMATS.includes(format)) throw new Error(`export-pack: format must be ${PACK_EXPORT_FORMATS.join(' or ')}, got ${JSON.stringify(format)}`);
   if (pack.documents.length === 0) throw new Error(`export-pack: pack ${pack.manifest.name} has no documents`);
-  if (!pack.questions.some((q) => q.split === 'train')) throw new Error(`export-pack: pack ${pack.manifest.name} has no training questions (split "train")`);
   const files = format === 'search-r1' ? searchR1Files(pack, opts) : r1SearcherFiles(pack, opts.settings);
   const infos: ExportedFileInfo[] = [...files].map(([name, bytes]) => ({
     name, bytes: bytes.byteLength, rows: rowsOf(name, bytes),
