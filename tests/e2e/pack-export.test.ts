@@ -1,8 +1,9 @@
 /**
  * The pack leaves the page for the papers' trainers (issues 17 and 20): in the Corpus step,
  * "Download for Search-R1 (zip)" and "Download for R1-Searcher (zip)" give the files
- * `export-pack` writes (parquet read back with hyparquet), and an imported MuSiQue question shows
- * its decomposition hop by hop in the question browser.
+ * `export-pack` writes (parquet read back with hyparquet), an imported MuSiQue question shows
+ * its decomposition hop by hop in the question browser, and the exported parquet imports back in
+ * the page.
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -74,6 +75,15 @@ describe.runIf(run)('exporting the pack for the trainers in the page', () => {
       expect([...r1s.keys()]).toEqual(['data/training_set/stage_1.jsonl', 'data/training_set/stage_2.jsonl', 'data/eval_set/mus_ood.jsonl', 'corpus.tsv', 'README.md']);
       const ood = JSON.parse(new TextDecoder().decode(r1s.get('data/eval_set/mus_ood.jsonl')).trim()) as Record<string, unknown>;
       expect(ood).toMatchObject({ idx: 1, question: MUSIQUE.question, answer: 'June 1982', answer_aliases: ['1982'], gen_text_store: '', split: 'ood' });
+
+      // Search-R1's parquet back in through the page's import worker (hyparquet's browser build).
+      const back = await save('Download for Search-R1 (verl) (zip)');
+      const imp2 = page.locator('r1s-pack-import');
+      await imp2.getByLabel('Choose dataset files').setInputFiles(['train.parquet', 'test.parquet', 'corpus.jsonl'].map((name) => ({ name, mimeType: 'application/octet-stream', buffer: Buffer.from(back.get(name)!) })));
+      await imp2.getByLabel('Pack name').fill('mus2');
+      await imp2.getByRole('button', { name: 'Import', exact: true }).click();
+      const report = imp2.getByRole('region', { name: 'Import report' });
+      await expect.poll(async () => (await report.textContent() ?? '').replace(/\s+/g, ' '), { timeout: 60_000 }).toMatch(/Imported mus2: 2 questions \(train 1, test 0, ood 1\), 2 documents in 1 shard/);
       expect(w.errors).toEqual([]);
     } finally {
       await w.context.close();
