@@ -176,6 +176,12 @@ describe('dataset structure kept on the question', () => {
     expect(w.answers).toEqual(['Ma\u0142gorzata Braunek', 'Malgorzata Braunek']);
     expect(w.evidences).toEqual([['Polish-Russian War', 'director', 'Xawery \u017bu\u0142awski'], ['Xawery \u017bu\u0142awski', 'mother', 'Ma\u0142gorzata Braunek']]);
     expect(w.supportingFacts).toEqual([{ title: 'Polish-Russian War (film)', sentence: 1 }, { title: 'Xawery \u017bu\u0142awski', sentence: 0 }]);
+    // FlashRAG's HotpotQA (Search-R1's source): metadata.supporting_facts in the Hugging Face column form.
+    const { spec: fr } = await importPack([q('hotpotqa_flashrag.jsonl', [{
+      id: 'train_1', question: 'Were Scott Derrickson and Ed Wood of the same nationality?', golden_answers: ['yes'],
+      metadata: { type: 'comparison', supporting_facts: { title: ['Scott Derrickson', 'Ed Wood'], sent_id: [0, 0] } },
+    }]), { name: 'wiki.jsonl', bytes: enc(jsonl([{ id: '0', contents: '"Ed Wood"\nEdward Davis Wood Jr. was an American filmmaker.' }])), role: 'corpus' }], { name: 'fx' });
+    expect(fr.questions[0]!.supportingFacts).toEqual([{ title: 'Scott Derrickson', sentence: 0 }, { title: 'Ed Wood', sentence: 0 }]);
     const h = byId.get('hotpotqa:5a8b57f25542995d1e6f1371')!;
     expect(h.supportingFacts).toEqual([{ title: 'Scott Derrickson', sentence: 0 }, { title: 'Ed Wood', sentence: 0 }]);
     expect(h.decomposition).toBeUndefined();
