@@ -10,6 +10,7 @@
  */
 import { css, html, nothing } from 'lit';
 import type { PackExportFormat } from '../corpus/export/common.ts';
+import { STORED_PACK_PREFIX } from '../corpus/pack-store.ts';
 import { zipFiles } from '../io/zip.ts';
 import { downloadBytes } from './files.ts';
 import { PlaygroundElement, sharedStyles } from './playground-element.ts';
@@ -47,7 +48,10 @@ export class R1sPackExport extends PlaygroundElement {
       const c = pg.config;
       const settings = runSettingsSummary(mergeSettings(1, stageOverride(c, 1)), mergeSettings(2, stageOverride(c, 2)), { stage1: c.stage1Steps, stage2: c.stage2Steps });
       const name = pg.pack.manifest.name;
-      const files = exportPack({ manifest: pg.pack.manifest, documents: [...pg.documents.values()], questions: pg.questions }, format, { settings }, name);
+      // How the README's commands name the pack: a shipped pack's folder; an imported one lives only
+      // in this browser (the README's own import command makes a folder of it).
+      const packDir = c.pack.startsWith(STORED_PACK_PREFIX) ? 'PACK_DIR' : `public/corpus/${c.pack}`;
+      const files = exportPack({ manifest: pg.pack.manifest, documents: [...pg.documents.values()], questions: pg.questions }, format, { settings }, packDir);
       const root = `${name}-${format}`;
       downloadBytes(zipFiles(files, { root }), `${root}.zip`);
       this.done = `${root}.zip: ${[...files.keys()].join(', ')}`;

@@ -53,7 +53,7 @@ describe.runIf(run)('exporting the pack for the trainers in the page', () => {
       const rows = await parquetReadObjects({ file: train.buffer.slice(train.byteOffset, train.byteOffset + train.byteLength) as ArrayBuffer });
       expect(rows).toHaveLength(5012);
       expect(rows[0]).toMatchObject({ id: 'q00000', data_source: 'nq', reward_model: { ground_truth: { target: ['Shorhy'] }, style: 'rule' } });
-      expect(new TextDecoder().decode(sr1.get('README.md'))).toContain('npm run cli -- serve-search --pack world --port 8000');
+      expect(new TextDecoder().decode(sr1.get('README.md'))).toContain('npm run cli -- serve-search --pack public/corpus/world --port 8000');
 
       // Import a MuSiQue question and a training file, use the pack: the decomposition shows, and R1-Searcher's files come out.
       const imp = page.locator('r1s-pack-import');
