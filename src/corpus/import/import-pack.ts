@@ -344,8 +344,10 @@ export async function importPack(inputs: readonly ImportInput[], opts: ImportOpt
   if (!Number.isSafeInteger(shards) || shards < 1 || shards > documents.length) {
     throw new ImportError(`shards must be an integer in [1, ${documents.length}] (the number of documents), got ${shards}`);
   }
-  const infos = questionFiles.flatMap((f) => [f.dataset, ...f.rows.map((r) => r.dataset)])
-    .filter((d, i, all) => all.findIndex((x) => x.name === d.name) === i && d.name in datasets);
+  // The datasets that got questions, in the order first seen (file datasets, then rows' own).
+  const infoByName = new Map<string, DatasetInfo>();
+  for (const f of questionFiles) for (const d of [f.dataset, ...f.rows.map((r) => r.dataset)]) if (!infoByName.has(d.name) && d.name in datasets) infoByName.set(d.name, d);
+  const infos = [...infoByName.values()];
   const corpusFormats = files.filter((f) => f.role === 'corpus').map((f) => f.format);
   const corpusLine = documentsFrom === 'contexts'
     ? 'paragraphs shipped with the questions (Wikipedia text, CC BY-SA)'
