@@ -1,9 +1,9 @@
 /**
  * <r1s-pack-import>: bring your own data (Corpus step). Dataset files dropped or picked here
  * (HotpotQA / 2Wiki JSON, MuSiQue JSONL, FlashRAG, R1-Searcher files and corpus TSV, Search-R1's
- * parquet, the sample format, and corpus files) are imported in a worker into a pack stored in the browser, with a progress
- * bar and the import report (questions, documents, shards, every rejected line with its
- * reason). Stored packs are listed with "Use" (reopens the page on that pack) and "Delete".
+ * parquet, the sample format, and corpus files) are imported in a worker into a pack stored in
+ * the browser, with a progress bar and the import report (questions, documents, shards, every
+ * rejected line with its reason). Stored packs are listed with "Use" (reopens the page on that pack) and "Delete".
  *
  * Each file's role (questions or corpus) is guessed from its name and can be changed.
  * Property: `pg` (the Playground).
