@@ -287,12 +287,54 @@ function parseQuestions(info: PackManifest['questions'], text: string, docIds: S
       split: split as Split,
       supportingIds,
       ...(answerInCorpus === undefined ? {} : { answerInCorpus }),
+      ...questionStructure(obj, field, docIds, (msg) => new PackError(info.file, msg, line)),
     });
   }
   if (questions.length !== info.count) {
     throw new PackError(info.file, `holds ${questions.length} questions, the manifest says ${info.count}`);
   }
   return questions;
+}
+
+/**
+ * The optional structure of a question (src/corpus/types.ts: `decomposition`, `evidences`,
+ * `supportingFacts`), checked field by field; absent fields stay absent, so older packs load as before.
+ */
+function questionStructure(
+  obj: Record<string, unknown>, field: ReturnType<typeof fieldReader>, docIds: Set<string>, error: (msg: string) => PackError,
+): Pick<Question, 'decomposition' | 'evidences' | 'supportingFacts'> {
+  const out: Pick<Question, 'decomposition' | 'evidences' | 'supportingFacts'> = {};
+  const list = (name: string): unknown[] | undefined => {
+    const v = obj[name];
+    if (v === undefined) return undefined;
+    if (!Array.isArray(v)) throw error(`field "${name}" must be an array when present, got ${typeName(v)}`);
+    return v;
+  };
+  const steps = list('decomposition');
+  if (steps) {
+    out.decomposition = steps.map((step, i) => {
+      if (!isRecord(step)) throw error(`field "decomposition[${i}]" must be an object {question, answer, supportingId?}, got ${typeName(step)}`);
+      const prefix = `decomposition[${i}]`;
+      const sid = step.supportingId;
+      if (sid !== undefined && (typeof sid !== 'string' || !docIds.has(sid))) throw error(`field "${prefix}.supportingId" must name a document of the pack, got ${JSON.stringify(sid)}`);
+      return { question: field.string(step, 'question', prefix), answer: field.string(step, 'answer', prefix), ...(sid === undefined ? {} : { supportingId: sid as string }) };
+    });
+  }
+  const triples = list('evidences');
+  if (triples) {
+    out.evidences = triples.map((t, i) => {
+      if (!Array.isArray(t) || t.length !== 3 || !t.every((x) => typeof x === 'string')) throw error(`field "evidences[${i}]" must be [subject, relation, object] strings, got ${typeName(t)}`);
+      return [t[0], t[1], t[2]] as [string, string, string];
+    });
+  }
+  const facts = list('supportingFacts');
+  if (facts) {
+    out.supportingFacts = facts.map((f, i) => {
+      if (!isRecord(f)) throw error(`field "supportingFacts[${i}]" must be an object {title, sentence}, got ${typeName(f)}`);
+      return { title: field.string(f, 'title', `supportingFacts[${i}]`), sentence: field.count(f, 'sentence', `supportingFacts[${i}]`) };
+    });
+  }
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------------

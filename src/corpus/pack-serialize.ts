@@ -134,6 +134,10 @@ export function serializePack(spec: PackSpec): { files: PackFileContent[]; manif
       supportingIds: q.supportingIds,
       // Optional: written only when present, so packs without it keep their exact bytes.
       ...(q.answerInCorpus === undefined ? {} : { answerInCorpus: q.answerInCorpus }),
+      // The source's structure (src/corpus/types.ts), likewise only when present.
+      ...(q.decomposition === undefined ? {} : { decomposition: q.decomposition }),
+      ...(q.evidences === undefined ? {} : { evidences: q.evidences }),
+      ...(q.supportingFacts === undefined ? {} : { supportingFacts: q.supportingFacts }),
     })),
   );
   files.push({ file: QUESTIONS_FILE, content: questionsContent });

@@ -39,6 +39,35 @@ export interface Question {
    * src/corpus/import/answer-presence.ts); absent when it does or was not checked.
    */
   answerInCorpus?: boolean;
+  /**
+   * The source's decomposition into single-hop steps, in order (MuSiQue's
+   * `question_decomposition`): what a multi-hop search should find, hop by hop. Absent when the
+   * source has none. Every field below is optional, so packs written before it load unchanged.
+   */
+  decomposition?: HopStep[];
+  /** 2WikiMultiHopQA's evidence triples `[subject, relation, object]`, one per hop. */
+  evidences?: [string, string, string][];
+  /**
+   * Supporting facts at sentence level (HotpotQA / 2Wiki `supporting_facts`): the paragraph's
+   * title and the 0-based index of the sentence in the source's sentence list.
+   */
+  supportingFacts?: SupportingFact[];
+}
+
+/** One step of a question's decomposition. */
+export interface HopStep {
+  /** The single-hop sub-question (MuSiQue writes `#1` for the answer of step 1). */
+  question: string;
+  answer: string;
+  /** The document that answers the step, when the source names one and it is in the corpus. */
+  supportingId?: string;
+}
+
+/** One supporting sentence: `[title, sentence index]` in HotpotQA's form. */
+export interface SupportingFact {
+  title: string;
+  /** 0-based index into the paragraph's sentences as the source lists them. */
+  sentence: number;
 }
 
 /** A file of the pack with its integrity data. */

@@ -4,12 +4,16 @@
  * - `hf`: what `LlamaForCausalLM.from_pretrained(dir)` loads: config.json, model.safetensors,
  *   generation_config.json, tokenizer.json, tokenizer_config.json, and the model card README.md.
  *   The trainer's own files (optimizer.safetensors, trainer_state.json) are left out.
- * - `onnx`: model.onnx (src/io/onnx-export.ts; with `kvCache`, the variant that takes and
- *   returns the attention keys and values) with the same config, tokenizer and card.
+ * - `onnx`: the Hugging Face Hub layout that transformers.js (`@huggingface/transformers`) reads
+ *   with its default options: `onnx/model.onnx` (src/io/onnx-export.ts; with `kvCache`, the
+ *   variant that takes and returns the attention keys and values; transformers.js looks for the
+ *   model in the `onnx/` subfolder) with the same config, generation config, tokenizer and card
+ *   at the root.
  */
 import { encodeCheckpoint, type Checkpoint } from './checkpoint.ts';
 import { lastMetricsLine, modelCard, parseEvalJson } from './model-card.ts';
 import { exportOnnx } from './onnx-export.ts';
+import { ONNX_MODEL_PATH } from './onnx-names.ts';
 
 export type ExportFormat = 'hf' | 'onnx';
 export const EXPORT_FORMATS: readonly ExportFormat[] = ['hf', 'onnx'];
@@ -57,7 +61,7 @@ export function exportFiles(ckpt: Checkpoint, format: ExportFormat, extras: Expo
   else {
     const meta: Record<string, string> = {};
     if (ckpt.state) meta.lineage = JSON.stringify(ckpt.state.lineage);
-    out.set('model.onnx', exportOnnx(ckpt.config, ckpt.weights, { specialIds: { bos: tok.bosId, eos: tok.eosId, pad: tok.padId }, metadata: meta, kvCache: !!extras.kvCache }));
+    out.set(ONNX_MODEL_PATH, exportOnnx(ckpt.config, ckpt.weights, { specialIds: { bos: tok.bosId, eos: tok.eosId, pad: tok.padId }, metadata: meta, kvCache: !!extras.kvCache }));
   }
   out.set('config.json', model.get('config.json')!);
   out.set('generation_config.json', model.get('generation_config.json')!);

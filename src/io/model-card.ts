@@ -78,7 +78,8 @@ export function modelCard(input: ModelCardInput): string {
   const params = countParams(c);
   const L: string[] = [];
   L.push('---');
-  if (input.format === 'hf') L.push('library_name: transformers', 'pipeline_tag: text-generation');
+  // The Hub reads these: which library loads the folder, and which task its widget shows.
+  L.push(`library_name: ${input.format === 'hf' ? 'transformers' : 'transformers.js'}`, 'pipeline_tag: text-generation');
   L.push('license: mit', 'tags:', '  - llama', '  - reinforcement-learning', '  - r1-searcher', '  - retrieval-augmented-generation', '  - toy-model');
   L.push('---', '', `# ${input.name}`, '');
   L.push(
@@ -135,13 +136,25 @@ export function modelCard(input: ModelCardInput): string {
     );
   } else {
     L.push(
-      '`model.onnx` (opset 17): inputs `input_ids` and `attention_mask`, int64 (batch, sequence); output `logits`, float ' +
+      '`onnx/model.onnx` (opset 17, the Hub layout transformers.js loads by default): inputs `input_ids` and `attention_mask`, int64 (batch, sequence); output `logits`, float ' +
         `(batch, sequence, ${c.vocabSize}). Padding may be on either side; logits at padded positions are meaningless.`,
       ...(input.kvCache
         ? ['', `With the KV cache: inputs \`past_key_values.{0..${c.numLayers - 1}}.key\` / \`.value\`, float (batch, ${c.numHeads}, past, ${c.hiddenSize / c.numHeads}), ` +
           'empty (past = 0) on the first call; outputs `present.{l}.key` / `.value` (batch, heads, past + sequence, head size) to feed back; ' +
           '`attention_mask` then covers past + sequence.']
         : []),
+      '',
+      'transformers.js (`@huggingface/transformers`) loads the folder with its default options' +
+        (input.kvCache ? '' : '; its `generate()` feeds only the newest token after the first call, so it writes one token with this ' +
+          'export and whole continuations with the KV-cache export (`export --format onnx --kv-cache`)') + ':',
+      '',
+      '```js',
+      "import { AutoModelForCausalLM, AutoTokenizer, env } from '@huggingface/transformers';",
+      "env.allowRemoteModels = false; env.localModelPath = '.';  // this folder's parent",
+      "const tok = await AutoTokenizer.from_pretrained('FOLDER');",
+      "const model = await AutoModelForCausalLM.from_pretrained('FOLDER');",
+      "const ids = await model.generate({ ...tok('<bos> who wrote the book ?', { add_special_tokens: false }), max_new_tokens: 32, do_sample: false });",
+      '```',
       '',
     );
   }

@@ -9,3 +9,9 @@ export const ONNX_LOGITS = 'logits';
 export const onnxPastNames = (l: number) => ({ key: `past_key_values.${l}.key`, value: `past_key_values.${l}.value` });
 /** Names of layer l's cached keys and values as outputs (present), with `kvCache`. */
 export const onnxPresentNames = (l: number) => ({ key: `present.${l}.key`, value: `present.${l}.value` });
+/**
+ * Where the ONNX model lies in an `onnx` export folder or zip (src/io/export-folder.ts): the
+ * Hugging Face Hub layout, whose `onnx/` subfolder and `model.onnx` name are what transformers.js
+ * loads with its default options.
+ */
+export const ONNX_MODEL_PATH = 'onnx/model.onnx';

@@ -5,16 +5,20 @@
  *
  * R1-Searcher (its `train/wiki_corpus_load.py` Flask server; the rollout posts to it):
  *   `POST /queries {"queries": [q, ..], "k": n}` -> `{"queries": [q, ..], "answers": [[doc, ..], ..]}`,
- *   each doc ONE string, a line of their TSV corpus: `Title: <title> Text: <text>`. No ids, no
- *   scores. `k` defaults to 3 there. (Their rollout strips a leading `123 ` row number; so do we.)
+ *   each doc ONE string, a whole line of their TSV corpus as read from the file (`0\tTitle: <title>
+ *   Text: <text>`, a BOM on the first line, CSV quoting, or KILT's `title   text`). No scores.
+ *   `k` defaults to 3 there. (Their rollout strips a leading `123 ` row number; so do we.)
  * Search-R1 (its `search_r1/search/retrieval_server.py` FastAPI server):
  *   `POST /retrieve {"queries": [q, ..], "topk": n, "return_scores": bool}` ->
  *   `{"result": [[{"document": {"id", "contents"}, "score"}, ..], ..]}` with scores, or
  *   `{"result": [[{"id", "contents"}, ..], ..]}` without; `contents` is the title in double
- *   quotes, a newline, then the text. `topk` defaults to 3, `return_scores` to false there.
+ *   quotes, a newline, then the text. Its BM25 retriever over an index with stored documents
+ *   sends `{"title", "text", "contents"}` with no id instead. `topk` defaults to 3,
+ *   `return_scores` to false there.
  */
 import { derivedDocumentId } from '../corpus/import/doc-id.ts';
-import { splitContents } from '../corpus/import/flashrag-corpus.ts';
+import { formatSearchR1Contents, splitContents } from '../corpus/import/flashrag-corpus.ts';
+import { formatR1SearcherDocument, parseR1SearcherDocument } from '../corpus/import/r1-searcher-corpus.ts';
 import type { SearchHit } from './search-index.ts';
 
 /** Which protocol: R1-Searcher's `/queries` or Search-R1's `/retrieve`. */
@@ -74,27 +78,15 @@ export const DEFAULT_LIMITS: Readonly<RequestLimits> = Object.freeze({ maxQuerie
 // ---------------------------------------------------------------------------------------------
 // Documents on the wire
 
-/** R1-Searcher's document string: `Title: <title> Text: <text>`. */
-export function formatR1SearcherDocument(doc: { title: string; text: string }): string {
-  return `Title: ${doc.title} Text: ${doc.text}`;
-}
-
 /**
- * Title and text of an R1-Searcher document string. Accepts a leading row number and the CSV
- * quoting their TSV corpus sometimes carries (`"Title: .. ""quoted"" .."`). A string without the
- * `Title: .. Text:` frame is all text, with an empty title.
+ * R1-Searcher's document string (`Title: <title> Text: <text>`) and its reading (a TSV line of
+ * their corpus as it stands, with a BOM, a row number, CSV quoting, or KILT's `title   text`):
+ * the corpus importer's rules, src/corpus/import/r1-searcher-corpus.ts.
  */
-export function parseR1SearcherDocument(doc: string): { title: string; text: string } {
-  let s = doc.replace(/^\d+\s+/, '').trim();
-  if (s.length >= 2 && s.startsWith('"Title:') && s.endsWith('"')) s = s.slice(1, -1).replace(/""/g, '"');
-  const m = s.match(/^Title:\s*(.*?)\s+Text:\s*([\s\S]*)$/);
-  return m ? { title: m[1]!.trim(), text: m[2]!.trim() } : { title: '', text: s };
-}
+export { formatR1SearcherDocument, parseR1SearcherDocument };
 
-/** Search-R1's `contents`: `"<title>"\n<text>`. */
-export function formatSearchR1Contents(doc: { title: string; text: string }): string {
-  return `"${doc.title}"\n${doc.text}`;
-}
+/** Search-R1's `contents`: `"<title>"\n<text>` (src/corpus/import/flashrag-corpus.ts, which the corpus export uses too). */
+export { formatSearchR1Contents };
 
 /** Title and text of Search-R1 `contents` (the corpus importer's reading of the same field). */
 export function parseSearchR1Contents(contents: string): { title: string; text: string } {
@@ -170,8 +162,9 @@ export class ResponseShapeError extends Error {
 export const rankScore = (rank: number) => 1 / (rank + 1);
 
 /**
- * SearchHits from an R1-Searcher response to `n` queries. Ids are derived from title and text
- * (src/corpus/import/doc-id.ts: the ids a sample-corpus pack uses), scores by rank.
+ * SearchHits from an R1-Searcher response to `n` queries. Ids are the TSV id column when the
+ * string is a whole corpus line (`id<TAB>..`, what their server sends), else derived from title
+ * and text (src/corpus/import/doc-id.ts: the ids a sample-corpus pack uses); scores by rank.
  * @throws ResponseShapeError when `answers` is missing, has the wrong length or holds non-strings.
  */
 export function hitsFromR1Searcher(body: unknown, n: number): SearchHit[][] {
@@ -182,14 +175,37 @@ export function hitsFromR1Searcher(body: unknown, n: number): SearchHit[][] {
     if (!Array.isArray(list) || !list.every((d) => typeof d === 'string')) throw new ResponseShapeError(`"answers"[${i}] must be an array of strings`);
     return (list as string[]).map((d, rank) => {
       const { title, text } = parseR1SearcherDocument(d);
-      return { id: derivedDocumentId(title, text), title, text, score: rankScore(rank) };
+      // Their server sends whole corpus lines: the id column, when there, is the document's id
+      // (the one importing the same TSV gives it).
+      const row = d.match(/^\ufeff?([^\t\n]+)\t/)?.[1]?.trim();
+      return { id: row || derivedDocumentId(title, text), title, text, score: rankScore(rank) };
     });
   });
 }
 
 /**
+ * One document of a Search-R1 `/retrieve` answer, whichever retriever sent it
+ * (PeterGriffinJin/Search-R1 `search_r1/search/retrieval_server.py`): the dense retriever and
+ * the BM25 one over a separate corpus send the corpus row (`{id, contents}` for wiki-18, any
+ * other columns passed through); the BM25 one over an index that stores raw documents sends
+ * `{title, text, contents}` with no id. `contents` wins when present; else `title` and `text`.
+ * A document without an id gets the derived id of its title and text (src/corpus/import/doc-id.ts).
+ * @throws ResponseShapeError naming the position when neither `contents` nor `text` is a string.
+ */
+function searchR1Document(doc: unknown, where: string): { id: string; title: string; text: string } {
+  if (!isObject(doc)) throw new ResponseShapeError(`${where} must be a document object ({id, contents}, {title, text, contents} or {document: .., score}), got ${doc === null ? 'null' : typeof doc}`);
+  let title: string, text: string;
+  if (typeof doc.contents === 'string') ({ title, text } = parseSearchR1Contents(doc.contents));
+  else if (typeof doc.text === 'string') ({ title, text } = { title: typeof doc.title === 'string' ? doc.title.trim() : '', text: doc.text.trim() });
+  else throw new ResponseShapeError(`${where} has neither "contents" nor "text" (fields: ${Object.keys(doc).slice(0, 8).join(', ') || 'none'})`);
+  const id = typeof doc.id === 'string' && doc.id !== '' ? doc.id : typeof doc.id === 'number' ? String(doc.id) : derivedDocumentId(title, text);
+  return { id, title, text };
+}
+
+/**
  * SearchHits from a Search-R1 response to `n` queries, with or without scores (scores by rank
- * when absent). Numeric ids become strings.
+ * when absent), documents in any shape its retrievers send (see `searchR1Document`); numeric
+ * ids become strings. A query with no hits is an empty list (their BM25 server's answer then).
  * @throws ResponseShapeError when `result` is missing, has the wrong length or holds other shapes.
  */
 export function hitsFromSearchR1(body: unknown, n: number): SearchHit[][] {
@@ -200,13 +216,9 @@ export function hitsFromSearchR1(body: unknown, n: number): SearchHit[][] {
     if (!Array.isArray(list)) throw new ResponseShapeError(`"result"[${i}] must be an array`);
     return list.map((entry: unknown, rank) => {
       const scored = isObject(entry) && isObject(entry.document);
-      const doc = scored ? (entry as { document: Record<string, unknown> }).document : entry;
-      if (!isObject(doc) || typeof doc.contents !== 'string' || (typeof doc.id !== 'string' && typeof doc.id !== 'number')) {
-        throw new ResponseShapeError(`"result"[${i}][${rank}] must be {id, contents} or {document: {id, contents}, score}`);
-      }
+      const doc = searchR1Document(scored ? (entry as { document: unknown }).document : entry, `"result"[${i}][${rank}]`);
       const score = scored ? (entry as { score?: unknown }).score : undefined;
-      const { title, text } = parseSearchR1Contents(doc.contents);
-      return { id: String(doc.id), title, text, score: typeof score === 'number' && Number.isFinite(score) ? score : rankScore(rank) };
+      return { ...doc, score: typeof score === 'number' && Number.isFinite(score) ? score : rankScore(rank) };
     });
   });
 }

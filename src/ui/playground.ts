@@ -17,6 +17,7 @@ import type { CorpusDocument, Question, Split } from '../corpus/types.ts';
 import type { EvalMode } from '../eval/evaluate.ts';
 import type { ExportFormat } from '../io/export-folder.ts';
 import { RunStore, type RunSummary } from '../io/run-store.ts';
+import { ONNX_MODEL_PATH } from '../io/onnx-names.ts';
 import { unzipFiles } from '../io/zip.ts';
 import { GREEDY_PROMPT_SEED } from '../rl/session.ts';
 import type {
@@ -818,8 +819,8 @@ export class Playground extends EventTarget {
     await this.task('onnx', async () => {
       const t0 = performance.now();
       const files = unzipFiles(exported.zip);
-      const modelBytes = files.get('model.onnx'), tokBytes = files.get('tokenizer.json');
-      if (!modelBytes || !tokBytes) throw new Error(`the ONNX export lacks ${modelBytes ? 'tokenizer.json' : 'model.onnx'}`);
+      const modelBytes = files.get(ONNX_MODEL_PATH), tokBytes = files.get('tokenizer.json');
+      if (!modelBytes || !tokBytes) throw new Error(`the ONNX export lacks ${modelBytes ? 'tokenizer.json' : ONNX_MODEL_PATH}`);
       const tokenizer = tokenizerFromHuggingFace(JSON.parse(new TextDecoder().decode(tokBytes)));
       const { openOnnxModel } = await import('./onnx-runtime.ts');
       const c = this.info?.config;

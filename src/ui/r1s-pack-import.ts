@@ -1,9 +1,9 @@
 /**
  * <r1s-pack-import>: bring your own data (Corpus step). Dataset files dropped or picked here
- * (HotpotQA / 2Wiki JSON, MuSiQue JSONL, FlashRAG, R1-Searcher files, the sample format, and
- * corpus files) are imported in a worker into a pack stored in the browser, with a progress
- * bar and the import report (questions, documents, shards, every rejected line with its
- * reason). Stored packs are listed with "Use" (reopens the page on that pack) and "Delete".
+ * (HotpotQA / 2Wiki JSON, MuSiQue JSONL, FlashRAG, R1-Searcher files and corpus TSV, Search-R1's
+ * parquet, the sample format, and corpus files) are imported in a worker into a pack stored in
+ * the browser, with a progress bar and the import report (questions, documents, shards, every
+ * rejected line with its reason). Stored packs are listed with "Use" (reopens the page on that pack) and "Delete".
  *
  * Each file's role (questions or corpus) is guessed from its name and can be changed.
  * Property: `pg` (the Playground).
@@ -78,7 +78,7 @@ export class R1sPackImport extends PlaygroundElement {
         @dragover=${(e: DragEvent) => { e.preventDefault(); this.dragging = true; }} @dragleave=${() => (this.dragging = false)}
         @drop=${(e: DragEvent) => { e.preventDefault(); this.dragging = false; if (e.dataTransfer) void this.add(e.dataTransfer.files); }}>
         Drop dataset files here, or
-        <label>choose files <input type="file" multiple accept=".json,.jsonl,.txt,application/json" aria-label="Choose dataset files" ?disabled=${busy}
+        <label>choose files <input type="file" multiple accept=".json,.jsonl,.txt,.tsv,.parquet,application/json" aria-label="Choose dataset files" ?disabled=${busy}
           @change=${(e: Event) => { const input = e.target as HTMLInputElement; if (input.files) void this.add(input.files).then(() => (input.value = '')); }} /></label>
       </div>
       ${this.files.length ? html`

@@ -1,8 +1,10 @@
 /**
  * <r1s-step-corpus>: step 1 of the guided path. The pack's shards (size, load state), the
  * search engine the rollouts query (ranked documents with BM25 scores and the matching words
- * highlighted), the question browser (template, hops, answer, supporting documents), and the
- * import of the learner's own datasets (<r1s-pack-import>).
+ * highlighted), the question browser (template, hops, answer, supporting documents, and the
+ * source's decomposition, evidence and supporting sentences: <r1s-question-structure>), the
+ * import of the learner's own datasets (<r1s-pack-import>) and the export of the pack for the
+ * papers' trainers (<r1s-pack-export>).
  *
  * Property: `pg` (the Playground).
  */
@@ -10,7 +12,9 @@ import { css, html, nothing } from 'lit';
 import type { Question, Split } from '../corpus/types.ts';
 import { highlightSegments } from './highlight.ts';
 import { PlaygroundElement, sharedStyles } from './playground-element.ts';
+import './r1s-pack-export.ts';
 import './r1s-pack-import.ts';
+import './r1s-question-structure.ts';
 
 const PAGE = 15;
 
@@ -102,6 +106,10 @@ export class R1sStepCorpus extends PlaygroundElement {
       <section aria-labelledby="import-h">
         <h3 id="import-h">Your own data</h3>
         <r1s-pack-import .pg=${pg}></r1s-pack-import>
+      </section>
+      <section aria-labelledby="export-pack-h">
+        <h3 id="export-pack-h">Take this pack to a cluster</h3>
+        <r1s-pack-export .pg=${pg}></r1s-pack-export>
       </section>`;
   }
 
@@ -156,7 +164,7 @@ export class R1sStepCorpus extends PlaygroundElement {
       this.open = next;
     };
     return html`<tr>
-        <td class="q">${q.question}</td><td class="left">${q.template}</td><td>${q.hops}</td><td class="left">${q.answers.join(' / ')}</td>
+        <td class="q">${q.question}<r1s-question-structure .question=${q}></r1s-question-structure></td><td class="left">${q.template}</td><td>${q.hops}</td><td class="left">${q.answers.join(' / ')}</td>
         <td class="left">${q.supportingIds.length
           ? html`<button class="secondary" aria-expanded=${isOpen ? 'true' : 'false'} aria-label=${`Supporting documents of ${q.id}`} @click=${toggle}>${q.supportingIds.join(', ')}</button>`
           : html`<span class="muted">unknown</span>`}</td>

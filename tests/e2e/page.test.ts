@@ -123,7 +123,7 @@ describe.runIf(run)('the guided path', () => {
     // 6. Export: both zips, then the ONNX model run in onnxruntime-web against the trainer's policy.
     await openStep(page, /Export/);
     const ex = page.locator('r1s-step-export');
-    for (const [button, file] of [['Download Hugging Face folder (zip)', 'model.safetensors'], ['Download ONNX model (zip)', 'model.onnx']] as const) {
+    for (const [button, file] of [['Download Hugging Face folder (zip)', 'model.safetensors'], ['Download ONNX model (zip)', 'onnx/model.onnx']] as const) {
       const download = page.waitForEvent('download');
       await ex.getByRole('button', { name: button }).click();
       const d = await download;

@@ -267,7 +267,8 @@ describe('hugging face export', () => {
     const bare = modelCard({ name: 'x', format: 'onnx', config: untied });
     expect(bare).toContain('No trainer_state.json');
     expect(bare).toContain('No eval.json');
-    expect(bare).not.toContain('library_name');
+    // The ONNX card is a transformers.js card (issue 17): the Hub's front matter says so.
+    expect(bare).toContain('---\nlibrary_name: transformers.js\npipeline_tag: text-generation\n');
     expect(() => parseEvalJson(new TextEncoder().encode('{"results":[{"split":"test"}]}'))).toThrow(/results\[0\] lacks split, mode or overall/);
     expect(lastMetricsLine(new TextEncoder().encode(''))).toBeUndefined();
   });
@@ -327,8 +328,8 @@ describe('cli export and logits', () => {
     const onnxZip = join(root, 'policy.zip');
     await capture(() => exportCmd(['--checkpoint', ckptDir, '--format', 'onnx', '--out', onnxZip, '--zip', '--json']));
     const unzipped = unzipFiles(new Uint8Array(await readFile(onnxZip)));
-    expect([...unzipped.keys()].sort()).toEqual(['README.md', 'config.json', 'generation_config.json', 'model.onnx', 'tokenizer.json', 'tokenizer_config.json']);
-    const session = await ort.InferenceSession.create(unzipped.get('model.onnx')!, { executionProviders: ['wasm'] });
+    expect([...unzipped.keys()].sort()).toEqual(['README.md', 'config.json', 'generation_config.json', 'onnx/model.onnx', 'tokenizer.json', 'tokenizer_config.json']);
+    const session = await ort.InferenceSession.create(unzipped.get('onnx/model.onnx')!, { executionProviders: ['wasm'] });
 
     const out = JSON.parse(await capture(() => logitsCmd(['--checkpoint', ckptDir, '--text', 'Who wrote the book?', '--json']))) as { ids: number[]; tokens: string[]; logits: number[][] };
     expect(out.tokens).toEqual(['<bos>', 'who', 'wrote', 'the', 'book', '?']);
@@ -344,7 +345,7 @@ describe('cli export and logits', () => {
     await expect(exportCmd(['--checkpoint', ckptDir, '--format', 'hf', '--kv-cache', '--out', join(root, 'hf-kv')])).rejects.toThrow(/--kv-cache needs --format onnx/);
     const kvDir = join(root, 'onnx-kv');
     await capture(() => exportCmd(['--checkpoint', ckptDir, '--format', 'onnx', '--kv-cache', '--out', kvDir, '--json']));
-    const kv = await ort.InferenceSession.create(new Uint8Array(await readFile(join(kvDir, 'model.onnx'))), { executionProviders: ['wasm'] });
+    const kv = await ort.InferenceSession.create(new Uint8Array(await readFile(join(kvDir, 'onnx', 'model.onnx'))), { executionProviders: ['wasm'] });
     expect(kv.inputNames).toEqual([ONNX_INPUT_IDS, ONNX_ATTENTION_MASK, 'past_key_values.0.key', 'past_key_values.0.value', 'past_key_values.1.key', 'past_key_values.1.value']);
     expect(kv.outputNames).toEqual([ONNX_LOGITS, 'present.0.key', 'present.0.value', 'present.1.key', 'present.1.value']);
     await kv.release();

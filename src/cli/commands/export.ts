@@ -78,7 +78,10 @@ async function atomicWriteDir(dir: string, files: ReadonlyMap<string, Uint8Array
   const tmp = tmpName(dir, 'tmp');
   await mkdir(tmp);
   try {
-    for (const [name, bytes] of files) await writeFile(join(tmp, name), bytes);
+    for (const [name, bytes] of files) {
+      await mkdir(dirname(join(tmp, name)), { recursive: true }); // onnx/model.onnx
+      await writeFile(join(tmp, name), bytes);
+    }
     await swapIn(tmp, dir);
   } catch (e) {
     await rm(tmp, { recursive: true, force: true });

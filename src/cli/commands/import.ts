@@ -2,7 +2,8 @@
  * `npm run cli -- import --questions FILE... [--corpus FILE...] --out DIR [--shards N] [--name NAME] ...`
  *
  * Imports question sets (HotpotQA, 2WikiMultiHopQA, MuSiQue, Bamboogle, FlashRAG, R1-Searcher
- * files; formats detected per file, src/corpus/import/detect.ts) and a corpus into a pack
+ * files, Search-R1's verl parquet; formats detected per file, src/corpus/import/detect.ts) and a
+ * corpus (JSON Lines, R1-Searcher's TSV) into a pack
  * (issue 7, parts 1-3), written atomically by src/corpus/pack-writer.ts: an error, Ctrl-C or a
  * refused file stores nothing, and an existing pack is replaced only with --overwrite.
  * Prints the import report (questions, documents, shards, every rejected line with its reason);

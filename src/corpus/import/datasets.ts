@@ -29,6 +29,10 @@ export const KNOWN_DATASETS: Readonly<Record<string, DatasetInfo>> = {
   '2wiki': { name: '2wiki', label: '2WikiMultiHopQA (Ho et al., 2020)', license: 'Apache-2.0', hops: 2, split: 'hash' },
   musique: { name: 'musique', label: 'MuSiQue (Trivedi et al., 2022)', license: 'CC BY 4.0', split: 'ood' },
   bamboogle: { name: 'bamboogle', label: 'Bamboogle (Press et al., 2022)', license: 'MIT', hops: 2, split: 'ood' },
+  // Single-hop sets of Search-R1's training and test mix (its data_source names).
+  nq: { name: 'nq', label: 'Natural Questions (Kwiatkowski et al., 2019)', license: 'CC BY-SA 3.0', hops: 1, split: 'hash' },
+  triviaqa: { name: 'triviaqa', label: 'TriviaQA (Joshi et al., 2017)', license: 'Apache-2.0', hops: 1, split: 'hash' },
+  popqa: { name: 'popqa', label: 'PopQA (Mallen et al., 2023)', license: 'MIT', hops: 1, split: 'hash' },
 };
 
 /** File-name patterns of the known datasets, tried in order. */
@@ -47,7 +51,7 @@ export function datasetFromFileName(file: string): string | undefined {
 
 /** A dataset name for an unknown file: its base name without extension, as [a-z0-9_-]. */
 export function fileStem(file: string): string {
-  const base = (file.split(/[\\/]/).pop() ?? file).replace(/\.(jsonl?|json\.gz|txt)$/i, '');
+  const base = (file.split(/[\\/]/).pop() ?? file).replace(/\.(jsonl?|json\.gz|txt|tsv|parquet)$/i, '');
   return base.toLowerCase().replace(/[^a-z0-9_-]+/g, '-').replace(/^-+|-+$/g, '') || 'questions';
 }
 

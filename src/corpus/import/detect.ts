@@ -3,22 +3,25 @@
  * and the fields of its first records. Each format module says what its records look like
  * (`matches`); the first module, in the order below, that matches the first record that is a
  * JSON object wins. Order matters where shapes overlap: MuSiQue and FlashRAG records also have a
- * `question`, so they are tried before the catch-all R1-Searcher `{question, answer}`.
+ * `question`, so they are tried before the catch-all R1-Searcher `{question, answer}`; Search-R1's
+ * verl rows keep FlashRAG's columns beside their own, so they are tried before FlashRAG.
  */
 import { flashragCorpus } from './flashrag-corpus.ts';
 import { flashragDataset } from './flashrag.ts';
 import { hotpotJson } from './hotpot-json.ts';
 import { musiqueJsonl } from './musique.ts';
 import { r1SearcherQuestions } from './r1-searcher.ts';
+import { r1SearcherCorpus } from './r1-searcher-corpus.ts';
 import { sampleCorpus, sampleQuestions } from './sample.ts';
-import { ImportError, type FileRole, type FormatReader, type SourceDocument, type SourceQuestion } from './types.ts';
+import { searchR1Verl } from './search-r1-verl.ts';
+import { ImportError, type FileRole, type FormatReader, type RecordContainer, type SourceDocument, type SourceQuestion } from './types.ts';
 
 /** Question readers in detection order. */
-export const QUESTION_READERS: readonly FormatReader<SourceQuestion>[] = [hotpotJson, musiqueJsonl, flashragDataset, sampleQuestions, r1SearcherQuestions];
+export const QUESTION_READERS: readonly FormatReader<SourceQuestion>[] = [hotpotJson, musiqueJsonl, searchR1Verl, flashragDataset, sampleQuestions, r1SearcherQuestions];
 /** Corpus readers in detection order. */
-export const CORPUS_READERS: readonly FormatReader<SourceDocument>[] = [flashragCorpus, sampleCorpus];
+export const CORPUS_READERS: readonly FormatReader<SourceDocument>[] = [flashragCorpus, sampleCorpus, r1SearcherCorpus];
 
-type Container = 'json-array' | 'jsonl';
+type Container = RecordContainer;
 
 /** How many leading records detection looks at for a first JSON object. */
 const PROBE_RECORDS = 50;
@@ -46,5 +49,5 @@ export function detectReader(file: string, role: FileRole, container: Container,
   }
   const fields = Object.keys(first).slice(0, 12).join(', ');
   const known = own.filter((r) => r.container === container).map((r) => r.description).join('; ') || 'none for this container';
-  throw new ImportError(`${file}: unknown ${role} format (${container === 'json-array' ? 'a JSON array' : 'JSON Lines'} whose first record has fields: ${fields}); known: ${known}`);
+  throw new ImportError(`${file}: unknown ${role} format (${container === 'json-array' ? 'a JSON array' : container === 'tsv' ? 'TSV lines' : 'JSON Lines or parquet'} whose first record has fields: ${fields}); known: ${known}`);
 }

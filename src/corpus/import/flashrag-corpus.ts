@@ -9,6 +9,11 @@
 import { collapseSpace, describe, optionalId } from './fields.ts';
 import { RecordError, type FormatReader, type SourceDocument } from './types.ts';
 
+/** Search-R1's `contents` of a document: `"<title>"\n<text>` (the inverse of {@link splitContents}). */
+export function formatSearchR1Contents(doc: { title: string; text: string }): string {
+  return `"${doc.title}"\n${doc.text}`;
+}
+
 /** Splits Search-R1 `contents` into title and text (see the file comment). */
 export function splitContents(contents: string): { title: string; text: string } {
   const nl = contents.indexOf('\n');

@@ -4,7 +4,7 @@
  * metadata: {..}}`.
  *
  * `metadata` differs per dataset and is optional. Read where present: `type`; supporting
- * titles from `supporting_facts` (the Hugging Face column form `{title: [..], sent_id: [..]}` or
+ * titles (and the sentence indices, kept on the question) from `supporting_facts` (the Hugging Face column form `{title: [..], sent_id: [..]}` or
  * the official `[[title, index], ..]`); paragraphs from `context` (`{title: [..], sentences:
  * [[..], ..]}` or `[[title, [sentences]], ..]`) or MuSiQue-style `paragraphs` (with
  * `is_supporting`). Metadata of another shape is ignored rather than refused: the question and
@@ -35,6 +35,15 @@ function metadataParagraphs(m: Record<string, unknown>): { contexts: Paragraph[]
     for (const p of m.paragraphs) if (isRecord(p)) add(p.title, p.paragraph_text ?? p.text, p.is_supporting === true);
   }
   return { contexts, marked };
+}
+
+/** Sentence-level supporting facts `(title, sentence index)` from `supporting_facts` in either known shape. */
+function metadataSupportingFacts(m: Record<string, unknown>): { title: string; sentence: number }[] {
+  const sf = m.supporting_facts;
+  const pairs: [unknown, unknown][] = isRecord(sf) && Array.isArray(sf.title) && Array.isArray(sf.sent_id)
+    ? sf.title.map((t, i) => [t, (sf.sent_id as unknown[])[i]])
+    : Array.isArray(sf) ? sf.flatMap((f) => (Array.isArray(f) ? [[f[0], f[1]] as [unknown, unknown]] : [])) : [];
+  return pairs.flatMap(([t, i]) => (typeof t === 'string' && Number.isSafeInteger(i) && (i as number) >= 0 ? [{ title: collapseSpace(t), sentence: i as number }] : []));
 }
 
 /** Supporting titles from `supporting_facts` in either known shape. */
@@ -68,6 +77,7 @@ export const flashragDataset: FormatReader<SourceQuestion> = {
     } catch {
       type = undefined; // metadata of an unknown shape is ignored (see the file comment)
     }
-    return { sourceId: optionalId(r, 'id'), question, answers, ...(type ? { type } : {}), supporting, contexts };
+    const supportingFacts = metadataSupportingFacts(m);
+    return { sourceId: optionalId(r, 'id'), question, answers, ...(type ? { type } : {}), supporting, contexts, ...(supportingFacts.length ? { supportingFacts } : {}) };
   },
 };

@@ -25,10 +25,10 @@ import { answerPresence } from './answer-presence.ts';
 import { datasetFromFileName, datasetInfo, fileStem, splitByHash, type DatasetInfo } from './datasets.ts';
 import { detectReader } from './detect.ts';
 import { derivedDocumentId } from './doc-id.ts';
-import { containerOf, DEFAULT_MAX_LINE_BYTES, jsonArrayRecords, jsonLinesRecords, type FileRecord } from './records.ts';
+import { containerOf, DEFAULT_MAX_LINE_BYTES, jsonArrayRecords, jsonLinesRecords, parquetRecords, tsvRecords, type FileRecord } from './records.ts';
 import { REAL_CORPUS_SEARCH } from './search-settings.ts';
 import {
-  ImportError, RecordError, REJECT_REASONS, type FileRole, type FormatReader, type ImportFormat, type RejectedRecord, type RejectReason,
+  ImportError, RecordError, REJECT_REASONS, type FileRole, type FormatReader, type ImportFormat, type RecordContainer, type RejectedRecord, type RejectReason,
   type SourceDocument, type SourceQuestion,
 } from './types.ts';
 
@@ -128,7 +128,7 @@ const yieldToEventLoop = () => new Promise<void>((resolve) => setTimeout(resolve
 interface ReadQuestions {
   file: string;
   dataset: DatasetInfo;
-  rows: { q: SourceQuestion; at: { line?: number; item?: number } }[];
+  rows: { q: SourceQuestion; at: { line?: number; item?: number }; dataset: DatasetInfo }[];
 }
 
 /**
@@ -167,10 +167,16 @@ export async function importPack(inputs: readonly ImportInput[], opts: ImportOpt
   };
 
   /** Runs `read` over every record of a file, collecting rejections; refuses a file with nothing usable. */
-  async function readRecords<T>(input: ImportInput, choose: (records: Record<string, unknown>[], container: 'jsonl' | 'json-array') => FormatReader<T>) {
-    const container = containerOf(input.bytes);
+  async function readRecords<T>(input: ImportInput, choose: (records: Record<string, unknown>[], container: RecordContainer) => FormatReader<T>) {
+    const fileContainer = containerOf(input.bytes);
+    const maxLine = opts.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
     const records: FileRecord[] =
-      container === 'json-array' ? [...jsonArrayRecords(input.name, input.bytes)] : [...jsonLinesRecords(input.name, input.bytes, opts.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES)];
+      fileContainer === 'json-array' ? [...jsonArrayRecords(input.name, input.bytes)]
+      : fileContainer === 'tsv' ? [...tsvRecords(input.name, input.bytes, maxLine)]
+      : fileContainer === 'parquet' ? await parquetRecords(input.name, input.bytes)
+      : [...jsonLinesRecords(input.name, input.bytes, maxLine)];
+    // A parquet row is read like a JSON Lines record (the same readers take both).
+    const container: RecordContainer = fileContainer === 'parquet' ? 'jsonl' : fileContainer;
     const objects = records.flatMap((r) => (r.ok ? [r.value] : []));
     const firstRejects = records.filter((r) => !r.ok).slice(0, 3).map((r) => (r.ok ? '' : where(r.rejected)));
     if (objects.length === 0) {
@@ -235,14 +241,18 @@ export async function importPack(inputs: readonly ImportInput[], opts: ImportOpt
     const dataset = datasetInfo(name, reader.format);
     const rows: ReadQuestions['rows'] = [];
     for (const { value, at } of out) {
-      const id = `${dataset.name}:${value.sourceId ?? (at.line !== undefined ? `line${at.line}` : `item${at.item}`)}`;
+      // A row may name its own dataset (Search-R1's data_source: an `nq` row of nq_hotpotqa is nq).
+      const rowDataset = value.dataset !== undefined && value.dataset !== name ? datasetInfo(value.dataset, reader.format) : dataset;
+      const local = value.sourceId ?? (at.line !== undefined ? `line${at.line}` : `item${at.item}`);
+      // Our own exports write the pack's ids, already `dataset:..` for imported packs: kept as they are.
+      const id = local.startsWith(`${rowDataset.name}:`) ? local : `${rowDataset.name}:${local}`;
       const first = questionIds.get(id);
       if (first !== undefined) {
         fileRejected.push({ file: input.name, ...at, reason: 'duplicate-id', message: `question id "${id}" was already used at ${first}` });
         continue;
       }
       questionIds.set(id, `${input.name} ${position(at)}`);
-      rows.push({ q: { ...value, sourceId: id }, at });
+      rows.push({ q: { ...value, sourceId: id }, at, dataset: rowDataset });
     }
     if (rows.length === 0) throw new ImportError(`${input.name}: refused as a whole: every question id is a duplicate`);
     rejected.push(...fileRejected);
@@ -284,17 +294,19 @@ export async function importPack(inputs: readonly ImportInput[], opts: ImportOpt
     else byTitle.set(d.title, [d.id]);
   }
   const presence = answerPresence(documents);
+  const documentIdSet = new Set(documents.map((d) => d.id));
   const totalQuestions = questionFiles.reduce((s, f) => s + f.rows.length, 0);
   const questions: Question[] = [];
   const datasets: Record<string, DatasetReport> = {};
   const splits: Record<Split, number> = { train: 0, test: 0, ood: 0 };
   let unmatchedSupporting = 0;
   let answerNotInCorpus = 0;
+  const ownSplits = new Set<string>(); // datasets whose records named their split
   for (const qf of questionFiles) {
-    const info = qf.dataset;
-    const rule = opts.splits?.[info.name] ?? info.split;
-    const ds = (datasets[info.name] ??= { questions: 0, train: 0, test: 0, ood: 0, withSupportingIds: 0, answerNotInCorpus: 0 });
-    for (const { q } of qf.rows) {
+    for (const { q, dataset: info } of qf.rows) {
+      const override = opts.splits?.[info.name];
+      const rule = override ?? info.split;
+      const ds = (datasets[info.name] ??= { questions: 0, train: 0, test: 0, ood: 0, withSupportingIds: 0, answerNotInCorpus: 0 });
       if (++sinceYield >= YIELD_EVERY) {
         sinceYield = 0;
         opts.onProgress?.({ phase: 'match', done: questions.length, total: totalQuestions });
@@ -302,15 +314,18 @@ export async function importPack(inputs: readonly ImportInput[], opts: ImportOpt
         signal?.throwIfAborted();
       }
       const id = q.sourceId!;
-      const { ids, unmatched } = supportingIds(q, byKey, byTitle);
+      const { ids, unmatched } = supportingIds(q, byKey, byTitle, documentIdSet);
       unmatchedSupporting += unmatched;
-      const split: Split = rule === 'hash' ? splitByHash(id, seed, testFraction) : rule;
+      // A split the user set wins; then the record's own (Search-R1's extra_info.split, our exports); then the dataset rule.
+      const split: Split = override === undefined && q.split ? q.split : rule === 'hash' ? splitByHash(id, seed, testFraction) : rule;
+      if (override === undefined && q.split) ownSplits.add(info.name);
       const inCorpus = presence.anyPresent(q.answers);
       const typeHops = q.type?.match(/^(\d+)hop/);
       const hops = q.hops ?? (typeHops ? Number(typeHops[1]) : (info.hops ?? new Set(q.supporting.map((s) => s.title)).size));
       questions.push({
-        id, question: q.question, answers: q.answers, hops, template: q.type ? `${info.name}/${q.type}` : info.name, split, supportingIds: ids,
+        id, question: q.question, answers: q.answers, hops, template: q.template ?? (q.type ? `${info.name}/${q.type}` : info.name), split, supportingIds: ids,
         ...(inCorpus ? {} : { answerInCorpus: false }),
+        ...questionDetails(q, byKey),
       });
       ds.questions++;
       ds[split]++;
@@ -329,7 +344,10 @@ export async function importPack(inputs: readonly ImportInput[], opts: ImportOpt
   if (!Number.isSafeInteger(shards) || shards < 1 || shards > documents.length) {
     throw new ImportError(`shards must be an integer in [1, ${documents.length}] (the number of documents), got ${shards}`);
   }
-  const infos = questionFiles.map((f) => f.dataset).filter((d, i, all) => all.findIndex((x) => x.name === d.name) === i);
+  // The datasets that got questions, in the order first seen (file datasets, then rows' own).
+  const infoByName = new Map<string, DatasetInfo>();
+  for (const f of questionFiles) for (const d of [f.dataset, ...f.rows.map((r) => r.dataset)]) if (!infoByName.has(d.name) && d.name in datasets) infoByName.set(d.name, d);
+  const infos = [...infoByName.values()];
   const corpusFormats = files.filter((f) => f.role === 'corpus').map((f) => f.format);
   const corpusLine = documentsFrom === 'contexts'
     ? 'paragraphs shipped with the questions (Wikipedia text, CC BY-SA)'
@@ -337,7 +355,7 @@ export async function importPack(inputs: readonly ImportInput[], opts: ImportOpt
   const source = opts.source ?? `Imported from ${infos.map((d) => d.label).join('; ')}; ${corpusLine}`;
   const license = opts.license ?? `${infos.map((d) => `${d.name}: ${d.license}`).join('; ')}; paragraphs: CC BY-SA (Wikipedia)`;
   const splitRule =
-    `${infos.map((d) => `${d.name}: ${describeRule(opts.splits?.[d.name] ?? d.split, testFraction, seed)}`).join('; ')}`;
+    `${infos.map((d) => `${d.name}: ${ownSplits.has(d.name) && opts.splits?.[d.name] === undefined ? 'the split each record names (extra_info.split, split)' : describeRule(opts.splits?.[d.name] ?? d.split, testFraction, seed)}`).join('; ')}`;
   const byReason = Object.fromEntries(REJECT_REASONS.map((r) => [r, 0])) as Record<RejectReason, number>;
   for (const r of rejected) byReason[r.reason]++;
 
@@ -368,10 +386,32 @@ export async function importPack(inputs: readonly ImportInput[], opts: ImportOpt
   return { spec, report };
 }
 
+/**
+ * The source's structure kept on the question (src/corpus/types.ts): MuSiQue's decomposition
+ * (each step's paragraph as a document id when it is in the corpus), 2Wiki's evidence triples,
+ * HotpotQA / 2Wiki sentence-level supporting facts. Absent fields stay absent (old packs' shape).
+ */
+function questionDetails(q: SourceQuestion, byKey: Map<string, string>): Pick<Question, 'decomposition' | 'evidences' | 'supportingFacts'> {
+  const out: Pick<Question, 'decomposition' | 'evidences' | 'supportingFacts'> = {};
+  if (q.decomposition?.length) {
+    out.decomposition = q.decomposition.map((step) => {
+      const supportingId = step.paragraph ? byKey.get(`${step.paragraph.title}\u0000${step.paragraph.text}`) : undefined;
+      return { question: step.question, answer: step.answer, ...(supportingId ? { supportingId } : {}) };
+    });
+  }
+  if (q.evidences?.length) out.evidences = q.evidences;
+  if (q.supportingFacts?.length) out.supportingFacts = q.supportingFacts;
+  return out;
+}
+
 /** The supporting document ids of a question (see the file comment) and how many refs matched none. */
-function supportingIds(q: SourceQuestion, byKey: Map<string, string>, byTitle: Map<string, string[]>): { ids: string[]; unmatched: number } {
+function supportingIds(q: SourceQuestion, byKey: Map<string, string>, byTitle: Map<string, string[]>, documentIds: ReadonlySet<string>): { ids: string[]; unmatched: number } {
   const ids = new Set<string>();
   let unmatched = 0;
+  for (const id of q.supportingIds ?? []) {
+    if (documentIds.has(id)) ids.add(id);
+    else unmatched++;
+  }
   for (const ref of q.supporting) {
     const exact = ref.text !== undefined ? byKey.get(`${ref.title}\u0000${ref.text}`) : undefined;
     if (exact) {

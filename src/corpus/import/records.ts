@@ -1,5 +1,7 @@
 /**
- * Splits a file's bytes into records: JSON Lines (one object per line) or one JSON array.
+ * Splits a file's bytes into records: JSON Lines (one object per line), one JSON array, TSV
+ * lines (R1-Searcher's corpus: `{id, document}` per line) or parquet rows (hyparquet; Search-R1's
+ * data files).
  *
  * A bad line never stops the file: it comes back as a rejection with its 1-based line number and
  * the reason (not UTF-8, longer than the limit, not JSON, not an object), and reading goes on.
@@ -8,6 +10,7 @@
  * or JSON there refuse the whole file (ImportError); items that are not objects are rejected
  * one by one with their 1-based item number.
  */
+import { parquetReadObjects } from 'hyparquet';
 import { isRecord, describe } from './fields.ts';
 import { ImportError, type RejectedRecord } from './types.ts';
 
@@ -26,14 +29,94 @@ function bomLength(bytes: Uint8Array): number {
   return bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
 }
 
-/** Whether the file is a JSON array (first non-space character `[`), else JSON Lines. */
-export function containerOf(bytes: Uint8Array): 'json-array' | 'jsonl' {
+/** A file's container: what {@link containerOf} tells from its first bytes. */
+export type FileContainer = 'json-array' | 'jsonl' | 'tsv' | 'parquet';
+
+/** Whether the bytes are a parquet file: `PAR1` at both ends. */
+export function isParquet(bytes: Uint8Array): boolean {
+  const n = bytes.length;
+  const magic = (o: number) => bytes[o] === 0x50 && bytes[o + 1] === 0x41 && bytes[o + 2] === 0x52 && bytes[o + 3] === 0x31;
+  return n >= 12 && magic(0) && magic(n - 4);
+}
+
+/**
+ * The file's container: parquet by its magic bytes; a JSON array when the first non-space
+ * character is `[`; TSV when the first line is not a JSON object but has a tab (R1-Searcher's
+ * corpus, `0<TAB>Title: ..`); else JSON Lines.
+ */
+export function containerOf(bytes: Uint8Array): FileContainer {
+  if (isParquet(bytes)) return 'parquet';
   for (let i = bomLength(bytes); i < bytes.length; i++) {
     const c = bytes[i]!;
     if (c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d) continue;
-    return c === 0x5b ? 'json-array' : 'jsonl';
+    if (c === 0x5b) return 'json-array';
+    if (c === 0x7b) return 'jsonl';
+    let end = bytes.indexOf(0x0a, i);
+    if (end < 0) end = bytes.length;
+    return bytes.subarray(i, end).includes(0x09) ? 'tsv' : 'jsonl';
   }
   return 'jsonl';
+}
+
+/**
+ * Records of a TSV file, one `{id, document}` per line (the text before the first tab, and the
+ * rest as it stands; the document's reader parses it). A line without a tab, not UTF-8 or too
+ * long is rejected with its line number; blank lines are skipped.
+ */
+export function* tsvRecords(file: string, bytes: Uint8Array, maxLineBytes = DEFAULT_MAX_LINE_BYTES): Generator<FileRecord> {
+  let start = bomLength(bytes);
+  let line = 0;
+  while (start < bytes.length) {
+    let end = bytes.indexOf(0x0a, start);
+    if (end < 0) end = bytes.length;
+    line++;
+    let raw = bytes.subarray(start, end);
+    if (raw[raw.length - 1] === 0x0d) raw = raw.subarray(0, raw.length - 1);
+    start = end + 1;
+    const reject = (reason: RejectedRecord['reason'], message: string): FileRecord => ({ ok: false, rejected: { file, line, reason, message } });
+    if (raw.byteLength > maxLineBytes) {
+      yield reject('line-too-long', `line is ${raw.byteLength} bytes, the limit is ${maxLineBytes}`);
+      continue;
+    }
+    let text: string;
+    try {
+      text = strictDecoder.decode(raw);
+    } catch {
+      yield reject('not-utf8', 'line is not valid UTF-8');
+      continue;
+    }
+    if (text.trim() === '') continue;
+    const tab = text.indexOf('\t');
+    if (tab < 0) {
+      yield reject('bad-field', 'a TSV line must be id<TAB>document, found no tab');
+      continue;
+    }
+    yield { ok: true, line, value: { id: text.slice(0, tab), document: text.slice(tab + 1) } };
+  }
+}
+
+/** BigInt (parquet INT64) -> number where exact, recursively; other values as they are. */
+function plainValue(v: unknown): unknown {
+  if (typeof v === 'bigint') return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v.toString();
+  if (Array.isArray(v)) return v.map(plainValue);
+  if (isRecord(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, plainValue(x)]));
+  return v;
+}
+
+/**
+ * Rows of a parquet file as records (1-based `line` = row number), read with hyparquet (snappy
+ * built in); INT64 values become numbers (strings beyond 2^53), structs objects, lists arrays.
+ * @throws ImportError naming the file when hyparquet cannot read it.
+ */
+export async function parquetRecords(file: string, bytes: Uint8Array): Promise<FileRecord[]> {
+  const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+  let rows: Record<string, unknown>[];
+  try {
+    rows = await parquetReadObjects({ file: buffer });
+  } catch (e) {
+    throw new ImportError(`${file}: refused as a whole: not a readable parquet file (${e instanceof Error ? e.message : String(e)})`);
+  }
+  return rows.map((row, i) => ({ ok: true, line: i + 1, value: plainValue(row) as Record<string, unknown> }));
 }
 
 /** Records of a JSON Lines file, in line order. */

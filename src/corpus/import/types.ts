@@ -7,6 +7,7 @@
  * why the record is refused. Everything here is plain data: the same code runs in Node (the
  * CLI) and in the page's import worker.
  */
+import type { Split } from '../types.ts';
 
 /** The formats the importer reads; `detect.ts` says which one a file is. */
 export type ImportFormat =
@@ -16,7 +17,15 @@ export type ImportFormat =
   | 'musique-jsonl'
   | 'flashrag-dataset'
   | 'flashrag-corpus'
-  | 'r1-searcher';
+  | 'r1-searcher'
+  | 'r1-searcher-corpus'
+  | 'search-r1-verl';
+
+/**
+ * How a file holds its records, as format detection sees it: JSON Lines (and parquet, whose rows
+ * are read as the same objects), one JSON array, or TSV lines (`{id, document}` per line).
+ */
+export type RecordContainer = 'jsonl' | 'json-array' | 'tsv';
 
 /** What a file holds: questions, or documents to search. */
 export type FileRole = 'questions' | 'corpus';
@@ -96,8 +105,20 @@ export interface SourceQuestion {
   supporting: SupportingRef[];
   /** Paragraphs shipped with the question (distractor setting); [] when none. */
   contexts: Paragraph[];
-  /** Dataset named by the record itself (FlashRAG metadata may say), overriding the file's. */
+  /** Dataset named by the record itself (FlashRAG metadata, Search-R1's `data_source`), overriding the file's. */
   dataset?: string;
+  /** Split named by the record itself (Search-R1's `extra_info.split`, our exports), overriding the dataset rule. */
+  split?: Split;
+  /** Template named by the record (our own exports carry it), replacing `dataset/type`. */
+  template?: string;
+  /** Supporting documents named by corpus id (our own exports carry them); ids the corpus lacks are counted unmatched. */
+  supportingIds?: string[];
+  /** Single-hop steps (MuSiQue); `paragraph` is the step's supporting paragraph when known. */
+  decomposition?: { question: string; answer: string; paragraph?: Paragraph }[];
+  /** Evidence triples (2WikiMultiHopQA). */
+  evidences?: [string, string, string][];
+  /** Sentence-level supporting facts `[title, sentence index]` (HotpotQA, 2Wiki). */
+  supportingFacts?: { title: string; sentence: number }[];
 }
 
 /** A corpus document as read from a source. */
@@ -112,8 +133,8 @@ export interface SourceDocument {
 export interface FormatReader<T> {
   format: ImportFormat;
   role: FileRole;
-  /** `jsonl`: one record per line; `json-array`: the file is one JSON array of records. */
-  container: 'jsonl' | 'json-array';
+  /** `jsonl`: one record per line (or parquet row); `json-array`: the file is one JSON array of records; `tsv`: `{id, document}` lines. */
+  container: RecordContainer;
   /** Where the format comes from and which fields it reads (shown in reports). */
   description: string;
   /** True when a parsed record looks like this format (used by detection only). */

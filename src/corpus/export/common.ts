@@ -1,0 +1,125 @@
+/**
+ * What both trainer exports (src/corpus/export/search-r1.ts, r1-searcher.ts) share: the
+ * dataset a question came from, the split files, and the settings summary the README maps to
+ * the trainers' flags. Plain data in, bytes out: the CLI (`export-pack`) and the page's Corpus
+ * step write the same files.
+ */
+import type { Question, Split } from '../types.ts';
+
+/** The export formats: Search-R1 (verl) and R1-Searcher (its OpenRLHF fork). */
+export type PackExportFormat = 'search-r1' | 'r1-searcher';
+export const PACK_EXPORT_FORMATS: readonly PackExportFormat[] = ['search-r1', 'r1-searcher'];
+
+/**
+ * The training settings of our run, as the README maps them to the trainers' flags (the subset
+ * of src/rl/trainer.ts `RlSettings` that has a counterpart there; the caller fills it from the
+ * settings in force, so this layer needs nothing from src/rl).
+ */
+export interface RunSettingsSummary {
+  /** Questions per RL step. */
+  promptsPerStep: number;
+  /** Samples per question, G. */
+  samplesPerPrompt: number;
+  /** Optimizer steps per rollout batch. */
+  miniBatches: number;
+  /** REINFORCE++ baseline (`reinforce_baseline`, `group_norm`, `reinforce`). */
+  advantageEstimator: string;
+  /** KL coefficient to the stage's initial policy. */
+  klCoef: number;
+  /** Peak learning rate. */
+  lr: number;
+  /** Most searches per rollout. */
+  maxSearches: number;
+  /** Documents per search. */
+  topK: number;
+  /** Most generated tokens per segment. */
+  maxNewTokens: number;
+  /** Stage 1's retrieval reward: paid for any well-formed search, only one that found documents, or only relevant ones that did. */
+  retrievalReward: 'any' | 'found' | 'relevant';
+  /** Stage 2's penalty for a completion that is not well-formed (<= 0). */
+  formatPenalty: number;
+  /** Hop counts of Stage 1's questions (its curriculum); Stage 2 takes every training question. */
+  stage1Hops: number[];
+  stage1Steps?: number;
+  stage2Steps?: number;
+}
+
+/** The pack-level options of an export. */
+export interface PackExportOptions {
+  /** Our run's settings, mapped to the trainers' flags in the README. */
+  settings: RunSettingsSummary;
+  /** Search-R1 only: the `data_source` of questions whose dataset its reward does not know (default `nq`). */
+  dataSource?: string;
+}
+
+/**
+ * The dataset a question belongs to: the `dataset:` prefix of an imported question's id, else
+ * the `dataset/` prefix of its template, else the pack's name (a generated pack's questions).
+ */
+export function questionDataset(q: Question, packName: string): string {
+  const byId = q.id.match(/^([a-z0-9_-]+):/)?.[1];
+  if (byId) return byId;
+  const byTemplate = q.template.match(/^([a-z0-9_-]+)\//)?.[1];
+  return byTemplate ?? packName;
+}
+
+/** The questions of a split, in pack order. */
+export const inSplit = (questions: readonly Question[], split: Split) => questions.filter((q) => q.split === split);
+
+/** One JSON Lines file's bytes. */
+export function jsonLines(rows: readonly unknown[]): Uint8Array {
+  return new TextEncoder().encode(rows.map((r) => `${JSON.stringify(r)}\n`).join(''));
+}
+
+/**
+ * A document's text on one line: the trainers' corpora are line-based (TSV, JSON Lines of
+ * `"title"\ntext`), so a tab or line break inside a title or text becomes a space.
+ */
+export const oneLine = (s: string) => s.replace(/[\t\r\n]+/g, ' ');
+
+/**
+ * The fields of src/rl/trainer.ts `RlSettings` that {@link runSettingsSummary} reads, as a shape
+ * (this layer sits below src/rl; an RlSettings value fits it).
+ */
+export interface RlSettingsShape {
+  promptsPerStep: number;
+  samplesPerPrompt: number;
+  advantageEstimator: string;
+  klCoef: number;
+  optimizer: { lr: number };
+  update: { miniBatches: number };
+  rollout: { maxSearches: number; topK: number; maxNewTokens: number };
+  reward: { retrievalReward: 'any' | 'found' | 'relevant'; formatPenalty: number };
+  curriculum: readonly { hops: readonly number[] }[];
+}
+
+/**
+ * The summary of a run's two stages: Stage 2's values for what both stages share (the page
+ * sets them once for both), Stage 1's retrieval reward and hop counts, Stage 2's format penalty.
+ */
+export function runSettingsSummary(stage1: RlSettingsShape, stage2: RlSettingsShape, steps: { stage1?: number; stage2?: number } = {}): RunSettingsSummary {
+  return {
+    promptsPerStep: stage2.promptsPerStep,
+    samplesPerPrompt: stage2.samplesPerPrompt,
+    miniBatches: stage2.update.miniBatches,
+    advantageEstimator: stage2.advantageEstimator,
+    klCoef: stage2.klCoef,
+    lr: stage2.optimizer.lr,
+    maxSearches: stage2.rollout.maxSearches,
+    topK: stage2.rollout.topK,
+    maxNewTokens: stage2.rollout.maxNewTokens,
+    retrievalReward: stage1.reward.retrievalReward,
+    formatPenalty: stage2.reward.formatPenalty,
+    stage1Hops: [...new Set(stage1.curriculum.flatMap((p) => p.hops))].sort((a, b) => a - b),
+    ...(steps.stage1 !== undefined ? { stage1Steps: steps.stage1 } : {}),
+    ...(steps.stage2 !== undefined ? { stage2Steps: steps.stage2 } : {}),
+  };
+}
+
+/** A question's supporting documents as corpus row numbers (the exported corpora's ids); ids the pack lacks are dropped. */
+export function supportingRows(q: Question, rowOf: ReadonlyMap<string, number>): string[] {
+  return q.supportingIds.flatMap((id) => (rowOf.has(id) ? [String(rowOf.get(id))] : []));
+}
+
+/** Document id -> row number in the exported corpus. */
+export const rowNumbers = (documents: readonly { id: string }[]) => new Map(documents.map((d, i) => [d.id, i]));
