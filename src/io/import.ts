@@ -1,6 +1,7 @@
 /**
- * Importing a checkpoint from a folder's files or a zip: ours, or any Llama-architecture model
- * saved as safetensors with a WordLevel tokenizer.json. Every field is validated before
+ * Importing a checkpoint from a folder's files or a zip: ours, or any Llama- or Qwen2-architecture
+ * model saved as safetensors (grouped-query attention, head_dim, biases and Llama 3 RoPE
+ * scaling as src/io/hf-config.ts reads them). Every field is validated before
  * anything is returned, and every error names the file and the tensor or field, so a learner
  * can tell what is wrong with a download. Importing only reads: nothing stored is touched, and
  * the caller stores the result (run-store.ts, checkpoint-fs.ts) only once it succeeded.
@@ -121,8 +122,9 @@ function readConfig(raw: unknown, notes: string[]): ModelConfig {
   if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new ImportError('config.json is not a JSON object');
   const j = { ...(raw as Record<string, unknown>) };
   const arch = j.architectures;
-  if (arch !== undefined && (!Array.isArray(arch) || !arch.includes('LlamaForCausalLM'))) {
-    throw new ImportError(`config.json: architectures ${JSON.stringify(arch)} does not include "LlamaForCausalLM"`);
+  const want = j.model_type === 'qwen2' ? 'Qwen2ForCausalLM' : 'LlamaForCausalLM';
+  if (arch !== undefined && (!Array.isArray(arch) || !arch.includes(want))) {
+    throw new ImportError(`config.json: architectures ${JSON.stringify(arch)} does not include "${want}" (LlamaForCausalLM and Qwen2ForCausalLM are read)`);
   }
   for (const key of ['torch_dtype', 'dtype']) {
     if (typeof j[key] === 'string' && HALF_DTYPES.includes(j[key] as string)) {
