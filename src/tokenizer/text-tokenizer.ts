@@ -4,6 +4,7 @@
  * Both keep the special tokens at ids 0..11 and pre-tokenize with normalizeText.
  */
 import { BpeTokenizer } from './bpe.ts';
+import { ByteLevelBpeTokenizer, isByteLevelBpe, type SpecialIds } from './byte-level.ts';
 import { Tokenizer } from './tokenizer.ts';
 
 export interface TextTokenizer {
@@ -14,6 +15,7 @@ export interface TextTokenizer {
   readonly padId: number;
   readonly bosId: number;
   readonly eosId: number;
+  /** The unknown token's id; -1 for a byte-level BPE, which has none. */
   readonly unkId: number;
   /** The id of a token, or undefined. */
   idOf(token: string): number | undefined;
@@ -32,11 +34,14 @@ export interface TextTokenizer {
 }
 
 /**
- * Reads a Hugging Face `tokenizer.json` of either kind (model.type WordLevel or BPE).
- * @throws Error naming the field when it is neither, or malformed (see each kind's reader).
+ * Reads a Hugging Face `tokenizer.json`: WordLevel or our BPE (special tokens at ids 0..11), or
+ * a pretrained model's byte-level BPE (decoder ByteLevel; `special` gives its bos/eos/pad ids,
+ * from config.json, where known).
+ * @throws Error naming the field when it is none of them, or malformed (see each kind's reader).
  */
-export function tokenizerFromHuggingFace(json: unknown): TextTokenizer {
+export function tokenizerFromHuggingFace(json: unknown, special: SpecialIds = {}): TextTokenizer {
   const type = (json as { model?: { type?: unknown } } | null)?.model?.type;
+  if (isByteLevelBpe(json)) return new ByteLevelBpeTokenizer(json as Record<string, unknown>, special);
   if (type === 'BPE') return BpeTokenizer.fromHuggingFace(json);
   if (type === 'WordLevel') return Tokenizer.fromHuggingFace(json);
   if (!json || typeof json !== 'object') throw new Error('tokenizer.json: not a JSON object');
