@@ -11,6 +11,7 @@
  * never loads. Sources: transformers' LlamaConfig, Qwen2Config and modeling_rope_utils.py.
  */
 import { headSize, kvHeads, validateConfig, type ModelConfig } from '../model/config.ts';
+import type { SpecialIds } from '../tokenizer/byte-level.ts';
 
 /** The fields of a config.json we write. */
 export interface HfLlamaConfig {
@@ -160,4 +161,16 @@ export function fromHfConfig(json: unknown): ModelConfig {
     };
   }
   return validateConfig(c);
+}
+
+/** config.json's bos/eos/pad ids (integers only; Llama 3 lists several eos ids: the first is taken). */
+export function specialIdsOf(raw: unknown): SpecialIds {
+  const j = (raw ?? {}) as Record<string, unknown>;
+  const one = (v: unknown) => (Array.isArray(v) ? v[0] : v);
+  const out: SpecialIds = {};
+  for (const [k, f] of [['bos', 'bos_token_id'], ['eos', 'eos_token_id'], ['pad', 'pad_token_id']] as const) {
+    const v = one(j[f]);
+    if (Number.isInteger(v)) out[k] = v as number;
+  }
+  return out;
 }

@@ -18,12 +18,13 @@
  * tokens at ids 0..11 (src/tokenizer/special.ts), and pickled `pytorch_model.bin` weights.
  */
 import { CheckpointError, checkState, checkWeights, type Checkpoint } from './checkpoint.ts';
-import { fromHfConfig } from './hf-config.ts';
+import { fromHfConfig, specialIdsOf } from './hf-config.ts';
 import { readSafetensors, type HostTensor } from './safetensors.ts';
 import { isZip, unzipFiles } from './zip.ts';
 import { EMBED, LM_HEAD, paramSpecs } from '../model/params.ts';
 import type { ModelConfig } from '../model/config.ts';
 import { tokenizerFromHuggingFace, type TextTokenizer } from '../tokenizer/text-tokenizer.ts';
+import { ByteLevelBpeTokenizer, type SpecialIds } from '../tokenizer/byte-level.ts';
 
 export class ImportError extends Error {
   constructor(message: string) {
@@ -94,8 +95,9 @@ function importFiles(files: Map<string, Uint8Array>, opts: ImportOptions): Impor
     if (!b) throw new ImportError(`${name} is missing (found: ${[...files.keys()].sort().join(', ') || 'no files'})`);
     return b;
   };
-  const config = readConfig(json('config.json', need('config.json')), notes);
-  const tokenizer = readTokenizer(json('tokenizer.json', need('tokenizer.json')), config);
+  const rawConfig = json('config.json', need('config.json'));
+  const config = readConfig(rawConfig, notes);
+  const tokenizer = readTokenizer(json('tokenizer.json', need('tokenizer.json')), config, specialIdsOf(rawConfig), notes);
   const weights = readWeights(files, config, notes);
   const checkpoint: Checkpoint = { config, tokenizer, weights };
   if (!opts.modelOnly) {
@@ -145,10 +147,10 @@ function readConfig(raw: unknown, notes: string[]): ModelConfig {
 }
 
 /** tokenizer.json -> a tokenizer, checked against config.json and its own added_tokens. */
-function readTokenizer(raw: unknown, config: ModelConfig): TextTokenizer {
+function readTokenizer(raw: unknown, config: ModelConfig, special: SpecialIds, notes: string[]): TextTokenizer {
   let tok: TextTokenizer;
   try {
-    tok = tokenizerFromHuggingFace(raw); // WordLevel or BPE, ids 0..V-1 without gaps or repeats, special tokens
+    tok = tokenizerFromHuggingFace(raw, special); // WordLevel or BPE (ids 0..V-1, our special tokens) or a model's byte-level BPE
   } catch (e) {
     const m = (e as Error).message;
     throw new ImportError(m.startsWith('tokenizer.json') ? m : `tokenizer.json: ${m.replace(/^tokenizer: /, '')} (ids 0..11 must hold our special tokens)`);
@@ -163,7 +165,10 @@ function readTokenizer(raw: unknown, config: ModelConfig): TextTokenizer {
       }
     });
   }
-  if (tok.size !== config.vocabSize) throw new ImportError(`tokenizer.json has ${tok.size} tokens but config.json vocab_size is ${config.vocabSize}`);
+  if (tok instanceof ByteLevelBpeTokenizer && tok.size < config.vocabSize) {
+    // Hub models often pad the embedding to a multiple of 64 or 128 rows beyond the tokenizer.
+    notes.push(`tokenizer.json has ${tok.size} tokens, config.json vocab_size ${config.vocabSize}: the ${config.vocabSize - tok.size} rows beyond are padding`);
+  } else if (tok.size !== config.vocabSize) throw new ImportError(`tokenizer.json has ${tok.size} tokens but config.json vocab_size is ${config.vocabSize}`);
   return tok;
 }
 

@@ -1,7 +1,7 @@
 /**
  * Byte-level BPE (src/tokenizer/byte-level.ts) against Hugging Face's own implementation
  * (@huggingface/tokenizers) on tokenizer.json files built here: a small byte-level BPE trained
- * below (naive pair counting, no download), written in the two layouts models ship (SmolLM2:
+ * on generated strings (src/tokenizer/byte-level-train.ts, plain pair counting, no download), written in the two layouts models ship (SmolLM2:
  * Digits + ByteLevel with its regex, merges as "a b" strings; Qwen2 / Llama 3: NFC, a Split
  * regex with an inline (?i:...) group, ByteLevel without regex, merges as pairs,
  * ignore_merges), with added tokens. 1,000 strings with emoji, CJK, combining marks and
@@ -9,7 +9,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Tokenizer as HfTokenizer } from '@huggingface/tokenizers';
-import { BYTES_TO_UNICODE, ByteLevelBpeTokenizer, GPT2_SPLIT } from '../../src/tokenizer/byte-level.ts';
+import { BYTES_TO_UNICODE, ByteLevelBpeTokenizer } from '../../src/tokenizer/byte-level.ts';
+import { trainByteLevelMerges } from '../../src/tokenizer/byte-level-train.ts';
 import { tokenizerFromHuggingFace } from '../../src/tokenizer/text-tokenizer.ts';
 import { Rng } from '../../src/util/rng.ts';
 
@@ -39,37 +40,8 @@ function strings(n: number, seed: number): string[] {
   return out;
 }
 
-/** Byte characters of a piece (what the ByteLevel pre-tokenizer hands the model). */
-const toByteChars = (s: string) => Array.from(new TextEncoder().encode(s), (b) => BYTES_TO_UNICODE[b]!).join('');
-
-/**
- * Trains merges on a corpus the plain way: count adjacent pairs over the GPT-2 split of every
- * text, merge the most frequent (ties: the smaller pair), repeat.
- */
-function trainMerges(corpus: string[], count: number): [string, string][] {
-  const freq = new Map<string, number>();
-  for (const t of corpus) for (const w of t.match(GPT2_SPLIT) ?? []) freq.set(toByteChars(w), (freq.get(toByteChars(w)) ?? 0) + 1);
-  const words = [...freq].map(([w, c]) => ({ s: [...w], c }));
-  const merges: [string, string][] = [];
-  while (merges.length < count) {
-    const pairs = new Map<string, number>();
-    for (const { s, c } of words) for (let i = 0; i + 1 < s.length; i++) { const k = `${s[i]}\u0000${s[i + 1]}`; pairs.set(k, (pairs.get(k) ?? 0) + c); }
-    let best = '', bestC = 1;
-    for (const [k, c] of pairs) if (c > bestC || (c === bestC && best && k < best)) { best = k; bestC = c; }
-    if (!best) break;
-    const [a, b] = best.split('\u0000') as [string, string];
-    merges.push([a, b]);
-    for (const w of words) {
-      const o: string[] = [];
-      for (let i = 0; i < w.s.length; i++) if (i + 1 < w.s.length && w.s[i] === a && w.s[i + 1] === b) { o.push(a + b); i++; } else o.push(w.s[i]!);
-      w.s = o;
-    }
-  }
-  return merges;
-}
-
 const CORPUS = strings(400, 1).map((s) => s.replace(/<\|[a-z_]+\|>|<mask>/g, ''));
-const MERGES = trainMerges(CORPUS, 400);
+const MERGES = trainByteLevelMerges(CORPUS, 400);
 
 type Layout = 'smollm2' | 'qwen2' | 'gpt2-prefix';
 

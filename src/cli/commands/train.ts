@@ -1,6 +1,7 @@
 /**
  * `train --stage 1|2 --pack DIR --init CKPT --out CKPT --steps N --seed S`: one RL stage of
- * R1-Searcher (recipe.md sections 3-8) from a checkpoint. Writes the policy, the optimizer and
+ * R1-Searcher (recipe.md sections 3-8) from a checkpoint, or from a Hugging Face model folder
+ * (Llama or Qwen2 with a byte-level BPE tokenizer; the tags are added, see src/io/hf-model.ts). Writes the policy, the optimizer and
  * trainer state, `metrics.jsonl` (one line per step) and `rollouts.json` (the latest step's
  * rollouts) every `--save-every` steps and at the end. `--resume` continues a run from its
  * output folder bit for bit.
@@ -9,7 +10,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Question } from '../../corpus/types.ts';
 import { downloadParams, uploadParams, type Checkpoint, type TrainerState } from '../../io/checkpoint.ts';
-import { loadCheckpointDir, saveCheckpointDir } from '../../io/checkpoint-fs.ts';
+import { loadCheckpointDir, loadModelFolder, saveCheckpointDir } from '../../io/checkpoint-fs.ts';
 import type { ParamSet } from '../../model/params.ts';
 import { defaultRlSettings, RlTrainer, type RlSettings, type StepMetrics } from '../../rl/trainer.ts';
 import type { Backend } from '../../backend/backend.ts';
@@ -52,7 +53,10 @@ export async function run(argv: string[]): Promise<void> {
   } else if (!f.overwrite && (await folderHasFiles(out))) {
     throw new Error(`${out} already exists and is not empty (nothing was written; use --resume to continue it or --overwrite to replace it)`);
   }
-  const init = await loadCheckpointDir(initDir);
+  // Our checkpoint, or a Hugging Face model folder (imported, tags added; no pretraining needed).
+  const { checkpoint: init, notes: initNotes, imported } = await loadModelFolder(initDir);
+  for (const n of initNotes) log(`init: ${n}`);
+  if (imported) log(`init: imported ${initDir} (${init.config.family ?? 'llama'}, ${init.tokenizer.size} tokens); the pack's text is tokenized by its tokenizer`);
   const ctx = await openPack(packDir);
   const tokenizer = init.tokenizer;
   const unknown = ctx.pack.questions.slice(0, 200).reduce((n, q) => n + tokenizer.countUnknown(q.question), 0);
