@@ -113,7 +113,7 @@ export class WasmBackend implements Backend {
     private readonly memory: WebAssembly.Memory,
     kernels: KernelModule,
     instance: WebAssembly.Instance,
-    maximumPages: number,
+    private readonly maximumPages: number,
     private readonly pool: ThreadPool | undefined,
     opts: WasmBackendOptions,
     note: string,
@@ -264,6 +264,16 @@ export class WasmBackend implements Backend {
     if (w.disposed) return;
     w.disposed = true;
     if (!w.isView) this.heap.release(w.ptr, w.bytes);
+  }
+
+  /** The most memory this backend may grow to, in bytes (wasm32: at most 4 GiB). */
+  get memoryLimitBytes(): number {
+    return this.maximumPages * PAGE_BYTES;
+  }
+
+  /** The memory it holds now (it only grows), in bytes: the high-water mark of a run. */
+  get memoryBytes(): number {
+    return this.memory.buffer.byteLength;
   }
 
   reshape(t: Tensor, shape: readonly number[]): Tensor {

@@ -17,26 +17,10 @@ import { writeSafetensors, type HostTensor } from '../../io/safetensors.ts';
 import { paramSpecs } from '../../model/params.ts';
 import { byteLevelTokenizerJson, trainByteLevelMerges } from '../../tokenizer/byte-level-train.ts';
 import { Rng } from '../../util/rng.ts';
+import { HF_SHAPES } from '../../bench/hf-shapes.ts';
 import { intFlag, log, openPack, parseFlags, required } from '../common.ts';
 
 const USAGE = 'npm run cli -- make-hf-model --shape smollm2-135m|tiny-gqa --out DIR [--pack DIR] [--merges N] [--seed S]';
-
-/** config.json of each shape; vocab_size is filled in from the tokenizer (or fixed). */
-export const HF_SHAPES: Record<string, Record<string, unknown>> = {
-  'smollm2-135m': {
-    architectures: ['LlamaForCausalLM'], model_type: 'llama', hidden_size: 576, intermediate_size: 1536, num_hidden_layers: 30,
-    num_attention_heads: 9, num_key_value_heads: 3, max_position_embeddings: 8192, rms_norm_eps: 1e-5, rope_theta: 100000,
-    rope_scaling: null, tie_word_embeddings: true, hidden_act: 'silu', attention_bias: false, mlp_bias: false, vocab_size: 49152,
-    bos_token_id: 0, eos_token_id: 0, torch_dtype: 'float32', use_cache: true, is_llama_config: true, pretraining_tp: 1,
-  },
-  'tiny-gqa': {
-    architectures: ['LlamaForCausalLM'], model_type: 'llama', hidden_size: 64, intermediate_size: 128, num_hidden_layers: 2,
-    num_attention_heads: 4, num_key_value_heads: 2, head_dim: 16, max_position_embeddings: 1024, rms_norm_eps: 1e-5, rope_theta: 10000,
-    rope_scaling: { rope_type: 'llama3', factor: 8, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: 256 },
-    tie_word_embeddings: false, hidden_act: 'silu', attention_bias: false, mlp_bias: false,
-    bos_token_id: 0, eos_token_id: 0, torch_dtype: 'float32', use_cache: true,
-  },
-};
 
 export async function run(argv: string[]): Promise<void> {
   const f = parseFlags(argv, { shape: { type: 'string' }, out: { type: 'string' }, pack: { type: 'string' }, merges: { type: 'string' }, seed: { type: 'string' } }, USAGE);

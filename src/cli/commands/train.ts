@@ -16,6 +16,9 @@ import { defaultRlSettings, RlTrainer, type RlSettings, type StepMetrics } from 
 import type { Backend } from '../../backend/backend.ts';
 import { intFlag, log, numFlag, openBackend, openPack, parseFlags, progressBar, required } from '../common.ts';
 import { searchUrlRetriever } from '../../search/remote-retriever.ts';
+import { WasmBackend } from '../../backend/wasm/wasm-backend.ts';
+import type { ModelConfig } from '../../model/config.ts';
+import { checkMemoryFits, describeEstimate, estimateTrainingMemory, formatBytes, largestFittingMicroBatch, type TrainingShape } from '../../model/memory.ts';
 
 const USAGE =
   'npm run cli -- train --stage 1|2 --pack DIR --init CKPT --out CKPT --steps N [--seed S] [--backend auto|cpu|wasm] [--threads N] ' +
@@ -64,6 +67,7 @@ export async function run(argv: string[]): Promise<void> {
 
   const settings: RlSettings = resumeFrom ? (resumeFrom.state!.settings as RlSettings) : await buildSettings(stage, f);
   const backend = await openBackend(f.backend, f.threads);
+  checkTrainingMemory(init.config, settings, backend);
   const params = uploadParams(backend, (resumeFrom ?? init).weights);
   const needRef = settings.klCoef > 0 || settings.klEvery > 0;
   const refParams = needRef ? uploadParams(backend, init.weights) : undefined;
@@ -123,6 +127,7 @@ export async function run(argv: string[]): Promise<void> {
     if (trainer.step % saveEvery === 0 || trainer.step === lastStep) await save();
   }
   bar.stop();
+  if (backend instanceof WasmBackend) log(`memory: the wasm backend's memory grew to ${formatBytes(backend.memoryBytes)} (its high-water mark)`);
   const tail = metrics.slice(-10);
   const avg = (k: keyof StepMetrics) => tail.reduce((a, m) => a + (m[k] as number), 0) / Math.max(1, tail.length);
   const summary = { out, stage, steps: trainer.step, seconds: +elapsed.toFixed(1), last10: { reward: avg('reward'), retrievalRate: avg('retrievalRate'), formatRate: avg('formatRate'), f1: avg('f1'), answerInDocs: avg('answerInDocs'), searchesPerRollout: avg('searchesPerRollout') } };
@@ -189,5 +194,29 @@ async function folderHasFiles(dir: string): Promise<boolean> {
     return (await readdir(dir)).length > 0;
   } catch {
     return false;
+  }
+}
+
+/**
+ * Logs the parameter count and the training memory estimate (src/model/memory.ts), and refuses,
+ * with the numbers, a run that cannot fit the wasm backend's memory, before any weight is uploaded.
+ */
+function checkTrainingMemory(config: ModelConfig, s: RlSettings, backend: Backend): void {
+  const rollouts = s.promptsPerStep * s.samplesPerPrompt;
+  const shape: TrainingShape = {
+    rolloutSlots: rollouts, maxLength: s.rollout.maxLength,
+    rowsPerPass: Math.min(s.update.microBatchTokens, rollouts * s.rollout.maxLength),
+    scoredRows: Math.min(s.update.microBatchTokens, rollouts * s.rollout.maxNewTokens), reference: s.klCoef > 0 || s.klEvery > 0,
+  };
+  const est = estimateTrainingMemory(config, shape);
+  log(`memory: ${describeEstimate(est)}`);
+  if (backend instanceof WasmBackend) {
+    const total = backend.memoryLimitBytes;
+    try {
+      checkMemoryFits(est, { backend: 'wasm', totalBytes: total });
+    } catch (e) {
+      const n = largestFittingMicroBatch(config, shape, total);
+      throw new Error(`${(e as Error).message}${n > 0 ? ` (--set update.microBatchTokens=${n} fits ${formatBytes(total)})` : ''}`);
+    }
   }
 }
