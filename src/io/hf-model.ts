@@ -12,6 +12,8 @@
  * (tokenizer.json added_tokens, the resized tensors, config.json vocab_size).
  */
 import type { Checkpoint } from './checkpoint.ts';
+import { fromHfConfig } from './hf-config.ts';
+import { checkMemoryFits, describeEstimate, estimateTrainingMemory, type TrainingShape } from '../model/memory.ts';
 import type { HostTensor } from './safetensors.ts';
 import { EMBED, LM_HEAD } from '../model/params.ts';
 import { ByteLevelBpeTokenizer } from '../tokenizer/byte-level.ts';
@@ -52,4 +54,31 @@ export function addTagTokens(ckpt: Checkpoint): AddedTags {
   if (added.length) notes.push(`added ${added.length} tag tokens (${added.join(' ')}) as ids ${used}..${used + added.length - 1}, embedding rows initialized to the mean embedding`);
   if (oldV > used) notes.push(`dropped ${oldV - used} padding rows beyond the tokenizer's ${used} tokens`);
   return { checkpoint: { ...ckpt, config: { ...ckpt.config, vocabSize: newV }, tokenizer, weights, optimizer: undefined }, added, notes };
+}
+
+/**
+ * What a model folder's config.json alone says before its weights are read: the parameter count
+ * and training memory at `shape` (one line), and a warning with the numbers when the wasm
+ * backend's 4 GiB cannot hold it.
+ * @throws Error naming config.json's problem (missing, not JSON, a field we refuse).
+ */
+export function preflightModelFolder(files: ReadonlyMap<string, Uint8Array>, shape: TrainingShape): { summary: string; warning: string } {
+  const name = [...files.keys()].find((k) => k === 'config.json' || /^[^/]+\/config\.json$/.test(k));
+  if (!name) throw new Error(`config.json is missing (found: ${[...files.keys()].sort().join(', ') || 'no files'})`);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(files.get(name)!));
+  } catch (e) {
+    throw new Error(`config.json is not valid JSON (${(e as Error).message})`);
+  }
+  const j = { ...(raw as Record<string, unknown>) };
+  for (const k of ['torch_dtype', 'dtype']) if (j[k] === 'float16' || j[k] === 'bfloat16') j[k] = 'float32'; // widened on import
+  const est = estimateTrainingMemory(fromHfConfig(j), shape);
+  let warning = '';
+  try {
+    checkMemoryFits(est, { backend: 'wasm', totalBytes: 4 * 2 ** 30 });
+  } catch (e) {
+    warning = `${(e as Error).message} (On WebGPU the limit is the GPU's memory and buffer size.)`;
+  }
+  return { summary: describeEstimate(est), warning };
 }

@@ -6,7 +6,7 @@
  * short and a default changed in the code reaches old links.
  */
 import { ADVANTAGE_ESTIMATORS, type AdvantageEstimator } from '../rl/advantages.ts';
-import { PROMPT_PRESETS } from '../rl/prompts.ts';
+import { ALL_PROMPT_PRESETS } from '../rl/prompts.ts';
 import type { SettingsOverride } from '../rl/session.ts';
 import { MAX_SPLICED_DOCUMENTS } from '../rl/splice.ts';
 import { defaultRlSettings } from '../rl/trainer.ts';
@@ -68,7 +68,7 @@ const FIELDS: readonly Field[] = [
   { key: 'step', kind: 'enum', options: STEP_IDS },
   { key: 'pack', kind: 'name' },
   { key: 'model', kind: 'name' },
-  { key: 'preset', kind: 'enum', options: Object.keys(PROMPT_PRESETS).filter((p) => PROMPT_PRESETS[p]!.allowsSearch) },
+  { key: 'preset', kind: 'enum', options: Object.keys(ALL_PROMPT_PRESETS).filter((p) => ALL_PROMPT_PRESETS[p]!.allowsSearch) },
   { key: 'backend', kind: 'enum', options: ['auto', 'cpu', 'wasm', 'webgpu'] },
   { key: 'seed', kind: 'int', min: 0 },
   { key: 'stage1Steps', kind: 'int', min: 1 },

@@ -15,7 +15,8 @@ import { run as trainCmd } from '../../src/cli/commands/train.ts';
 import { run as exportCmd } from '../../src/cli/commands/export.ts';
 import { decodeCheckpoint, encodeCheckpoint, uploadParams, type Checkpoint } from '../../src/io/checkpoint.ts';
 import { loadCheckpointDir, loadModelFolder } from '../../src/io/checkpoint-fs.ts';
-import { addTagTokens } from '../../src/io/hf-model.ts';
+import { addTagTokens, preflightModelFolder } from '../../src/io/hf-model.ts';
+import { HF_SHAPES } from '../../src/bench/hf-shapes.ts';
 import { importCheckpointFiles } from '../../src/io/import.ts';
 import { writeSafetensors, type HostTensor } from '../../src/io/safetensors.ts';
 import { fromHfConfig } from '../../src/io/hf-config.ts';
@@ -97,6 +98,19 @@ describe('tags added to an imported vocabulary', () => {
       expect(addTagTokens(back).added).toEqual([]);
     });
   }
+});
+
+describe('a model folder before loading', () => {
+  it('config.json alone gives the parameters and memory, and warns with the numbers when wasm cannot hold it', () => {
+    const files = (cfg: object) => new Map([['smol/config.json', enc({ ...cfg, torch_dtype: 'bfloat16' })], ['smol/model.safetensors', new Uint8Array(8)]]);
+    const shape = { rolloutSlots: 8, maxLength: 448, rowsPerPass: 3584, scoredRows: 512, reference: false };
+    const big = preflightModelFolder(files(HF_SHAPES['smollm2-135m']!), shape);
+    expect(big.summary).toMatch(/^134\.5M parameters; training needs about 6\.0\d GiB/);
+    expect(big.warning).toMatch(/exceeds the wasm backend's 4\.00 GiB.*lower update\.microBatchTokens/);
+    expect(preflightModelFolder(files(HF_SHAPES['smollm2-135m']!), { ...shape, rowsPerPass: 1024 }).warning).toBe('');
+    expect(() => preflightModelFolder(files({ ...HF_SHAPES['smollm2-135m']!, quantization_config: {} }), shape)).toThrow(/unknown field "quantization_config"/);
+    expect(() => preflightModelFolder(new Map([['model.safetensors', new Uint8Array(1)]]), shape)).toThrow(/config.json is missing \(found: model.safetensors\)/);
+  });
 });
 
 describe('cli: train --init <Hugging Face folder>', () => {

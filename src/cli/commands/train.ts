@@ -18,7 +18,8 @@ import { intFlag, log, numFlag, openBackend, openPack, parseFlags, progressBar, 
 import { searchUrlRetriever } from '../../search/remote-retriever.ts';
 import { WasmBackend } from '../../backend/wasm/wasm-backend.ts';
 import type { ModelConfig } from '../../model/config.ts';
-import { checkMemoryFits, describeEstimate, estimateTrainingMemory, formatBytes, largestFittingMicroBatch, type TrainingShape } from '../../model/memory.ts';
+import { checkMemoryFits, describeEstimate, estimateTrainingMemory, formatBytes, largestFittingMicroBatch } from '../../model/memory.ts';
+import { trainingShapeOf } from '../../rl/training-shape.ts';
 
 const USAGE =
   'npm run cli -- train --stage 1|2 --pack DIR --init CKPT --out CKPT --steps N [--seed S] [--backend auto|cpu|wasm] [--threads N] ' +
@@ -202,12 +203,7 @@ async function folderHasFiles(dir: string): Promise<boolean> {
  * with the numbers, a run that cannot fit the wasm backend's memory, before any weight is uploaded.
  */
 function checkTrainingMemory(config: ModelConfig, s: RlSettings, backend: Backend): void {
-  const rollouts = s.promptsPerStep * s.samplesPerPrompt;
-  const shape: TrainingShape = {
-    rolloutSlots: rollouts, maxLength: s.rollout.maxLength,
-    rowsPerPass: Math.min(s.update.microBatchTokens, rollouts * s.rollout.maxLength),
-    scoredRows: Math.min(s.update.microBatchTokens, rollouts * s.rollout.maxNewTokens), reference: s.klCoef > 0 || s.klEvery > 0,
-  };
+  const shape = trainingShapeOf(s);
   const est = estimateTrainingMemory(config, shape);
   log(`memory: ${describeEstimate(est)}`);
   if (backend instanceof WasmBackend) {
