@@ -67,9 +67,10 @@ export function estimateTrainingMemory(c: ModelConfig, s: TrainingShape): Memory
   return { params: P, weights, grads: weights, adam: 2 * weights, reference, kvCache, activations, total: persistent + Math.max(kvCache, activations), largestTensor };
 }
 
-/** Bytes as "1.23 GiB" / "456 MiB". */
+/** Bytes as "1.23 GiB" / "456 MiB" / "78 KiB". */
 export function formatBytes(b: number): string {
-  return b >= 2 ** 30 ? `${(b / 2 ** 30).toFixed(2)} GiB` : `${(b / 2 ** 20).toFixed(0)} MiB`;
+  if (b >= 2 ** 30) return `${(b / 2 ** 30).toFixed(2)} GiB`;
+  return b >= 2 ** 20 ? `${(b / 2 ** 20).toFixed(0)} MiB` : `${(b / 2 ** 10).toFixed(0)} KiB`;
 }
 
 /** One line: parameters and each part of the estimate. */
