@@ -22,6 +22,7 @@ import { checkWeights, decodeCheckpoint, downloadParams, encodeCheckpoint, uploa
 import { exportFiles, type ExportFormat } from '../io/export-folder.ts';
 import { importCheckpointFiles, type ImportInput } from '../io/import.ts';
 import { addTagTokens } from '../io/hf-model.ts';
+import { checkTrainingFits } from './memory-check.ts';
 import { ByteLevelBpeTokenizer } from '../tokenizer/byte-level.ts';
 import { readSafetensors, writeSafetensors, type HostTensor } from '../io/safetensors.ts';
 import { zipFiles } from '../io/zip.ts';
@@ -545,6 +546,8 @@ export class TrainingSession {
     const tagged = imported.checkpoint.tokenizer instanceof ByteLevelBpeTokenizer ? addTagTokens(imported.checkpoint) : null;
     const checkpoint = tagged ? tagged.checkpoint : imported.checkpoint;
     if (tagged) notes.push(...tagged.notes);
+    // Refused with the numbers, before anything changes, when training cannot fit this backend.
+    notes.push(checkTrainingFits(checkpoint.config, this.trainer?.settings ?? defaultRlSettings(1), this.backend).line);
     const st = checkpoint.state;
     if (st && (st.stage === 1 || st.stage === 2) && checkpoint.optimizer) {
       this.adoptRun(checkpoint, files, notes);

@@ -12,6 +12,9 @@ import { Llama, packSequences } from '../../src/model/llama.ts';
 import { countParams, initParams, zerosLike } from '../../src/model/params.ts';
 import { checkMemoryFits, estimateTrainingMemory, largestFittingMicroBatch, type TrainingShape } from '../../src/model/memory.ts';
 import { Rng } from '../../src/util/rng.ts';
+import { WasmBackend } from '../../src/backend/wasm/wasm-backend.ts';
+import { backendMemoryLimits, checkTrainingFits } from '../../src/rl/memory-check.ts';
+import { defaultRlSettings } from '../../src/rl/trainer.ts';
 
 /** A cpu backend that counts the bytes of live tensors and their peak. */
 function countingBackend(): { b: Backend; live: () => number; peak: () => number; resetPeak: () => void } {
@@ -69,4 +72,23 @@ describe('training memory estimate', () => {
       expect(measured).toBeGreaterThan(0.7 * est);
     });
   }
+
+  it('checks a run against the backend it would train on, before upload', async () => {
+    const c = fromHfConfig({ ...HF_SHAPES['tiny-gqa']!, vocab_size: 400 });
+    const cpu = new CpuBackend();
+    expect(backendMemoryLimits(cpu)).toEqual({ backend: 'cpu' });
+    expect(checkTrainingFits(c, defaultRlSettings(1), cpu).line).toMatch(/^0\.1M parameters; training needs about \d+ MiB/);
+    const small = await WasmBackend.create({ threads: 1, maxMemoryMiB: 16 });
+    try {
+      expect(backendMemoryLimits(small)).toEqual({ backend: 'wasm', totalBytes: 16 * 2 ** 20 });
+      const s0 = defaultRlSettings(1), s = { ...s0, promptsPerStep: 2, samplesPerPrompt: 2 };
+      let msg = '';
+      try { checkTrainingFits(c, s, small); } catch (e) { msg = (e as Error).message; }
+      expect(msg).toMatch(/^memory: this model does not fit: about \d+ MiB \(\+15% headroom\) exceeds the wasm backend's 16 MiB\..*lower update\.microBatchTokens.*\(update\.microBatchTokens=\d+ fits 16 MiB\)$/);
+      const n = Number(/microBatchTokens=(\d+) fits/.exec(msg)![1]);
+      expect(() => checkTrainingFits(c, { ...s, update: { ...s.update, microBatchTokens: n } }, small)).not.toThrow();
+    } finally {
+      small.destroy();
+    }
+  });
 });

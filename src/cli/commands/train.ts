@@ -17,9 +17,8 @@ import type { Backend } from '../../backend/backend.ts';
 import { intFlag, log, numFlag, openBackend, openPack, parseFlags, progressBar, required } from '../common.ts';
 import { searchUrlRetriever } from '../../search/remote-retriever.ts';
 import { WasmBackend } from '../../backend/wasm/wasm-backend.ts';
-import type { ModelConfig } from '../../model/config.ts';
-import { checkMemoryFits, describeEstimate, estimateTrainingMemory, formatBytes, largestFittingMicroBatch } from '../../model/memory.ts';
-import { trainingShapeOf } from '../../rl/training-shape.ts';
+import { formatBytes } from '../../model/memory.ts';
+import { checkTrainingFits } from '../../rl/memory-check.ts';
 
 const USAGE =
   'npm run cli -- train --stage 1|2 --pack DIR --init CKPT --out CKPT --steps N [--seed S] [--backend auto|cpu|wasm] [--threads N] ' +
@@ -68,7 +67,8 @@ export async function run(argv: string[]): Promise<void> {
 
   const settings: RlSettings = resumeFrom ? (resumeFrom.state!.settings as RlSettings) : await buildSettings(stage, f);
   const backend = await openBackend(f.backend, f.threads);
-  checkTrainingMemory(init.config, settings, backend);
+  // The parameter count and memory estimate; a run that cannot fit is refused with the numbers.
+  log(`memory: ${checkTrainingFits(init.config, settings, backend).line}`);
   const params = uploadParams(backend, (resumeFrom ?? init).weights);
   const needRef = settings.klCoef > 0 || settings.klEvery > 0;
   const refParams = needRef ? uploadParams(backend, init.weights) : undefined;
@@ -195,24 +195,5 @@ async function folderHasFiles(dir: string): Promise<boolean> {
     return (await readdir(dir)).length > 0;
   } catch {
     return false;
-  }
-}
-
-/**
- * Logs the parameter count and the training memory estimate (src/model/memory.ts), and refuses,
- * with the numbers, a run that cannot fit the wasm backend's memory, before any weight is uploaded.
- */
-function checkTrainingMemory(config: ModelConfig, s: RlSettings, backend: Backend): void {
-  const shape = trainingShapeOf(s);
-  const est = estimateTrainingMemory(config, shape);
-  log(`memory: ${describeEstimate(est)}`);
-  if (backend instanceof WasmBackend) {
-    const total = backend.memoryLimitBytes;
-    try {
-      checkMemoryFits(est, { backend: 'wasm', totalBytes: total });
-    } catch (e) {
-      const n = largestFittingMicroBatch(config, shape, total);
-      throw new Error(`${(e as Error).message}${n > 0 ? ` (--set update.microBatchTokens=${n} fits ${formatBytes(total)})` : ''}`);
-    }
   }
 }
