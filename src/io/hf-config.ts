@@ -87,7 +87,7 @@ const READ = new Set([
   'model_type', 'vocab_size', 'hidden_size', 'intermediate_size', 'num_hidden_layers', 'num_attention_heads',
   'num_key_value_heads', 'head_dim', 'max_position_embeddings', 'rms_norm_eps', 'rope_theta', 'rope_scaling',
   'tie_word_embeddings', 'hidden_act', 'attention_bias', 'mlp_bias', 'attention_dropout', 'rope_interleaved',
-  'use_sliding_window', 'use_mrope',
+  'use_sliding_window', 'use_mrope', 'layer_types', 'rope_parameters',
 ]);
 const ROPE_SCALING_KEYS = new Set(['rope_type', 'type', 'factor', 'low_freq_factor', 'high_freq_factor', 'original_max_position_embeddings']);
 
@@ -98,7 +98,7 @@ const ROPE_SCALING_KEYS = new Set(['rope_type', 'type', 'factor', 'low_freq_fact
  */
 export function fromHfConfig(json: unknown): ModelConfig {
   if (!json || typeof json !== 'object' || Array.isArray(json)) throw new Error('config.json: not a JSON object');
-  const j = json as Record<string, unknown>;
+  const j = { ...(json as Record<string, unknown>) }; // a copy: rope_parameters is folded in below
   if (j.model_type !== 'llama' && j.model_type !== 'qwen2') throw new Error(`config.json: model_type must be "llama" or "qwen2", got ${JSON.stringify(j.model_type)}`);
   const qwen = j.model_type === 'qwen2';
   const unknown = Object.keys(j).filter((k) => !READ.has(k) && !IGNORED.has(k));
@@ -123,6 +123,22 @@ export function fromHfConfig(json: unknown): ModelConfig {
   if (flag('use_sliding_window', false)) throw new Error('config.json: use_sliding_window true is not supported (full causal attention only)');
   if (flag('use_mrope', false)) throw new Error('config.json: use_mrope true is not supported (1-D RoPE only)');
   if (num('attention_dropout', 0) !== 0) throw new Error(`config.json: attention_dropout must be 0, got ${JSON.stringify(j.attention_dropout)}`);
+  // Newer transformers write the attention kind of every layer (Qwen2: "full_attention" unless sliding).
+  if (j.layer_types !== undefined && (!Array.isArray(j.layer_types) || j.layer_types.some((t) => t !== 'full_attention'))) {
+    throw new Error(`config.json: layer_types must all be "full_attention" (sliding-window layers are not supported), got ${JSON.stringify(j.layer_types)}`);
+  }
+  // transformers 5 moves rope_theta and rope_scaling into rope_parameters.
+  const rp = j.rope_parameters;
+  if (rp !== undefined && rp !== null) {
+    if (typeof rp !== 'object' || Array.isArray(rp)) throw new Error(`config.json: rope_parameters must be an object, got ${JSON.stringify(rp)}`);
+    if (j.rope_scaling !== undefined && j.rope_scaling !== null) throw new Error('config.json: rope_parameters and rope_scaling are both given');
+    const { rope_theta: theta, ...rest } = rp as Record<string, unknown>;
+    if (theta !== undefined) {
+      if (j.rope_theta !== undefined && j.rope_theta !== theta) throw new Error(`config.json: rope_parameters.rope_theta ${JSON.stringify(theta)} differs from rope_theta ${JSON.stringify(j.rope_theta)}`);
+      j.rope_theta = theta;
+    }
+    if ((rest.rope_type ?? 'default') !== 'default' || Object.keys(rest).some((k) => k !== 'rope_type')) j.rope_scaling = rest;
+  }
   const c: ModelConfig = {
     vocabSize: num('vocab_size'),
     hiddenSize: num('hidden_size'),

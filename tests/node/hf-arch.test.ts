@@ -339,6 +339,18 @@ describe('imported configs: refusals and export', () => {
   ];
   for (const [what, json, re] of cases) it(`refuses ${what}`, () => expect(() => fromHfConfig(json)).toThrow(re));
 
+  it('reads the newer layouts: layer_types all full attention, transformers 5 rope_parameters', () => {
+    const base = fromHfConfig(LLAMA_HF);
+    const { rope_theta: theta, rope_scaling: scaling, ...rest } = LLAMA_HF;
+    const v5 = { ...rest, rope_parameters: { rope_theta: theta, ...scaling }, layer_types: ['full_attention', 'full_attention'] };
+    expect(fromHfConfig(v5)).toEqual(base);
+    expect(v5.rope_parameters).toHaveProperty('rope_theta'); // the input is not changed
+    const { rope_theta: qt, rope_scaling: _qs, ...qrest } = QWEN_HF;
+    expect(fromHfConfig({ ...qrest, rope_parameters: { rope_theta: qt, rope_type: 'default' } })).toEqual(fromHfConfig(QWEN_HF));
+    expect(() => fromHfConfig({ ...QWEN_HF, layer_types: ['full_attention', 'sliding_attention'] })).toThrow(/layer_types must all be "full_attention"/);
+    expect(() => fromHfConfig({ ...rest, rope_parameters: { rope_theta: 10, rope_type: 'yarn', factor: 2 } })).toThrow(/rope_scaling.rope_type "yarn" is not supported/);
+  });
+
   it('writes the config back in the same family, and the ONNX export names what it cannot do', () => {
     for (const hf of [LLAMA_HF, QWEN_HF]) {
       const config = fromHfConfig(hf);
