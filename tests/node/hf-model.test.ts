@@ -143,5 +143,8 @@ describe('cli: train --init <Hugging Face folder>', () => {
     for (const t of TAGS) expect(back.tokenizer.encode(t)).toEqual([checkpoint.tokenizer.id(t)]);
     const cfg = JSON.parse(await readFile(join(ex, 'config.json'), 'utf8'));
     expect(cfg).toMatchObject({ model_type: 'llama', num_key_value_heads: 2, head_dim: 16, vocab_size: checkpoint.tokenizer.size });
+    const card = await readFile(join(ex, 'README.md'), 'utf8');
+    expect(card).toMatch(/LlamaForCausalLM model imported from Hugging Face \(2 layers, hidden size 64, 4 heads, 2 key\/value heads, untied output head\) with its byte-level BPE vocabulary/);
+    expect(card).not.toMatch(/WordLevel/);
   });
 });
