@@ -49,6 +49,24 @@ export interface AdamWParams {
   step: number;
 }
 
+/**
+ * Llama 3's RoPE frequency rescaling (Hugging Face `rope_scaling` with `rope_type: "llama3"`):
+ * with wavelength w_i = 2 pi / f_i of the default inverse frequency f_i = theta^(-2i/D),
+ * f_i is kept where w_i < originalMaxPositions / highFreqFactor, divided by `factor` where
+ * w_i > originalMaxPositions / lowFreqFactor, and blended linearly in between (smooth =
+ * (originalMaxPositions / w_i - lowFreqFactor) / (highFreqFactor - lowFreqFactor),
+ * f = (1 - smooth) f_i / factor + smooth f_i). Source: transformers' modeling_rope_utils.py
+ * (_compute_llama3_parameters) and Meta's llama3 reference code.
+ */
+export interface RopeScaling {
+  type: 'llama3';
+  factor: number;
+  lowFreqFactor: number;
+  highFreqFactor: number;
+  /** Context length the model was pretrained at, in tokens (`original_max_position_embeddings`). */
+  originalMaxPositions: number;
+}
+
 /** Sampling settings (recipe.md section 3): temperature 0 means greedy (argmax). */
 export interface SampleParams {
   temperature: number;
@@ -75,6 +93,12 @@ export interface Backend {
   copy(src: Tensor, dst: Tensor, srcOffset?: number, dstOffset?: number, count?: number): void;
   /** Frees the tensor's memory; the handle must not be used again. */
   dispose(t: Tensor): void;
+  /**
+   * A view of `t` with another shape of the same size, sharing its memory (e.g. (N, H*D) as
+   * (N*H, D) for per-head row ops, or a bias (F) as (1, F) for a matmul). Disposing the view
+   * frees nothing; it must not be used after `t` is disposed. @throws Error when sizes differ.
+   */
+  reshape(t: Tensor, shape: readonly number[]): Tensor;
   /** Waits until every enqueued kernel has finished (a no-op on synchronous backends). */
   sync(): Promise<void>;
 
@@ -115,11 +139,12 @@ export interface Backend {
   /**
    * Rotary position embedding, rotate-half convention (as Hugging Face Llama): for each head,
    * pairs (i, i + D/2) are rotated by angle pos * theta^(-2i/D). x, out (N, H, D); positions (N)
-   * i32. `out` may be `x` (in place).
+   * i32. `out` may be `x` (in place). `scaling` (Llama 3) rescales the inverse frequencies;
+   * absent, they are theta^(-2i/D) exactly as before.
    */
-  ropeForward(x: Tensor, positions: Tensor, out: Tensor, heads: number, theta: number): void;
+  ropeForward(x: Tensor, positions: Tensor, out: Tensor, heads: number, theta: number, scaling?: RopeScaling): void;
   /** dX += R(pos)^T dOut (rotation by the opposite angle). */
-  ropeBackward(dOut: Tensor, positions: Tensor, dX: Tensor, heads: number, theta: number): void;
+  ropeBackward(dOut: Tensor, positions: Tensor, dX: Tensor, heads: number, theta: number, scaling?: RopeScaling): void;
 
   /**
    * Causal attention over a ragged batch or a KV cache. Query row n (of q (N, H, D)) attends to
@@ -191,6 +216,16 @@ export function shapeSize(shape: readonly number[]): number {
     n *= d;
   }
   return n;
+}
+
+/** Throws unless a reshape keeps the size. */
+export function checkReshape(t: Tensor, shape: readonly number[]): void {
+  if (shapeSize(shape) !== t.size) throw new Error(`reshape: [${t.shape.join(', ')}] (${t.size} elements) cannot become [${shape.join(', ')}]`);
+}
+
+/** A cache key for RoPE tables: theta alone when unscaled (so our own models' keys are unchanged). */
+export function ropeKey(D: number, theta: number, scaling?: RopeScaling): string {
+  return scaling ? `${D}:${theta}:${scaling.type}:${scaling.factor}:${scaling.lowFreqFactor}:${scaling.highFreqFactor}:${scaling.originalMaxPositions}` : `${D}:${theta}`;
 }
 
 /** Throws unless `t` has exactly `shape` (a dimension of -1 matches anything). */

@@ -27,10 +27,12 @@ import { runBackendBench, type BackendBenchOptions, type BackendBenchResult } fr
 import { destroyBackend } from '../backend/select.ts';
 import { presetConfig, type ModelConfig } from '../model/config.ts';
 import { Llama, packSequences } from '../model/llama.ts';
-import { initParams } from '../model/params.ts';
+import { countParams, initParams } from '../model/params.ts';
 import { downloadParams } from '../io/checkpoint.ts';
 import { exportOnnx, ONNX_ATTENTION_MASK, ONNX_INPUT_IDS, ONNX_LOGITS, onnxPastNames, onnxPresentNames } from '../io/onnx-export.ts';
 import { Rng } from '../util/rng.ts';
+import { fromHfConfig } from '../io/hf-config.ts';
+import { HF_SHAPES } from './hf-shapes.ts';
 import { timeMedianAsync } from './matmul-bench.ts';
 import { createOrtSession } from '../ui/onnx-runtime.ts';
 import { argmax } from '../ui/onnx-decode.ts';
@@ -45,6 +47,8 @@ export interface BrowserBenchSettings {
   forward: { batch: number; seqLen: number };
   /** Also run onnxruntime-web on the ONNX export. */
   onnx: boolean;
+  /** Imported-model shapes (src/bench/hf-shapes.ts) whose forward pass is timed, random weights. */
+  hfShapes?: string[];
 }
 
 export const DEFAULT_BROWSER_BENCH: BrowserBenchSettings = {
@@ -224,6 +228,15 @@ export async function runBrowserBench(settings: BrowserBenchSettings, log: (line
         report.forward.push({ preset, backend: spec, B: settings.forward.batch, T: settings.forward.seqLen, ...fw });
         log(`${spec} ${preset} forward (${settings.forward.batch}x${settings.forward.seqLen}): ours ${fw.ourMs.toFixed(0)} ms${fw.ort ? `, onnxruntime-web ${fw.ort.provider} ${fw.ort.ms.toFixed(0)} ms (theirs/ours ${fw.ort.ratio.toFixed(2)}, max |dlogit| ${fw.ort.maxAbsDiff.toExponential(1)})` : ''}`);
       }
+      for (const shape of settings.hfShapes ?? []) {
+        // An imported model's shape (GQA etc.): our forward only (the ONNX export refuses GQA).
+        const hf = HF_SHAPES[shape];
+        if (!hf) throw new Error(`bench: unknown hf shape "${shape}" (known: ${Object.keys(HF_SHAPES).join(', ')})`);
+        const cfg = fromHfConfig({ ...hf, vocab_size: hf.vocab_size ?? 49152 });
+        const fw = await forwardCompare(backend, cfg, shape, settings.forward.batch, settings.forward.seqLen, settings.sizes.reps ?? 1, null);
+        report.forward.push({ preset: shape, backend: spec, B: settings.forward.batch, T: settings.forward.seqLen, ...fw });
+        log(`${spec} ${shape} forward (${settings.forward.batch}x${settings.forward.seqLen}, ${(countParams(cfg) / 1e6).toFixed(1)}M parameters): ours ${fw.ourMs.toFixed(0)} ms`);
+      }
     } catch (e) {
       report.errors[spec] = e instanceof Error ? `${e.message}` : String(e);
       log(`${spec}: failed (${report.errors[spec]})`);
@@ -255,7 +268,8 @@ export async function runBrowserBench(settings: BrowserBenchSettings, log: (line
 }
 
 /**
- * Settings from the page URL, e.g. `?backends=webgpu,wasm-2&presets=nano,small&rows=1024&tokens=4096&seqLen=256&reps=3&rl=8,8,64,48&forward=8,128&onnx=0`.
+ * Settings from the page URL, e.g. `?backends=webgpu,wasm-2&presets=nano,small&rows=1024&tokens=4096&seqLen=256&reps=3&rl=8,8,64,48&forward=8,128&onnx=0`;
+ * `presets=none&hf=smollm2-135m` times only an imported shape's forward pass.
  * @throws Error naming the parameter when a value is not a positive integer (list).
  */
 export function benchSettingsFromUrl(search: string): BrowserBenchSettings {
@@ -275,7 +289,8 @@ export function benchSettingsFromUrl(search: string): BrowserBenchSettings {
   if (one('vocab') !== undefined) sizes.vocabSize = one('vocab');
   if (rl) sizes.rl = { prompts: rl[0]!, samplesPerPrompt: rl[1]!, promptLength: rl[2]!, newTokens: rl[3]! };
   return {
-    backends: list('backends', d.backends), presets: list('presets', d.presets), sizes,
+    backends: list('backends', d.backends), presets: q.get('presets') === 'none' ? [] : list('presets', d.presets), sizes,
+    ...(q.get('hf') ? { hfShapes: list('hf', []) } : {}),
     forward: fw ? { batch: fw[0]!, seqLen: fw[1]! } : d.forward,
     onnx: q.get('onnx') !== '0',
   };

@@ -7,6 +7,7 @@
  */
 const COMMANDS = [
   'world', 'search', 'reward', 'pretrain', 'train', 'eval', 'experiment', 'curves', 'export', 'export-pack', 'logits', 'bench', 'import', 'serve-search', 'page-train', 'shipped-run',
+  'make-hf-model',
 ] as const;
 
 async function main(): Promise<void> {

@@ -6,6 +6,9 @@
 import { mkdir, readFile, rename, rm, stat, writeFile, readdir } from 'node:fs/promises';
 import { dirname, basename, join } from 'node:path';
 import { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from './checkpoint.ts';
+import { addTagTokens } from './hf-model.ts';
+import { importCheckpointFiles } from './import.ts';
+import { isByteLevelBpe } from '../tokenizer/byte-level.ts';
 
 /** Loads a checkpoint folder. @throws CheckpointError naming the file and field; Error for a missing folder. */
 export async function loadCheckpointDir(dir: string): Promise<Checkpoint> {
@@ -23,6 +26,48 @@ export async function loadCheckpointDir(dir: string): Promise<Checkpoint> {
       throw e;
     }
   });
+}
+
+/**
+ * The folder a run starts from: one of our checkpoints (loadCheckpointDir), or a Hugging Face
+ * model folder downloaded from the Hub (config.json, a byte-level BPE tokenizer.json, safetensors
+ * weights, perhaps sharded or 16-bit; no trainer_state.json), imported (src/io/import.ts) with
+ * the R1-Searcher tags added (src/io/hf-model.ts). Only the files the model needs are read.
+ * @returns the checkpoint and one note per conversion (empty for our checkpoints).
+ * @throws Error naming the file and field, as loadCheckpointDir and importCheckpointFiles do.
+ */
+export async function loadModelFolder(dir: string): Promise<{ checkpoint: Checkpoint; notes: string[]; imported: boolean }> {
+  const read = async (name: string) => {
+    try {
+      return new Uint8Array(await readFile(join(dir, name)));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw e;
+    }
+  };
+  const tokBytes = await read('tokenizer.json').catch(() => null);
+  let byteLevel = false;
+  try {
+    byteLevel = !!tokBytes && isByteLevelBpe(JSON.parse(new TextDecoder().decode(tokBytes)));
+  } catch { /* loadCheckpointDir reports the bad JSON */ }
+  if (!byteLevel || (await read('trainer_state.json'))) return { checkpoint: await loadCheckpointDir(dir), notes: [], imported: false };
+  const files = new Map<string, Uint8Array>();
+  for (const name of ['config.json', 'tokenizer.json', 'model.safetensors', 'model.safetensors.index.json']) {
+    const b = await read(name);
+    if (b) files.set(name, b);
+  }
+  const index = files.get('model.safetensors.index.json');
+  if (index && !files.has('model.safetensors')) {
+    const map = (JSON.parse(new TextDecoder().decode(index)) as { weight_map?: Record<string, string> }).weight_map ?? {};
+    for (const shard of new Set(Object.values(map))) {
+      if (typeof shard !== 'string' || shard.includes('/') || shard.includes('\\') || shard.startsWith('.')) throw new Error(`import: model.safetensors.index.json names ${JSON.stringify(shard)}, not a file of the folder`);
+      const b = await read(shard);
+      if (b) files.set(shard, b);
+    }
+  }
+  const { checkpoint, notes } = await importCheckpointFiles(files, { modelOnly: true });
+  const tagged = addTagTokens(checkpoint);
+  return { checkpoint: tagged.checkpoint, notes: [...notes, ...tagged.notes], imported: true };
 }
 
 /**

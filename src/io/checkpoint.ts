@@ -14,7 +14,7 @@ import type { ModelConfig } from '../model/config.ts';
 import { paramSpecs, type ParamSet } from '../model/params.ts';
 import { tokenizerFromHuggingFace, type TextTokenizer } from '../tokenizer/text-tokenizer.ts';
 import type { RngState } from '../util/rng.ts';
-import { fromHfConfig, toHfConfig } from './hf-config.ts';
+import { fromHfConfig, specialIdsOf, toHfConfig } from './hf-config.ts';
 import { readSafetensors, writeSafetensors, type HostTensor } from './safetensors.ts';
 
 /** Our trainer's state (trainer_state.json). */
@@ -100,14 +100,16 @@ export async function decodeCheckpoint(read: (name: string) => Promise<Uint8Arra
     }
   };
   let config: ModelConfig;
+  const rawConfig = parse('config.json', await need('config.json'));
   try {
-    config = fromHfConfig(parse('config.json', await need('config.json')));
+    config = fromHfConfig(rawConfig);
   } catch (e) {
     throw e instanceof CheckpointError ? e : new CheckpointError((e as Error).message);
   }
   let tokenizer: TextTokenizer;
   try {
-    tokenizer = tokenizerFromHuggingFace(parse('tokenizer.json', await need('tokenizer.json')));
+    // An imported model's byte-level tokenizer takes its bos/eos/pad ids from config.json.
+    tokenizer = tokenizerFromHuggingFace(parse('tokenizer.json', await need('tokenizer.json')), specialIdsOf(rawConfig));
   } catch (e) {
     throw e instanceof CheckpointError ? e : new CheckpointError((e as Error).message);
   }

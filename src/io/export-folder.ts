@@ -10,6 +10,7 @@
  *   model in the `onnx/` subfolder) with the same config, generation config, tokenizer and card
  *   at the root.
  */
+import { ByteLevelBpeTokenizer } from '../tokenizer/byte-level.ts';
 import { encodeCheckpoint, type Checkpoint } from './checkpoint.ts';
 import { lastMetricsLine, modelCard, parseEvalJson } from './model-card.ts';
 import { exportOnnx } from './onnx-export.ts';
@@ -48,6 +49,7 @@ export function exportFiles(ckpt: Checkpoint, format: ExportFormat, extras: Expo
     ...(ckpt.state ? { state: ckpt.state } : {}),
     ...(extras.evalJson ? { evaluation: parseEvalJson(extras.evalJson) } : {}),
     ...(extras.metricsJsonl ? { lastMetrics: lastMetricsLine(extras.metricsJsonl) } : {}),
+    ...(tok instanceof ByteLevelBpeTokenizer ? { importedTokenizer: 'byte-level BPE' as const } : {}),
   });
   // Lets AutoTokenizer load tokenizer.json as a plain fast tokenizer that adds no tokens of its
   // own (a Llama tokenizer class would insert "<s>", which our vocabulary does not have).

@@ -1,6 +1,7 @@
 /**
- * Importing a checkpoint from a folder's files or a zip: ours, or any Llama-architecture model
- * saved as safetensors with a WordLevel tokenizer.json. Every field is validated before
+ * Importing a checkpoint from a folder's files or a zip: ours, or any Llama- or Qwen2-architecture
+ * model saved as safetensors (grouped-query attention, head_dim, biases and Llama 3 RoPE
+ * scaling as src/io/hf-config.ts reads them). Every field is validated before
  * anything is returned, and every error names the file and the tensor or field, so a learner
  * can tell what is wrong with a download. Importing only reads: nothing stored is touched, and
  * the caller stores the result (run-store.ts, checkpoint-fs.ts) only once it succeeded.
@@ -17,12 +18,13 @@
  * tokens at ids 0..11 (src/tokenizer/special.ts), and pickled `pytorch_model.bin` weights.
  */
 import { CheckpointError, checkState, checkWeights, type Checkpoint } from './checkpoint.ts';
-import { fromHfConfig } from './hf-config.ts';
+import { fromHfConfig, specialIdsOf } from './hf-config.ts';
 import { readSafetensors, type HostTensor } from './safetensors.ts';
 import { isZip, unzipFiles } from './zip.ts';
 import { EMBED, LM_HEAD, paramSpecs } from '../model/params.ts';
 import type { ModelConfig } from '../model/config.ts';
 import { tokenizerFromHuggingFace, type TextTokenizer } from '../tokenizer/text-tokenizer.ts';
+import { ByteLevelBpeTokenizer, type SpecialIds } from '../tokenizer/byte-level.ts';
 
 export class ImportError extends Error {
   constructor(message: string) {
@@ -93,8 +95,9 @@ function importFiles(files: Map<string, Uint8Array>, opts: ImportOptions): Impor
     if (!b) throw new ImportError(`${name} is missing (found: ${[...files.keys()].sort().join(', ') || 'no files'})`);
     return b;
   };
-  const config = readConfig(json('config.json', need('config.json')), notes);
-  const tokenizer = readTokenizer(json('tokenizer.json', need('tokenizer.json')), config);
+  const rawConfig = json('config.json', need('config.json'));
+  const config = readConfig(rawConfig, notes);
+  const tokenizer = readTokenizer(json('tokenizer.json', need('tokenizer.json')), config, specialIdsOf(rawConfig), notes);
   const weights = readWeights(files, config, notes);
   const checkpoint: Checkpoint = { config, tokenizer, weights };
   if (!opts.modelOnly) {
@@ -121,8 +124,9 @@ function readConfig(raw: unknown, notes: string[]): ModelConfig {
   if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new ImportError('config.json is not a JSON object');
   const j = { ...(raw as Record<string, unknown>) };
   const arch = j.architectures;
-  if (arch !== undefined && (!Array.isArray(arch) || !arch.includes('LlamaForCausalLM'))) {
-    throw new ImportError(`config.json: architectures ${JSON.stringify(arch)} does not include "LlamaForCausalLM"`);
+  const want = j.model_type === 'qwen2' ? 'Qwen2ForCausalLM' : 'LlamaForCausalLM';
+  if (arch !== undefined && (!Array.isArray(arch) || !arch.includes(want))) {
+    throw new ImportError(`config.json: architectures ${JSON.stringify(arch)} does not include "${want}" (LlamaForCausalLM and Qwen2ForCausalLM are read)`);
   }
   for (const key of ['torch_dtype', 'dtype']) {
     if (typeof j[key] === 'string' && HALF_DTYPES.includes(j[key] as string)) {
@@ -143,10 +147,10 @@ function readConfig(raw: unknown, notes: string[]): ModelConfig {
 }
 
 /** tokenizer.json -> a tokenizer, checked against config.json and its own added_tokens. */
-function readTokenizer(raw: unknown, config: ModelConfig): TextTokenizer {
+function readTokenizer(raw: unknown, config: ModelConfig, special: SpecialIds, notes: string[]): TextTokenizer {
   let tok: TextTokenizer;
   try {
-    tok = tokenizerFromHuggingFace(raw); // WordLevel or BPE, ids 0..V-1 without gaps or repeats, special tokens
+    tok = tokenizerFromHuggingFace(raw, special); // WordLevel or BPE (ids 0..V-1, our special tokens) or a model's byte-level BPE
   } catch (e) {
     const m = (e as Error).message;
     throw new ImportError(m.startsWith('tokenizer.json') ? m : `tokenizer.json: ${m.replace(/^tokenizer: /, '')} (ids 0..11 must hold our special tokens)`);
@@ -161,7 +165,10 @@ function readTokenizer(raw: unknown, config: ModelConfig): TextTokenizer {
       }
     });
   }
-  if (tok.size !== config.vocabSize) throw new ImportError(`tokenizer.json has ${tok.size} tokens but config.json vocab_size is ${config.vocabSize}`);
+  if (tok instanceof ByteLevelBpeTokenizer && tok.size < config.vocabSize) {
+    // Hub models often pad the embedding to a multiple of 64 or 128 rows beyond the tokenizer.
+    notes.push(`tokenizer.json has ${tok.size} tokens, config.json vocab_size ${config.vocabSize}: the ${config.vocabSize - tok.size} rows beyond are padding`);
+  } else if (tok.size !== config.vocabSize) throw new ImportError(`tokenizer.json has ${tok.size} tokens but config.json vocab_size is ${config.vocabSize}`);
   return tok;
 }
 

@@ -28,6 +28,8 @@ export interface ModelCardInput {
   evaluation?: { pack?: string; results: EvalRow[] };
   /** The last line of metrics.jsonl, when present. */
   lastMetrics?: Record<string, unknown>;
+  /** An imported pretrained model with its own byte-level BPE tokenizer (src/tokenizer/byte-level.ts). */
+  importedTokenizer?: 'byte-level BPE';
 }
 
 const STAGE_NAMES: Record<number, string> = {
@@ -82,7 +84,17 @@ export function modelCard(input: ModelCardInput): string {
   L.push(`library_name: ${input.format === 'hf' ? 'transformers' : 'transformers.js'}`, 'pipeline_tag: text-generation');
   L.push('license: mit', 'tags:', '  - llama', '  - reinforcement-learning', '  - r1-searcher', '  - retrieval-augmented-generation', '  - toy-model');
   L.push('---', '', `# ${input.name}`, '');
-  L.push(
+  const imported = input.importedTokenizer;
+  const arch = c.family === 'qwen2' ? 'Qwen2ForCausalLM' : 'LlamaForCausalLM';
+  if (imported) {
+    L.push(
+      `A ${(params / 1e6).toFixed(2)}M-parameter ${arch} model imported from Hugging Face (${c.numLayers} layers, hidden size ${c.hiddenSize}, ` +
+        `${c.numHeads} heads, ${c.numKvHeads ?? c.numHeads} key/value heads, ${c.tieEmbeddings ? 'tied' : 'untied'} output head) with its ${imported} ` +
+        `vocabulary of ${c.vocabSize} tokens (the search tags added), trained in R1-Searcher Playground to call a search engine in the middle of its reasoning ` +
+        '(Song et al., 2025, "R1-Searcher: Incentivizing the Search Capability in LLMs via Reinforcement Learning").',
+      '',
+    );
+  } else L.push(
     `A ${(params / 1e6).toFixed(2)}M-parameter Llama-architecture language model (${c.numLayers} layers, hidden size ${c.hiddenSize}, ` +
       `${c.numHeads} heads, SwiGLU width ${c.intermediateSize}, ${c.tieEmbeddings ? 'tied' : 'untied'} output head) with a word-level ` +
       `vocabulary of ${c.vocabSize} tokens, trained in R1-Searcher Playground to call a search engine in the middle of its reasoning ` +
@@ -114,7 +126,13 @@ export function modelCard(input: ModelCardInput): string {
   }
 
   L.push('## Use', '');
-  L.push(
+  if (imported) L.push(
+    `Text goes through the model's own ${imported} tokenizer (tokenizer.json). The tags \`<think>\`, \`</think>\`, \`<answer>\`, \`</answer>\`, ` +
+      '`<|begin_of_query|>`, `<|end_of_query|>`, `<|begin_of_documents|>`, `<|end_of_documents|>` are single (added) tokens. Generation pauses at ' +
+      '`<|end_of_query|>`; the caller runs the search and appends `<|begin_of_documents|> (1) Title: text ... <|end_of_documents|>`.',
+    '',
+  );
+  else L.push(
     'Text is lower-cased and split into words and single punctuation marks (tokenizer.json, WordLevel); a sequence starts ' +
       'with `<bos>`. The tags `<think>`, `</think>`, `<answer>`, `</answer>`, `<|begin_of_query|>`, `<|end_of_query|>`, ' +
       '`<|begin_of_documents|>`, `<|end_of_documents|>` are single tokens. Generation pauses at `<|end_of_query|>`; the caller ' +
@@ -125,8 +143,8 @@ export function modelCard(input: ModelCardInput): string {
     L.push(
       '```python',
       'import torch',
-      'from transformers import AutoTokenizer, LlamaForCausalLM',
-      'model = LlamaForCausalLM.from_pretrained(".").eval()',
+      `from transformers import AutoTokenizer, ${arch}`,
+      `model = ${arch}.from_pretrained(".").eval()`,
       'tok = AutoTokenizer.from_pretrained(".")  # tokenizer_config.json: PreTrainedTokenizerFast, no special tokens added',
       'ids = [tok.bos_token_id] + tok("who wrote the book ?", add_special_tokens=False).input_ids',
       'with torch.no_grad():',

@@ -57,12 +57,25 @@ export interface OnnxExportOptions {
   kvCache?: boolean;
 }
 
+/** The imported-model features the ONNX graph does not implement (empty for our own models). */
+export function onnxUnsupported(c: ModelConfig): string[] {
+  const out: string[] = [];
+  if (c.numKvHeads !== undefined && c.numKvHeads !== c.numHeads) out.push(`grouped-query attention (num_key_value_heads ${c.numKvHeads} < num_attention_heads ${c.numHeads})`);
+  if (c.headDim !== undefined && c.headDim * c.numHeads !== c.hiddenSize) out.push(`head_dim ${c.headDim} != hidden_size / num_attention_heads`);
+  if (c.attentionBias) out.push(`attention biases (${c.attentionBias})`);
+  if (c.ropeScaling) out.push(`rope_scaling ${c.ropeScaling.type}`);
+  return out;
+}
+
 /**
  * Builds the `.onnx` bytes of a model.
  * @param weights parameters by Hugging Face name, shapes as src/model/params.ts lays them out.
- * @throws CheckpointError naming a missing, extra or mis-shaped tensor.
+ * @throws CheckpointError naming a missing, extra or mis-shaped tensor; Error naming an
+ * imported model's feature the graph does not spell out (see onnxUnsupported).
  */
 export function exportOnnx(config: ModelConfig, weights: ReadonlyMap<string, HostTensor>, opts: OnnxExportOptions = {}): Uint8Array {
+  const unsupported = onnxUnsupported(config);
+  if (unsupported.length) throw new Error(`ONNX export: not supported for this model (${unsupported.join('; ')}); export the safetensors folder instead`);
   checkWeights(weights, config, 'weights');
   const g = new GraphBuilder();
   const C = config.hiddenSize, H = config.numHeads, D = headSize(config), V = config.vocabSize;

@@ -8,9 +8,17 @@
  *                            x += Wd (silu(Wg n2) * Wu n2),                  n2 = rmsnorm(x)
  * followed by a final RMSNorm and the output head. Each block's forward and backward sit
  * side by side below; the forward saves exactly what its backward reads.
+ *
+ * Imported models add (src/model/config.ts): grouped-query attention (Hkv < H key/value
+ * heads: k and v are (N, Hkv*D) and each is repeated to (N, H*D) by a row gather over the
+ * (N*Hkv, D) view before attention; the backward sums the copies with a scatter-add), a head
+ * size D != C/H (q and the attention output are (N, H*D), Wo is (C, H*D)), q/k/v(/o) biases
+ * (added as ones(N,1) bias(1,F), so the bias gradient is ones^T dY: no new kernel), and Llama
+ * 3's RoPE scaling. Our own models (Hkv = H, D = C/H, no biases) run exactly the ops they
+ * always did.
  */
 import type { Backend, Tensor } from '../backend/backend.ts';
-import { headSize, type ModelConfig } from './config.ts';
+import { headSize, kvHeads, type ModelConfig } from './config.ts';
 import { EMBED, FINAL_NORM, headName, layerNames, type ParamSet } from './params.ts';
 
 /**
@@ -30,8 +38,8 @@ export interface TrainBatch {
 interface LayerSave {
   l: number; // layer index
   xIn: Tensor; rstd1: Tensor; h1: Tensor; // residual in (N,C), (N), rmsnorm out (N,C)
-  q: Tensor; k: Tensor; v: Tensor; // after RoPE for q and k, (N,C) each
-  att: Tensor; lse: Tensor; // attention out (N,C), log-sum-exp (N,H)
+  q: Tensor; k: Tensor; v: Tensor; // after RoPE for q and k, (N,H*D) each (k, v repeated to H heads)
+  att: Tensor; lse: Tensor; // attention out (N,H*D), log-sum-exp (N,H)
   xMid: Tensor; rstd2: Tensor; h2: Tensor; // residual after attention (N,C), (N), (N,C)
   gate: Tensor; up: Tensor; act: Tensor; // (N,F) each
 }
@@ -40,6 +48,8 @@ interface LayerSave {
 export interface ForwardState {
   batch: TrainBatch;
   ids: Tensor; positions: Tensor; kvStart: Tensor; lossRows: Tensor; targets: Tensor;
+  /** ones (N,1) for the bias products, repeat index (N*H) for grouped-query attention; null when unused. */
+  ones: Tensor | null; repIdx: Tensor | null;
   layers: LayerSave[];
   xFinal: Tensor; rstdFinal: Tensor; // (N,C), (N)
   hSel: Tensor; // final-normed rows that are scored (M,C)
@@ -52,7 +62,7 @@ export interface ForwardState {
 export interface KVCache {
   slots: number;
   maxLen: number;
-  k: Tensor[]; // per layer (slots * maxLen, C)
+  k: Tensor[]; // per layer (slots * maxLen, H*D), after RoPE, repeated to H heads
   v: Tensor[];
 }
 
@@ -73,6 +83,11 @@ export class Llama {
   readonly F: number;
   readonly H: number;
   readonly D: number;
+  /** Key/value heads (H unless grouped-query attention). */
+  readonly Hkv: number;
+  /** Widths of q (and the attention output) and of k and v: H*D and Hkv*D. */
+  readonly QD: number;
+  readonly KD: number;
   readonly V: number;
   readonly scale: number;
 
@@ -85,6 +100,9 @@ export class Llama {
     this.F = config.intermediateSize;
     this.H = config.numHeads;
     this.D = headSize(config);
+    this.Hkv = kvHeads(config);
+    this.QD = this.H * this.D;
+    this.KD = this.Hkv * this.D;
     this.V = config.vocabSize;
     this.scale = 1 / Math.sqrt(this.D);
   }
@@ -107,11 +125,12 @@ export class Llama {
     const lossRows = b.fromArray(batch.lossRows, [M]);
     const targets = b.fromArray(batch.targets, [M]);
 
+    const { ones, repIdx } = this.helpers(N);
     let x = b.zeros([N, this.C]);
     b.embeddingForward(ids, this.p(EMBED), x);
     const layers: LayerSave[] = [];
     for (let l = 0; l < this.config.numLayers; l++) {
-      const s = this.attentionBlockForward(l, x, positions, kvStart);
+      const s = this.attentionBlockForward(l, x, positions, kvStart, ones, repIdx);
       this.mlpBlockForward(l, s);
       layers.push(s);
       x = this.residualOut(s);
@@ -127,7 +146,7 @@ export class Llama {
     const lse = b.zeros([M]);
     const logProbs = b.zeros([M]);
     b.logSoftmaxGatherForward(logits, targets, logProbs, lse);
-    return { batch, ids, positions, kvStart, lossRows, targets, layers, xFinal: x, rstdFinal, hSel, logits, lse, logProbs };
+    return { batch, ids, positions, kvStart, lossRows, targets, ones, repIdx, layers, xFinal: x, rstdFinal, hSel, logits, lse, logProbs };
   }
 
   /**
@@ -159,7 +178,7 @@ export class Llama {
     for (let l = this.config.numLayers - 1; l >= 0; l--) {
       const s = st.layers[l]!;
       this.mlpBlockBackward(l, s, dx, g);
-      this.attentionBlockBackward(l, s, dx, st.positions, st.kvStart, g);
+      this.attentionBlockBackward(l, s, dx, st.positions, st.kvStart, st.ones, st.repIdx, g);
       this.disposeLayer(s);
     }
     b.embeddingBackward(st.ids, dx, g(EMBED));
@@ -176,6 +195,53 @@ export class Llama {
   private disposeState(st: ForwardState): void {
     const b = this.backend;
     for (const t of [st.ids, st.positions, st.kvStart, st.lossRows, st.targets, st.xFinal, st.rstdFinal, st.hSel, st.logits, st.lse, st.logProbs]) b.dispose(t);
+    if (st.ones) b.dispose(st.ones);
+    if (st.repIdx) b.dispose(st.repIdx);
+  }
+
+  // ---------------------------------------------------------------- imported-model helpers
+
+  /**
+   * What biases and grouped-query attention need for N rows: ones (N,1) and the repeat index
+   * (N*H): row n*H + h of the repeated (N*H, D) view reads row n*Hkv + floor(h / (H/Hkv)) of
+   * the (N*Hkv, D) view. Null where the model does not use them (our own models).
+   */
+  private helpers(N: number): { ones: Tensor | null; repIdx: Tensor | null } {
+    const b = this.backend;
+    let ones: Tensor | null = null, repIdx: Tensor | null = null;
+    if (this.config.attentionBias) {
+      ones = b.zeros([N, 1]);
+      b.fill(ones, 1);
+    }
+    if (this.Hkv !== this.H) {
+      const g = this.H / this.Hkv, idx = new Int32Array(N * this.H);
+      for (let n = 0; n < N; n++) for (let h = 0; h < this.H; h++) idx[n * this.H + h] = n * this.Hkv + Math.floor(h / g);
+      repIdx = b.fromArray(idx, [N * this.H]);
+    }
+    return { ones, repIdx };
+  }
+
+  /** out (N,F) += ones (N,1) bias (1,F). */
+  private addBias(ones: Tensor, name: string, out: Tensor): void {
+    const bias = this.p(name);
+    this.backend.matmul(ones, this.backend.reshape(bias, [1, bias.size]), out, { accumulate: true });
+  }
+
+  /** dBias (F) += ones^T (1,N) dOut (N,F). */
+  private biasBackward(ones: Tensor, dOut: Tensor, dBias: Tensor): void {
+    this.backend.matmul(ones, dOut, this.backend.reshape(dBias, [1, dBias.size]), { transA: true, accumulate: true });
+  }
+
+  /** dst (N, H*D) = src (N, Hkv*D) with every key/value head repeated for its H/Hkv query heads. */
+  private repeatKv(src: Tensor, repIdx: Tensor, dst: Tensor): void {
+    const b = this.backend, N = src.shape[0]!;
+    b.gatherRows(b.reshape(src, [N * this.Hkv, this.D]), repIdx, b.reshape(dst, [N * this.H, this.D]));
+  }
+
+  /** dSrc (N, Hkv*D) += the sum of each head's copies in dRep (N, H*D): the backward of repeatKv. */
+  private repeatKvBackward(dRep: Tensor, repIdx: Tensor, dSrc: Tensor): void {
+    const b = this.backend, N = dSrc.shape[0]!;
+    b.scatterAddRows(b.reshape(dRep, [N * this.H, this.D]), repIdx, b.reshape(dSrc, [N * this.Hkv, this.D]));
   }
 
   /** Frees a layer's saved activations, its input included (each layer's input is owned by it). */
@@ -185,22 +251,40 @@ export class Llama {
 
   // ---------------------------------------------------------------- attention block
 
-  private attentionBlockForward(l: number, xIn: Tensor, positions: Tensor, kvStart: Tensor): LayerSave {
-    const b = this.backend, N = xIn.shape[0]!, n = layerNames(l);
+  private attentionBlockForward(
+    l: number, xIn: Tensor, positions: Tensor, kvStart: Tensor, ones: Tensor | null, repIdx: Tensor | null,
+  ): LayerSave {
+    const b = this.backend, N = xIn.shape[0]!, n = layerNames(l), rs = this.config.ropeScaling ?? undefined;
     const rstd1 = b.zeros([N]);
     const h1 = b.zeros([N, this.C]);
     b.rmsnormForward(xIn, this.p(n.inputNorm), h1, rstd1, this.config.rmsEps);
-    const q = b.zeros([N, this.C]), k = b.zeros([N, this.C]), v = b.zeros([N, this.C]);
+    const q = b.zeros([N, this.QD]);
+    let k = b.zeros([N, this.KD]), v = b.zeros([N, this.KD]);
     b.matmul(h1, this.p(n.q), q, { transB: true });
     b.matmul(h1, this.p(n.k), k, { transB: true });
     b.matmul(h1, this.p(n.v), v, { transB: true });
-    b.ropeForward(q, positions, q, this.H, this.config.ropeTheta);
-    b.ropeForward(k, positions, k, this.H, this.config.ropeTheta);
-    const att = b.zeros([N, this.C]), lse = b.zeros([N, this.H]);
+    if (ones) {
+      this.addBias(ones, n.qBias, q);
+      this.addBias(ones, n.kBias, k);
+      this.addBias(ones, n.vBias, v);
+    }
+    b.ropeForward(q, positions, q, this.H, this.config.ropeTheta, rs);
+    b.ropeForward(k, positions, k, this.Hkv, this.config.ropeTheta, rs);
+    if (repIdx) {
+      const kRep = b.zeros([N, this.QD]), vRep = b.zeros([N, this.QD]);
+      this.repeatKv(k, repIdx, kRep);
+      this.repeatKv(v, repIdx, vRep);
+      b.dispose(k);
+      b.dispose(v);
+      k = kRep;
+      v = vRep;
+    }
+    const att = b.zeros([N, this.QD]), lse = b.zeros([N, this.H]);
     b.attentionForward(q, k, v, kvStart, positions, att, lse, this.H, this.scale);
     const xMid = b.zeros([N, this.C]);
     b.copy(xIn, xMid);
     b.matmul(att, this.p(n.o), xMid, { transB: true, accumulate: true }); // x + Wo att
+    if (ones && this.config.attentionBias === 'qkvo') this.addBias(ones, n.oBias, xMid);
     return {
       l, xIn, rstd1, h1, q, k, v, att, lse, xMid,
       rstd2: b.zeros([N]), h2: b.zeros([N, this.C]),
@@ -210,26 +294,40 @@ export class Llama {
 
   /** dx holds dLoss/d(xMid) on entry and dLoss/d(xIn) on exit. */
   private attentionBlockBackward(
-    l: number, s: LayerSave, dx: Tensor, positions: Tensor, kvStart: Tensor, g: (name: string) => Tensor,
+    l: number, s: LayerSave, dx: Tensor, positions: Tensor, kvStart: Tensor,
+    ones: Tensor | null, repIdx: Tensor | null, g: (name: string) => Tensor,
   ): void {
-    const b = this.backend, N = dx.shape[0]!, n = layerNames(l);
+    const b = this.backend, N = dx.shape[0]!, n = layerNames(l), rs = this.config.ropeScaling ?? undefined;
     // xMid = xIn + att Wo^T: the residual passes dx through unchanged; the branch gets dx too.
-    const dAtt = b.zeros([N, this.C]);
+    const dAtt = b.zeros([N, this.QD]);
     b.matmul(dx, this.p(n.o), dAtt);
     b.matmul(dx, s.att, g(n.o), { transA: true, accumulate: true });
-    const dq = b.zeros([N, this.C]), dk = b.zeros([N, this.C]), dv = b.zeros([N, this.C]);
+    if (ones && this.config.attentionBias === 'qkvo') this.biasBackward(ones, dx, g(n.oBias));
+    const dq = b.zeros([N, this.QD]);
+    let dk = b.zeros([N, this.QD]), dv = b.zeros([N, this.QD]);
     b.attentionBackward(s.q, s.k, s.v, kvStart, positions, s.att, s.lse, dAtt, dq, dk, dv, this.H, this.scale);
     b.dispose(dAtt);
+    if (repIdx) {
+      // Each key/value head's gradient is the sum over the query heads that shared it.
+      const dkKv = b.zeros([N, this.KD]), dvKv = b.zeros([N, this.KD]);
+      this.repeatKvBackward(dk, repIdx, dkKv);
+      this.repeatKvBackward(dv, repIdx, dvKv);
+      b.dispose(dk);
+      b.dispose(dv);
+      dk = dkKv;
+      dv = dvKv;
+    }
     // Undo RoPE on the gradients (the rotation's transpose), into fresh buffers.
-    const dqPre = b.zeros([N, this.C]), dkPre = b.zeros([N, this.C]);
-    b.ropeBackward(dq, positions, dqPre, this.H, this.config.ropeTheta);
-    b.ropeBackward(dk, positions, dkPre, this.H, this.config.ropeTheta);
+    const dqPre = b.zeros([N, this.QD]), dkPre = b.zeros([N, this.KD]);
+    b.ropeBackward(dq, positions, dqPre, this.H, this.config.ropeTheta, rs);
+    b.ropeBackward(dk, positions, dkPre, this.Hkv, this.config.ropeTheta, rs);
     b.dispose(dq);
     b.dispose(dk);
     const dh1 = b.zeros([N, this.C]);
-    for (const [dProj, name] of [[dqPre, n.q], [dkPre, n.k], [dv, n.v]] as const) {
-      b.matmul(dProj, this.p(name), dh1, { accumulate: true }); // (N,C)(C,C)
+    for (const [dProj, name, bias] of [[dqPre, n.q, n.qBias], [dkPre, n.k, n.kBias], [dv, n.v, n.vBias]] as const) {
+      b.matmul(dProj, this.p(name), dh1, { accumulate: true }); // (N,QD or KD)(QD or KD,C)
       b.matmul(dProj, s.h1, g(name), { transA: true, accumulate: true });
+      if (ones) this.biasBackward(ones, dProj, g(bias));
       b.dispose(dProj);
     }
     b.rmsnormBackward(s.xIn, this.p(n.inputNorm), s.rstd1, dh1, dx, g(n.inputNorm));
@@ -286,8 +384,8 @@ export class Llama {
     return {
       slots,
       maxLen,
-      k: Array.from({ length: L }, () => b.zeros([slots * maxLen, this.C])),
-      v: Array.from({ length: L }, () => b.zeros([slots * maxLen, this.C])),
+      k: Array.from({ length: L }, () => b.zeros([slots * maxLen, this.QD])),
+      v: Array.from({ length: L }, () => b.zeros([slots * maxLen, this.QD])),
     };
   }
 
@@ -297,10 +395,10 @@ export class Llama {
 
   /** Copies the first `len` cached positions of slot `src` into slot `dst` (shared prompt prefixes). */
   copyCacheSlot(cache: KVCache, src: number, dst: number, len: number): void {
-    const w = cache.maxLen * this.C;
+    const w = cache.maxLen * this.QD;
     for (let l = 0; l < this.config.numLayers; l++) {
-      this.backend.copy(cache.k[l]!, cache.k[l]!, src * w, dst * w, len * this.C);
-      this.backend.copy(cache.v[l]!, cache.v[l]!, src * w, dst * w, len * this.C);
+      this.backend.copy(cache.k[l]!, cache.k[l]!, src * w, dst * w, len * this.QD);
+      this.backend.copy(cache.v[l]!, cache.v[l]!, src * w, dst * w, len * this.QD);
     }
   }
 
@@ -324,11 +422,13 @@ export class Llama {
     const kvStart = b.fromArray(kvStartArr, [N]);
     const cacheRows = b.fromArray(cacheRowsArr, [N]);
     const outRows = b.fromArray(batch.outRows, [M]);
+    const { ones, repIdx } = this.helpers(N), rs = this.config.ropeScaling ?? undefined;
     const x = b.zeros([N, this.C]);
     b.embeddingForward(ids, this.p(EMBED), x);
     const h = b.zeros([N, this.C]), rstd = b.zeros([N]);
-    const q = b.zeros([N, this.C]), k = b.zeros([N, this.C]), v = b.zeros([N, this.C]);
-    const att = b.zeros([N, this.C]), lse = b.zeros([N, this.H]);
+    const q = b.zeros([N, this.QD]), k = b.zeros([N, this.KD]), v = b.zeros([N, this.KD]);
+    const kRep = repIdx ? b.zeros([N, this.QD]) : k, vRep = repIdx ? b.zeros([N, this.QD]) : v;
+    const att = b.zeros([N, this.QD]), lse = b.zeros([N, this.H]);
     const gate = b.zeros([N, this.F]), up = b.zeros([N, this.F]), act = b.zeros([N, this.F]);
     for (let l = 0; l < this.config.numLayers; l++) {
       const n = layerNames(l);
@@ -336,12 +436,22 @@ export class Llama {
       b.matmul(h, this.p(n.q), q, { transB: true });
       b.matmul(h, this.p(n.k), k, { transB: true });
       b.matmul(h, this.p(n.v), v, { transB: true });
-      b.ropeForward(q, positions, q, this.H, this.config.ropeTheta);
-      b.ropeForward(k, positions, k, this.H, this.config.ropeTheta);
-      b.scatterRows(k, cacheRows, cache.k[l]!);
-      b.scatterRows(v, cacheRows, cache.v[l]!);
+      if (ones) {
+        this.addBias(ones, n.qBias, q);
+        this.addBias(ones, n.kBias, k);
+        this.addBias(ones, n.vBias, v);
+      }
+      b.ropeForward(q, positions, q, this.H, this.config.ropeTheta, rs);
+      b.ropeForward(k, positions, k, this.Hkv, this.config.ropeTheta, rs);
+      if (repIdx) {
+        this.repeatKv(k, repIdx, kRep);
+        this.repeatKv(v, repIdx, vRep);
+      }
+      b.scatterRows(kRep, cacheRows, cache.k[l]!);
+      b.scatterRows(vRep, cacheRows, cache.v[l]!);
       b.attentionForward(q, cache.k[l]!, cache.v[l]!, kvStart, positions, att, lse, this.H, this.scale);
       b.matmul(att, this.p(n.o), x, { transB: true, accumulate: true });
+      if (ones && this.config.attentionBias === 'qkvo') this.addBias(ones, n.oBias, x);
       b.rmsnormForward(x, this.p(n.postNorm), h, rstd, this.config.rmsEps);
       b.matmul(h, this.p(n.gate), gate, { transB: true });
       b.matmul(h, this.p(n.up), up, { transB: true });
@@ -354,6 +464,8 @@ export class Llama {
     const logits = b.zeros([M, this.V]);
     b.matmul(hSel, this.p(headName(this.config)), logits, { transB: true });
     for (const t of [ids, positions, kvStart, cacheRows, outRows, x, h, rstd, q, k, v, att, lse, gate, up, act, hSel]) b.dispose(t);
+    if (repIdx) for (const t of [kRep, vRep, repIdx]) b.dispose(t);
+    if (ones) b.dispose(ones);
     return logits;
   }
 }

@@ -5,7 +5,7 @@
  */
 import type { Backend, Tensor } from '../backend/backend.ts';
 import { Rng } from '../util/rng.ts';
-import type { ModelConfig } from './config.ts';
+import { headSize, kvHeads, type ModelConfig } from './config.ts';
 
 /** One parameter tensor of the layout. */
 export interface ParamSpec {
@@ -13,7 +13,7 @@ export interface ParamSpec {
   name: string;
   shape: [number] | [number, number];
   /** How a fresh model initializes it. */
-  init: 'embedding' | 'linear' | 'residual-out' | 'ones';
+  init: 'embedding' | 'linear' | 'residual-out' | 'ones' | 'zeros';
 }
 
 /** Names of one layer's tensors. */
@@ -21,10 +21,14 @@ export function layerNames(i: number) {
   const p = `model.layers.${i}`;
   return {
     inputNorm: `${p}.input_layernorm.weight`, // (C)
-    q: `${p}.self_attn.q_proj.weight`, // (C, C)
-    k: `${p}.self_attn.k_proj.weight`, // (C, C)
-    v: `${p}.self_attn.v_proj.weight`, // (C, C)
-    o: `${p}.self_attn.o_proj.weight`, // (C, C)
+    q: `${p}.self_attn.q_proj.weight`, // (H*D, C)
+    k: `${p}.self_attn.k_proj.weight`, // (Hkv*D, C)
+    v: `${p}.self_attn.v_proj.weight`, // (Hkv*D, C)
+    o: `${p}.self_attn.o_proj.weight`, // (C, H*D)
+    qBias: `${p}.self_attn.q_proj.bias`, // (H*D), only with attentionBias
+    kBias: `${p}.self_attn.k_proj.bias`, // (Hkv*D)
+    vBias: `${p}.self_attn.v_proj.bias`, // (Hkv*D)
+    oBias: `${p}.self_attn.o_proj.bias`, // (C), only with attentionBias 'qkvo'
     postNorm: `${p}.post_attention_layernorm.weight`, // (C)
     gate: `${p}.mlp.gate_proj.weight`, // (F, C)
     up: `${p}.mlp.up_proj.weight`, // (F, C)
@@ -39,15 +43,21 @@ export const LM_HEAD = 'lm_head.weight'; // (V, C), absent when tied
 /** Every parameter of a config, in a fixed order (the order of the safetensors file). */
 export function paramSpecs(c: ModelConfig): ParamSpec[] {
   const C = c.hiddenSize, F = c.intermediateSize, V = c.vocabSize;
+  const QD = c.numHeads * headSize(c), KD = kvHeads(c) * headSize(c); // (C, C) for our own models
+  const bias = c.attentionBias;
   const specs: ParamSpec[] = [{ name: EMBED, shape: [V, C], init: 'embedding' }];
   for (let i = 0; i < c.numLayers; i++) {
     const n = layerNames(i);
     specs.push(
       { name: n.inputNorm, shape: [C], init: 'ones' },
-      { name: n.q, shape: [C, C], init: 'linear' },
-      { name: n.k, shape: [C, C], init: 'linear' },
-      { name: n.v, shape: [C, C], init: 'linear' },
-      { name: n.o, shape: [C, C], init: 'residual-out' },
+      { name: n.q, shape: [QD, C], init: 'linear' },
+      ...(bias ? [{ name: n.qBias, shape: [QD], init: 'zeros' } as ParamSpec] : []),
+      { name: n.k, shape: [KD, C], init: 'linear' },
+      ...(bias ? [{ name: n.kBias, shape: [KD], init: 'zeros' } as ParamSpec] : []),
+      { name: n.v, shape: [KD, C], init: 'linear' },
+      ...(bias ? [{ name: n.vBias, shape: [KD], init: 'zeros' } as ParamSpec] : []),
+      { name: n.o, shape: [C, QD], init: 'residual-out' },
+      ...(bias === 'qkvo' ? [{ name: n.oBias, shape: [C], init: 'zeros' } as ParamSpec] : []),
       { name: n.postNorm, shape: [C], init: 'ones' },
       { name: n.gate, shape: [F, C], init: 'linear' },
       { name: n.up, shape: [F, C], init: 'linear' },
@@ -79,6 +89,7 @@ export function initParams(backend: Backend, c: ModelConfig, seed: number): Para
     const n = s.shape.reduce((a, b) => a * b, 1);
     const data = new Float32Array(n);
     if (s.init === 'ones') data.fill(1);
+    else if (s.init === 'zeros') { /* biases start at 0 */ }
     else {
       const std = s.init === 'residual-out' ? 0.02 / Math.sqrt(2 * c.numLayers) : 0.02;
       for (let i = 0; i < n; i++) data[i] = rng.normal() * std;

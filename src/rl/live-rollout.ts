@@ -12,8 +12,7 @@
 import type { Tensor } from '../backend/backend.ts';
 import type { KVCache, Llama } from '../model/llama.ts';
 import type { Retriever } from '../search/retriever.ts';
-import type { TextTokenizer } from '../tokenizer/text-tokenizer.ts';
-import { ANSWER_CLOSE, DOCS_CLOSE, DOCS_OPEN, EOS, QUERY_CLOSE, QUERY_OPEN, SPECIAL_TOKENS } from '../tokenizer/special.ts';
+import { tagIds, type TextTokenizer } from '../tokenizer/text-tokenizer.ts';
 import type { Rng } from '../util/rng.ts';
 import { softmaxTop, type TokenScore } from './inspect.ts';
 import { extractQuery, validateRolloutSettings, type FinishReason, type RolloutSettings, type SearchCall } from './rollout.ts';
@@ -64,11 +63,7 @@ export class LiveRollout {
     this.actionMask = prompt.map(() => 0);
     this.retrieveMask = prompt.map(() => 1);
     this.logProbs = prompt.map(() => 0);
-    this.ids = {
-      queryOpen: tokenizer.id(QUERY_OPEN), queryClose: tokenizer.id(QUERY_CLOSE), docsOpen: tokenizer.id(DOCS_OPEN),
-      docsClose: tokenizer.id(DOCS_CLOSE), answerClose: tokenizer.id(ANSWER_CLOSE), eos: tokenizer.id(EOS),
-      special: new Set(SPECIAL_TOKENS.map((t) => tokenizer.id(t))),
-    };
+    this.ids = tagIds(tokenizer);
   }
 
   /**

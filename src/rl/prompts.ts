@@ -133,10 +133,33 @@ export const PROMPT_PRESETS: Readonly<Record<string, PromptPreset>> = {
   rag: RAG_PROMPT,
 };
 
+/**
+ * For an imported instruct (chat) model: the R1-Searcher format as a system message in the
+ * ChatML template that SmolLM2-Instruct and Qwen2.5-Instruct use (the paper trains its instruct
+ * models with a system prompt of this kind rather than the base-model prompt), ending in the
+ * assistant's opened `<think>`. Our wording. Kept out of PROMPT_PRESETS on purpose: the world
+ * generator reserves the words of those templates (src/world/names.ts), and a new preset must
+ * not change a regenerated pack.
+ */
+export const INSTRUCT_CHATML_PROMPT: PromptPreset = {
+  name: 'instruct-chatml',
+  description: 'For chat (instruct) models: the format as a system message in the ChatML template (<|im_start|> ... <|im_end|>).',
+  template:
+    '<|im_start|>system\nYou are a helpful assistant. Reason inside <think> </think>, then give the final answer inside ' +
+    '<answer> </answer>. While reasoning you may look up facts you are unsure of: write <|begin_of_query|> keywords ' +
+    '<|end_of_query|>, and the search results will appear between <|begin_of_documents|> and <|end_of_documents|>.<|im_end|>\n' +
+    '<|im_start|>user\n{question}<|im_end|>\n<|im_start|>assistant\n<think>',
+  querySlot: 'random',
+  allowsSearch: true,
+};
+
+/** Every preset a run may name: PROMPT_PRESETS and the instruct-model presets. */
+export const ALL_PROMPT_PRESETS: Readonly<Record<string, PromptPreset>> = { ...PROMPT_PRESETS, 'instruct-chatml': INSTRUCT_CHATML_PROMPT };
+
 /** Looks a preset up by name; throws naming the known presets. */
 export function getPromptPreset(name: string): PromptPreset {
-  const p = PROMPT_PRESETS[name];
-  if (!p) throw new Error(`unknown prompt preset "${name}" (known: ${Object.keys(PROMPT_PRESETS).join(', ')})`);
+  const p = ALL_PROMPT_PRESETS[name];
+  if (!p) throw new Error(`unknown prompt preset "${name}" (known: ${Object.keys(ALL_PROMPT_PRESETS).join(', ')})`);
   return p;
 }
 

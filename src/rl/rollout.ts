@@ -16,8 +16,7 @@ import type { Backend } from '../backend/backend.ts';
 import type { KVCache, Llama } from '../model/llama.ts';
 import type { Retriever } from '../search/retriever.ts';
 import type { SearchHit } from '../search/search-index.ts';
-import type { TextTokenizer } from '../tokenizer/text-tokenizer.ts';
-import { ANSWER_CLOSE, DOCS_CLOSE, DOCS_OPEN, EOS, QUERY_CLOSE, QUERY_OPEN, SPECIAL_TOKENS } from '../tokenizer/special.ts';
+import { tagIds, type TagIds, type TextTokenizer } from '../tokenizer/text-tokenizer.ts';
 import type { Rng } from '../util/rng.ts';
 import { formatDocuments } from './splice.ts';
 
@@ -99,21 +98,6 @@ interface Slot {
   finish: FinishReason | null;
 }
 
-/** Special-token ids the rollout needs, looked up once. */
-class TagIds {
-  readonly queryOpen: number; readonly queryClose: number; readonly docsOpen: number; readonly docsClose: number;
-  readonly answerClose: number; readonly eos: number; readonly special: Set<number>;
-  constructor(tok: TextTokenizer) {
-    this.queryOpen = tok.id(QUERY_OPEN);
-    this.queryClose = tok.id(QUERY_CLOSE);
-    this.docsOpen = tok.id(DOCS_OPEN);
-    this.docsClose = tok.id(DOCS_CLOSE);
-    this.answerClose = tok.id(ANSWER_CLOSE);
-    this.eos = tok.id(EOS);
-    this.special = new Set(SPECIAL_TOKENS.map((t) => tok.id(t)));
-  }
-}
-
 /**
  * Generates `samplesPerPrompt` rollouts for each prompt (token ids), searching through
  * `retriever` whenever a sequence closes a query. Rollouts come back ordered by prompt, then
@@ -125,7 +109,7 @@ export async function generateRollouts(
 ): Promise<Rollout[]> {
   validateRolloutSettings(settings, model.config.maxPositions);
   if (!Number.isInteger(samplesPerPrompt) || samplesPerPrompt < 1) throw new Error(`rollout: samplesPerPrompt must be a positive integer, got ${samplesPerPrompt}`);
-  const b = model.backend, G = samplesPerPrompt, ids = new TagIds(tokenizer);
+  const b = model.backend, G = samplesPerPrompt, ids = tagIds(tokenizer);
   prompts.forEach((p, i) => {
     if (p.length === 0) throw new Error(`rollout: prompt ${i} is empty`);
     if (p.length >= settings.maxLength) throw new Error(`rollout: prompt ${i} has ${p.length} tokens, maxLength is ${settings.maxLength}`);

@@ -21,6 +21,9 @@ import { defaultEvalSettings, evaluate, type EvalMetrics, type EvalMode, type Ev
 import { checkWeights, decodeCheckpoint, downloadParams, encodeCheckpoint, uploadParams, type Checkpoint, type TrainerState } from '../io/checkpoint.ts';
 import { exportFiles, type ExportFormat } from '../io/export-folder.ts';
 import { importCheckpointFiles, type ImportInput } from '../io/import.ts';
+import { addTagTokens } from '../io/hf-model.ts';
+import { checkTrainingFits } from './memory-check.ts';
+import { ByteLevelBpeTokenizer } from '../tokenizer/byte-level.ts';
 import { readSafetensors, writeSafetensors, type HostTensor } from '../io/safetensors.ts';
 import { zipFiles } from '../io/zip.ts';
 import { Llama } from '../model/llama.ts';
@@ -604,7 +607,14 @@ export class TrainingSession {
    * @throws ImportError naming the file and the tensor or field.
    */
   async importCheckpoint(input: ImportInput): Promise<ImportSummary> {
-    const { checkpoint, files, notes } = await importCheckpointFiles(input);
+    const imported = await importCheckpointFiles(input);
+    const { files, notes } = imported;
+    // A Hugging Face model's byte-level tokenizer gets the tags as tokens (src/io/hf-model.ts).
+    const tagged = imported.checkpoint.tokenizer instanceof ByteLevelBpeTokenizer ? addTagTokens(imported.checkpoint) : null;
+    const checkpoint = tagged ? tagged.checkpoint : imported.checkpoint;
+    if (tagged) notes.push(...tagged.notes);
+    // Refused with the numbers, before anything changes, when training cannot fit this backend.
+    notes.push(checkTrainingFits(checkpoint.config, this.trainer?.settings ?? defaultRlSettings(1), this.backend).line);
     const st = checkpoint.state;
     if (st && (st.stage === 1 || st.stage === 2) && checkpoint.optimizer) {
       this.adoptRun(checkpoint, files, notes);

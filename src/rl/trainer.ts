@@ -12,6 +12,7 @@ import type { ModelConfig } from '../model/config.ts';
 import { AdamW, learningRate, type OptimizerSettings } from '../model/optimizer.ts';
 import { zerosLike, type ParamSet } from '../model/params.ts';
 import type { Retriever } from '../search/retriever.ts';
+import { ByteLevelBpeTokenizer } from '../tokenizer/byte-level.ts';
 import type { TextTokenizer } from '../tokenizer/text-tokenizer.ts';
 import { END_OF_WORD } from '../tokenizer/bpe.ts';
 import { Rng } from '../util/rng.ts';
@@ -435,5 +436,9 @@ export function pickBalanced(questions: readonly Question[], hops: readonly numb
  * the tokens that are whole words: those ending in `</w>`, without it).
  */
 export function slotAnswerWords(tokenizer: TextTokenizer): string[] {
-  return tokenizer.vocab.map((w) => (w.endsWith(END_OF_WORD) ? w.slice(0, -END_OF_WORD.length) : w)).filter((w) => /^[\p{L}\p{N}]+$/u.test(w));
+  // An imported byte-level vocabulary spells bytes as characters ("Ġword"): use its decoded tokens.
+  const words = tokenizer instanceof ByteLevelBpeTokenizer
+    ? tokenizer.vocab.map((_, i) => tokenizer.decode([i]).trim())
+    : tokenizer.vocab.map((w) => (w.endsWith(END_OF_WORD) ? w.slice(0, -END_OF_WORD.length) : w));
+  return words.filter((w) => /^[\p{L}\p{N}]+$/u.test(w));
 }

@@ -48,6 +48,29 @@ export interface HfBpeTokenizerJson {
   };
 }
 
+/**
+ * Applies merges to a word's symbols, lowest rank first, every occurrence of the chosen pair
+ * left to right (for merges learnt in order this equals Hugging Face's one-at-a-time queue).
+ * `ranks` maps "a b" to the rank of the merge of a and b. Returns a new array.
+ */
+export function mergeSymbols(symbols: readonly string[], ranks: ReadonlyMap<string, number>, merges: readonly Merge[]): string[] {
+  let s = [...symbols];
+  for (;;) {
+    let best = -1, bestRank = Infinity;
+    for (let i = 0; i + 1 < s.length; i++) {
+      const r = ranks.get(`${s[i]} ${s[i + 1]}`);
+      if (r !== undefined && r < bestRank) { bestRank = r; best = i; }
+    }
+    if (best < 0) return s;
+    const [a, b] = merges[bestRank]!;
+    const out: string[] = [];
+    for (let i = 0; i < s.length; i++) {
+      if (i + 1 < s.length && s[i] === a && s[i + 1] === b) { out.push(a + b); i++; } else out.push(s[i]!);
+    }
+    s = out;
+  }
+}
+
 /** Splits a word into its initial symbols: characters, the last one with END_OF_WORD. */
 function initialSymbols(word: string): string[] {
   const chars = [...word];
@@ -93,22 +116,7 @@ export class BpeTokenizer extends Vocabulary implements TextTokenizer {
     if (hit) return hit;
     const special = this.ids.get(word);
     if (special !== undefined && special < SPECIAL_TOKENS.length) return [special];
-    const s = initialSymbols(word);
-    for (;;) {
-      let best = -1, bestRank = Infinity;
-      for (let i = 0; i + 1 < s.length; i++) {
-        const r = this.ranks.get(`${s[i]} ${s[i + 1]}`);
-        if (r !== undefined && r < bestRank) { bestRank = r; best = i; }
-      }
-      if (best < 0) break;
-      // Merge every occurrence of this pair, left to right.
-      const [a, b] = this.merges[bestRank]!;
-      const out: string[] = [];
-      for (let i = 0; i < s.length; i++) {
-        if (i + 1 < s.length && s[i] === a && s[i + 1] === b) { out.push(a + b); i++; } else out.push(s[i]!);
-      }
-      s.splice(0, s.length, ...out);
-    }
+    const s = mergeSymbols(initialSymbols(word), this.ranks, this.merges);
     const ids = s.map((t) => this.ids.get(t) ?? this.unkId);
     if (this.cache.size < 200_000) this.cache.set(word, ids);
     return ids;

@@ -4,7 +4,9 @@
  * Both keep the special tokens at ids 0..11 and pre-tokenize with normalizeText.
  */
 import { BpeTokenizer } from './bpe.ts';
+import { ByteLevelBpeTokenizer, isByteLevelBpe, type SpecialIds } from './byte-level.ts';
 import { Tokenizer } from './tokenizer.ts';
+import { ANSWER_CLOSE, DOCS_CLOSE, DOCS_OPEN, QUERY_CLOSE, QUERY_OPEN, TAGS } from './special.ts';
 
 export interface TextTokenizer {
   /** id -> token. */
@@ -14,6 +16,7 @@ export interface TextTokenizer {
   readonly padId: number;
   readonly bosId: number;
   readonly eosId: number;
+  /** The unknown token's id; -1 for a byte-level BPE, which has none. */
   readonly unkId: number;
   /** The id of a token, or undefined. */
   idOf(token: string): number | undefined;
@@ -32,13 +35,37 @@ export interface TextTokenizer {
 }
 
 /**
- * Reads a Hugging Face `tokenizer.json` of either kind (model.type WordLevel or BPE).
- * @throws Error naming the field when it is neither, or malformed (see each kind's reader).
+ * Reads a Hugging Face `tokenizer.json`: WordLevel or our BPE (special tokens at ids 0..11), or
+ * a pretrained model's byte-level BPE (decoder ByteLevel; `special` gives its bos/eos/pad ids,
+ * from config.json, where known).
+ * @throws Error naming the field when it is none of them, or malformed (see each kind's reader).
  */
-export function tokenizerFromHuggingFace(json: unknown): TextTokenizer {
+export function tokenizerFromHuggingFace(json: unknown, special: SpecialIds = {}): TextTokenizer {
   const type = (json as { model?: { type?: unknown } } | null)?.model?.type;
+  if (isByteLevelBpe(json)) return new ByteLevelBpeTokenizer(json as Record<string, unknown>, special);
   if (type === 'BPE') return BpeTokenizer.fromHuggingFace(json);
   if (type === 'WordLevel') return Tokenizer.fromHuggingFace(json);
   if (!json || typeof json !== 'object') throw new Error('tokenizer.json: not a JSON object');
   throw new Error(`tokenizer.json: model.type must be "WordLevel" or "BPE", got ${JSON.stringify(type)}`);
+}
+
+/** The ids a rollout needs: the tags it reacts to, end of sequence, and every special id. */
+export interface TagIds {
+  queryOpen: number; queryClose: number; docsOpen: number; docsClose: number; answerClose: number; eos: number;
+  /** pad, bos, eos, unk (where the vocabulary has one) and the eight tags. */
+  special: Set<number>;
+}
+
+/**
+ * Looks the tag ids up once. Works for our tokenizers (special tokens at ids 0..11) and for an
+ * imported model's, whose bos/eos/pad ids are its own and which may have no `<unk>`.
+ * @throws Error naming a tag the vocabulary lacks.
+ */
+export function tagIds(tok: TextTokenizer): TagIds {
+  const special = new Set<number>([tok.padId, tok.bosId, tok.eosId, ...TAGS.map((t) => tok.id(t))]);
+  if (tok.unkId >= 0) special.add(tok.unkId);
+  return {
+    queryOpen: tok.id(QUERY_OPEN), queryClose: tok.id(QUERY_CLOSE), docsOpen: tok.id(DOCS_OPEN), docsClose: tok.id(DOCS_CLOSE),
+    answerClose: tok.id(ANSWER_CLOSE), eos: tok.eosId, special,
+  };
 }

@@ -9,8 +9,7 @@
  * tokens); a KV-cache export is fed the new tokens only (ortNextLogits).
  */
 import type { Retriever } from '../search/retriever.ts';
-import type { TextTokenizer } from '../tokenizer/text-tokenizer.ts';
-import { ANSWER_CLOSE, DOCS_CLOSE, DOCS_OPEN, EOS, QUERY_CLOSE, QUERY_OPEN, SPECIAL_TOKENS } from '../tokenizer/special.ts';
+import { tagIds, type TextTokenizer } from '../tokenizer/text-tokenizer.ts';
 import { extractQuery, type FinishReason, type RolloutSettings } from '../rl/rollout.ts';
 import { formatDocuments } from '../rl/splice.ts';
 import { ONNX_ATTENTION_MASK, ONNX_INPUT_IDS, ONNX_LOGITS, onnxPastNames, onnxPresentNames } from '../io/onnx-names.ts';
@@ -45,10 +44,7 @@ export async function greedyRagDecode(
   s: Pick<RolloutSettings, 'maxNewTokens' | 'maxSearches' | 'topK' | 'docMaxWords' | 'maxLength'>,
 ): Promise<GreedyResult> {
   if (prompt.length === 0 || prompt.length >= s.maxLength) throw new Error(`greedy decode: the prompt has ${prompt.length} tokens, it must be 1 to ${s.maxLength - 1}`);
-  const ids = {
-    queryOpen: tokenizer.id(QUERY_OPEN), queryClose: tokenizer.id(QUERY_CLOSE), docsOpen: tokenizer.id(DOCS_OPEN), docsClose: tokenizer.id(DOCS_CLOSE),
-    answerClose: tokenizer.id(ANSWER_CLOSE), eos: tokenizer.id(EOS), special: new Set(SPECIAL_TOKENS.map((t) => tokenizer.id(t))),
-  };
+  const ids = tagIds(tokenizer);
   const tokens = [...prompt];
   const searches: GreedyResult['searches'] = [];
   let generated = 0;

@@ -12,6 +12,7 @@ import type { QuestionChoice } from './playground.ts';
 import './r1s-question-picker.ts';
 import './r1s-sample-card.ts';
 import './r1s-live.ts';
+import './r1s-hf-import.ts';
 
 export class R1sStepBase extends PlaygroundElement {
   static override properties = { ...PlaygroundElement.properties, choice: { state: true } };
@@ -48,7 +49,8 @@ export class R1sStepBase extends PlaygroundElement {
       <section aria-labelledby="live-h">
         <h3 id="live-h">One token at a time</h3>
         <r1s-live .pg=${pg} policy="base"></r1s-live>
-      </section>`;
+      </section>
+      <r1s-hf-import .pg=${pg}></r1s-hf-import>`;
   }
 }
 

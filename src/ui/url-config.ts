@@ -9,7 +9,7 @@
  * older links hold) sets both stages; a stage-prefixed key overrides it for that stage.
  */
 import { ADVANTAGE_ESTIMATORS, type AdvantageEstimator } from '../rl/advantages.ts';
-import { PROMPT_PRESETS } from '../rl/prompts.ts';
+import { ALL_PROMPT_PRESETS } from '../rl/prompts.ts';
 import { RETRIEVAL_REWARD_RULES, type RetrievalRewardRule } from '../rl/rewards.ts';
 import { DEFAULT_STAGE_STEPS, type SettingsOverride } from '../rl/session.ts';
 import { MAX_SPLICED_DOCUMENTS } from '../rl/splice.ts';
@@ -86,7 +86,7 @@ const FIELDS: readonly Field[] = [
   { key: 'step', kind: 'enum', options: STEP_IDS },
   { key: 'pack', kind: 'name' },
   { key: 'model', kind: 'name' },
-  { key: 'preset', kind: 'enum', options: Object.keys(PROMPT_PRESETS).filter((p) => PROMPT_PRESETS[p]!.allowsSearch) },
+  { key: 'preset', kind: 'enum', options: Object.keys(ALL_PROMPT_PRESETS).filter((p) => ALL_PROMPT_PRESETS[p]!.allowsSearch) },
   { key: 'backend', kind: 'enum', options: ['auto', 'cpu', 'wasm', 'webgpu'] },
   { key: 'seed', kind: 'int', min: 0 },
   { key: 'stage1Steps', kind: 'int', min: 1 },

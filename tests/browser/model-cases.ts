@@ -21,6 +21,16 @@ export const TINY_UNTIED_CONFIG: ModelConfig = {
   rmsEps: 1e-5, ropeTheta: 10000, tieEmbeddings: false,
 };
 
+/**
+ * An imported Hugging Face shape (issue 19): grouped-query attention (4 query heads, 2 kv
+ * heads), head size 8 != C/H = 5, q/k/v/o biases and Llama 3 RoPE scaling, untied.
+ */
+export const IMPORTED_CONFIG: ModelConfig = {
+  vocabSize: 39, hiddenSize: 20, intermediateSize: 28, numLayers: 2, numHeads: 4, numKvHeads: 2, headDim: 8, maxPositions: 64,
+  rmsEps: 1e-5, ropeTheta: 100, tieEmbeddings: false, attentionBias: 'qkvo',
+  ropeScaling: { type: 'llama3', factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalMaxPositions: 128 },
+};
+
 /** Weights with more spread than a fresh model's (std `std`, norms 1 +- 0.1), so every path carries signal. */
 export function hostWeights(c: ModelConfig, seed: number, std: number): Map<string, Float32Array> {
   const rng = new Rng(seed);

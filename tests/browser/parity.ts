@@ -15,7 +15,7 @@ import { Llama } from '../../src/model/llama.ts';
 import { AdamW, DEFAULT_OPTIMIZER } from '../../src/model/optimizer.ts';
 import { zerosLike } from '../../src/model/params.ts';
 import { policyUpdate, type TrainSequence, type UpdateSettings } from '../../src/rl/policy-update.ts';
-import { AWKWARD_CONFIG, generate, hostWeights, stepInputs, TINY_UNTIED_CONFIG, trainingStep, upload } from './model-cases.ts';
+import { AWKWARD_CONFIG, generate, hostWeights, IMPORTED_CONFIG, stepInputs, TINY_UNTIED_CONFIG, trainingStep, upload } from './model-cases.ts';
 
 /** Tolerance of a whole training step (errors of every layer compound; see the test file). */
 export const STEP_TOL: Tolerance = { rtol: 1e-3, atol: 1e-4 };
@@ -89,6 +89,32 @@ const parity = {
       }));
     }
     return out;
+  },
+
+  /**
+   * An imported model's shape (GQA, head_dim != C/H, biases, Llama 3 RoPE scaling): one full
+   * training step, and greedy KV-cache decoding (ids and prefill logits).
+   */
+  async importedModel(): Promise<CaseReport[]> {
+    const g = await gpu(), c = new CpuBackend(), cfg = IMPORTED_CONFIG;
+    const step = await timed('imported: training step', async () => {
+      const w = hostWeights(cfg, 12, 0.3);
+      const inp = stepInputs(cfg, 6, [9, 14, 5, 23]);
+      const ref = await trainingStep(c, cfg, w, inp, null);
+      const got = await trainingStep(g, cfg, w, inp, ref.logProbs);
+      return diffAll(got.outputs, ref.outputs, STEP_TOL);
+    });
+    const gen = await timed('imported: greedy decoding', async () => {
+      const w = hostWeights(cfg, 3, 0.6), rng = new Rng(9);
+      const prompts = [5, 9, 2].map((L) => Array.from({ length: L }, () => rng.int(cfg.vocabSize)));
+      const ref = await generate(c, cfg, w, prompts, 12, 0, 1, 21);
+      const got = await generate(g, cfg, w, prompts, 12, 0, 1, 21);
+      return [
+        compare('prefill logits', got.prefillLogits, ref.prefillLogits, KERNEL_TOL),
+        compare('greedy ids', got.ids, ref.ids, KERNEL_TOL), // integer outputs must be equal
+      ];
+    });
+    return [step, gen];
   },
 
   /** KV-cache decoding on both backends: token ids, log-probs and prefill logits. */

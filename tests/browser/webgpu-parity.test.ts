@@ -141,6 +141,13 @@ describe.runIf(run)('WebGPU backend against the CPU backend (Chromium, SwiftShad
     expect(failures(reports)).toEqual([]);
   });
 
+  it('an imported model shape (GQA, head_dim != C/H, biases, llama3 RoPE): training step and greedy decoding', async () => {
+    const reports = await call('importedModel');
+    expect(reports).toHaveLength(2);
+    expect(reports[0]!.diffs.filter((d) => d.output.endsWith('_proj.bias')).length).toBeGreaterThanOrEqual(2 * 4 * 2);
+    expect(failures(reports)).toEqual([]);
+  });
+
   it('KV-cache decoding draws the same token ids (greedy, and sampled from the same uniforms)', async () => {
     const runs = await call('generation');
     for (const r of runs) {

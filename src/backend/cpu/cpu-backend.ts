@@ -5,8 +5,8 @@
  * only checks shapes and dispatches.
  */
 import {
-  expectShape, shapeSize,
-  type AdamWParams, type Backend, type DType, type MatmulOptions, type SampleParams, type Tensor,
+  checkReshape, expectShape, shapeSize,
+  type AdamWParams, type Backend, type DType, type MatmulOptions, type RopeScaling, type SampleParams, type Tensor,
 } from '../backend.ts';
 import { CpuTensor, f32, i32 } from './tensor.ts';
 import { matmulNT, transpose } from './matmul.ts';
@@ -54,6 +54,12 @@ export class CpuBackend implements Backend {
 
   dispose(t: Tensor): void {
     (t as CpuTensor).data = new Float32Array(0);
+  }
+
+  reshape(t: Tensor, shape: readonly number[]): Tensor {
+    checkReshape(t, shape);
+    const c = t as CpuTensor;
+    return new CpuTensor([...shape], c.dtype, c.data);
   }
 
   async sync(): Promise<void> {}
@@ -132,14 +138,14 @@ export class CpuBackend implements Backend {
     L.rmsnormBackward(f32(x), f32(w), f32(rstd), f32(dOut), f32(dX), f32(dW), w.size);
   }
 
-  ropeForward(x: Tensor, positions: Tensor, out: Tensor, heads: number, theta: number): void {
+  ropeForward(x: Tensor, positions: Tensor, out: Tensor, heads: number, theta: number, scaling?: RopeScaling): void {
     const D = rowWidth(x) / heads;
-    L.ropeApply(f32(x), i32(positions, 'positions'), f32(out), heads, D, theta, 1, false);
+    L.ropeApply(f32(x), i32(positions, 'positions'), f32(out), heads, D, theta, 1, false, scaling);
   }
 
-  ropeBackward(dOut: Tensor, positions: Tensor, dX: Tensor, heads: number, theta: number): void {
+  ropeBackward(dOut: Tensor, positions: Tensor, dX: Tensor, heads: number, theta: number, scaling?: RopeScaling): void {
     const D = rowWidth(dOut) / heads;
-    L.ropeApply(f32(dOut), i32(positions, 'positions'), f32(dX), heads, D, theta, -1, true);
+    L.ropeApply(f32(dOut), i32(positions, 'positions'), f32(dX), heads, D, theta, -1, true, scaling);
   }
 
   attentionForward(

@@ -4,6 +4,7 @@
  * these are the numbers every faster backend is checked against.
  * Backward kernels accumulate (+=) into gradient outputs (see src/backend/backend.ts).
  */
+import type { RopeScaling } from '../backend.ts';
 
 // ---------------------------------------------------------------- embedding
 
@@ -66,10 +67,26 @@ export function rmsnormBackward(
 
 // ---------------------------------------------------------------- RoPE
 
-/** Inverse frequencies theta^(-2i/D), i < D/2, as Hugging Face Llama computes them (float32). */
-export function ropeInvFreq(D: number, theta: number): Float32Array {
+/**
+ * Inverse frequencies theta^(-2i/D), i < D/2, as Hugging Face Llama computes them (float32),
+ * rescaled by Llama 3's rule when `scaling` is given (RopeScaling in backend.ts).
+ */
+export function ropeInvFreq(D: number, theta: number, scaling?: RopeScaling): Float32Array {
   const inv = new Float32Array(D / 2);
   for (let i = 0; i < D / 2; i++) inv[i] = 1 / Math.pow(theta, (2 * i) / D);
+  if (scaling) {
+    const { factor, lowFreqFactor: lo, highFreqFactor: hi, originalMaxPositions: old } = scaling;
+    const lowWavelen = old / lo, highWavelen = old / hi;
+    for (let i = 0; i < D / 2; i++) {
+      const f = inv[i]!, wavelen = (2 * Math.PI) / f;
+      if (wavelen < highWavelen) continue;
+      if (wavelen > lowWavelen) inv[i] = f / factor;
+      else {
+        const smooth = (old / wavelen - lo) / (hi - lo);
+        inv[i] = (1 - smooth) * (f / factor) + smooth * f;
+      }
+    }
+  }
   return inv;
 }
 
@@ -80,10 +97,10 @@ export function ropeInvFreq(D: number, theta: number): Float32Array {
  */
 export function ropeApply(
   x: Float32Array, positions: Int32Array, out: Float32Array, H: number, D: number, theta: number,
-  sign: 1 | -1, accumulate: boolean,
+  sign: 1 | -1, accumulate: boolean, scaling?: RopeScaling,
 ): void {
   const half = D / 2;
-  const inv = ropeInvFreq(D, theta);
+  const inv = ropeInvFreq(D, theta, scaling);
   const N = positions.length;
   for (let n = 0; n < N; n++) {
     const p = positions[n]!;

@@ -19,8 +19,8 @@
  * Small kernels (below `minParallelWork`) stay on the calling thread.
  */
 import {
-  expectShape, shapeSize,
-  type AdamWParams, type Backend, type DType, type MatmulOptions, type SampleParams, type Tensor,
+  checkReshape, expectShape, ropeKey, shapeSize,
+  type AdamWParams, type Backend, type DType, type MatmulOptions, type RopeScaling, type SampleParams, type Tensor,
 } from '../backend.ts';
 import { CpuBackend } from '../cpu/cpu-backend.ts';
 import { CpuTensor } from '../cpu/tensor.ts';
@@ -62,6 +62,8 @@ export interface WasmBackendOptions {
 class WasmTensor implements Tensor {
   readonly size: number;
   disposed = false;
+  /** A reshape view: shares another tensor's memory, so disposing it frees nothing. */
+  isView = false;
   constructor(readonly shape: readonly number[], readonly dtype: DType, readonly ptr: number, readonly bytes: number) {
     this.size = shapeSize(shape);
   }
@@ -111,7 +113,7 @@ export class WasmBackend implements Backend {
     private readonly memory: WebAssembly.Memory,
     kernels: KernelModule,
     instance: WebAssembly.Instance,
-    maximumPages: number,
+    private readonly maximumPages: number,
     private readonly pool: ThreadPool | undefined,
     opts: WasmBackendOptions,
     note: string,
@@ -261,7 +263,26 @@ export class WasmBackend implements Backend {
     if (!(w instanceof WasmTensor)) throw new Error('dispose: not a wasm tensor');
     if (w.disposed) return;
     w.disposed = true;
-    this.heap.release(w.ptr, w.bytes);
+    if (!w.isView) this.heap.release(w.ptr, w.bytes);
+  }
+
+  /** The most memory this backend may grow to, in bytes (wasm32: at most 4 GiB). */
+  get memoryLimitBytes(): number {
+    return this.maximumPages * PAGE_BYTES;
+  }
+
+  /** The memory it holds now (it only grows), in bytes: the high-water mark of a run. */
+  get memoryBytes(): number {
+    return this.memory.buffer.byteLength;
+  }
+
+  reshape(t: Tensor, shape: readonly number[]): Tensor {
+    const w = t as WasmTensor;
+    if (!(w instanceof WasmTensor)) throw new Error('reshape: not a wasm tensor');
+    checkReshape(t, shape);
+    const v = new WasmTensor([...shape], w.dtype, w.ptr, w.bytes);
+    v.isView = true;
+    return v;
   }
 
   async sync(): Promise<void> {}
@@ -381,15 +402,15 @@ export class WasmBackend implements Backend {
     }
   }
 
-  ropeForward(x: Tensor, positions: Tensor, out: Tensor, heads: number, theta: number): void {
-    if (!this.rope(x, positions, out, heads, theta, 1, false)) {
-      this.cpu.ropeForward(this.c(x), this.c(positions), this.c(out), heads, theta);
+  ropeForward(x: Tensor, positions: Tensor, out: Tensor, heads: number, theta: number, scaling?: RopeScaling): void {
+    if (!this.rope(x, positions, out, heads, theta, 1, false, scaling)) {
+      this.cpu.ropeForward(this.c(x), this.c(positions), this.c(out), heads, theta, scaling);
     }
   }
 
-  ropeBackward(dOut: Tensor, positions: Tensor, dX: Tensor, heads: number, theta: number): void {
-    if (!this.rope(dOut, positions, dX, heads, theta, -1, true)) {
-      this.cpu.ropeBackward(this.c(dOut), this.c(positions), this.c(dX), heads, theta);
+  ropeBackward(dOut: Tensor, positions: Tensor, dX: Tensor, heads: number, theta: number, scaling?: RopeScaling): void {
+    if (!this.rope(dOut, positions, dX, heads, theta, -1, true, scaling)) {
+      this.cpu.ropeBackward(this.c(dOut), this.c(positions), this.c(dX), heads, theta, scaling);
     }
   }
 
@@ -397,7 +418,7 @@ export class WasmBackend implements Backend {
    * The SIMD RoPE kernel; false when it does not apply (D/2 not a multiple of 4, a negative
    * position, mismatched sizes), so the caller runs the reference.
    */
-  private rope(x: Tensor, positions: Tensor, out: Tensor, heads: number, theta: number, sign: 1 | -1, acc: boolean): boolean {
+  private rope(x: Tensor, positions: Tensor, out: Tensor, heads: number, theta: number, sign: 1 | -1, acc: boolean, scaling?: RopeScaling): boolean {
     const X = this.f32t(x, 'rope x'), P = this.i32t(positions, 'rope positions'), O = this.f32t(out, 'rope out');
     const N = P.size, C = N > 0 ? X.size / N : 0, D = C / heads;
     if (N === 0 || !Number.isInteger(D) || (D / 2) % 4 !== 0 || O.size !== X.size || X.size !== N * C) return false;
@@ -405,7 +426,7 @@ export class WasmBackend implements Backend {
     const pos = this.i32.subarray(P.ptr >>> 2, (P.ptr >>> 2) + N);
     let maxPos = 0;
     for (let n = 0; n < N; n++) { const p = pos[n]!; if (p < 0) return false; if (p > maxPos) maxPos = p; }
-    const table = this.ropeTable(D, theta, maxPos + 1);
+    const table = this.ropeTable(D, theta, maxPos + 1, scaling);
     const jobs = splitRange(N, this.parts(N * C * 3), 1).map(([n0, n1]) =>
       [X.ptr + 4 * n0 * C, P.ptr + 4 * n0, table, O.ptr + 4 * n0 * C, n1 - n0, heads, D, sign, acc ? 1 : 0]);
     this.run('rope', jobs);
@@ -416,15 +437,15 @@ export class WasmBackend implements Backend {
    * The cos/sin table of head size D for positions below `positions` (grown by doubling):
    * the reference's float32 angles, cosines and sines rounded to float32.
    */
-  private ropeTable(D: number, theta: number, positions: number): number {
-    const key = `${D}:${theta}`;
+  private ropeTable(D: number, theta: number, positions: number, scaling?: RopeScaling): number {
+    const key = ropeKey(D, theta, scaling);
     const have = this.ropeTables.get(key);
     if (have && have.positions >= positions) return have.ptr;
     const P = Math.max(512, 2 ** Math.ceil(Math.log2(positions)), have ? 2 * have.positions : 0);
     if (have) this.heap.release(have.ptr, 4 * have.positions * D);
     const ptr = this.heap.alloc(4 * P * D);
     this.refresh();
-    const inv = L.ropeInvFreq(D, theta), half = D / 2, t = this.f32, o = ptr >>> 2;
+    const inv = L.ropeInvFreq(D, theta, scaling), half = D / 2, t = this.f32, o = ptr >>> 2;
     for (let p = 0; p < P; p++) {
       for (let i = 0; i < half; i++) {
         const ang = Math.fround(p * inv[i]!);

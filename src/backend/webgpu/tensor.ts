@@ -12,6 +12,8 @@ export class WebGpuTensor implements Tensor {
    * instead of letting a kernel read out of bounds, and size lookup tables, without a read-back.
    */
   host: Int32Array | null = null;
+  /** A reshape view: shares another tensor's buffer, so disposing it releases nothing. */
+  isView = false;
 
   constructor(
     readonly shape: readonly number[],

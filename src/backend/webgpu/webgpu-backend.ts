@@ -18,8 +18,8 @@
  * `read` and `sync` also report WebGPU validation errors and device loss.
  */
 import {
-  expectShape, shapeSize,
-  type AdamWParams, type Backend, type DType, type MatmulOptions, type SampleParams, type Tensor,
+  checkReshape, expectShape, ropeKey, shapeSize,
+  type AdamWParams, type Backend, type DType, type MatmulOptions, type RopeScaling, type SampleParams, type Tensor,
 } from '../backend.ts';
 import { BufferPool, type PoolStats } from './buffer-pool.ts';
 import { CommandRecorder, type BoundBuffer } from './command-recorder.ts';
@@ -268,9 +268,20 @@ export class WebGpuBackend implements Backend, KernelRunner {
   dispose(t: Tensor): void {
     const wt = t as WebGpuTensor;
     if (!(wt instanceof WebGpuTensor)) throw new Error('dispose: not a WebGPU tensor');
-    if (wt.pooled) this.pool.release(wt.pooled);
+    if (wt.pooled && !wt.isView) this.pool.release(wt.pooled);
     wt.pooled = null;
     wt.host = null;
+  }
+
+  reshape(t: Tensor, shape: readonly number[]): Tensor {
+    const wt = t as WebGpuTensor;
+    if (!(wt instanceof WebGpuTensor)) throw new Error('reshape: not a WebGPU tensor');
+    if (!wt.pooled) throw new Error('reshape: tensor used after dispose()');
+    checkReshape(t, shape);
+    const v = new WebGpuTensor([...shape], wt.dtype, wt.pooled);
+    v.isView = true;
+    // No host shadow: a kernel may later write the shared buffer through the other handle.
+    return v;
   }
 
   async sync(): Promise<void> {
@@ -353,17 +364,17 @@ export class WebGpuBackend implements Backend, KernelRunner {
     );
   }
 
-  ropeForward(x: Tensor, positions: Tensor, out: Tensor, heads: number, theta: number): void {
+  ropeForward(x: Tensor, positions: Tensor, out: Tensor, heads: number, theta: number, scaling?: RopeScaling): void {
     const D = rowWidth(x) / heads;
     const pos = this.i32(positions, 'positions');
-    const { table, rows } = this.ropeTableFor(D, theta, pos);
+    const { table, rows } = this.ropeTableFor(D, theta, pos, scaling);
     rope(this, this.f32(x, 'rope x'), pos, this.f32(out, 'rope out'), table, rows, heads, 1, false);
   }
 
-  ropeBackward(dOut: Tensor, positions: Tensor, dX: Tensor, heads: number, theta: number): void {
+  ropeBackward(dOut: Tensor, positions: Tensor, dX: Tensor, heads: number, theta: number, scaling?: RopeScaling): void {
     const D = rowWidth(dOut) / heads;
     const pos = this.i32(positions, 'positions');
-    const { table, rows } = this.ropeTableFor(D, theta, pos);
+    const { table, rows } = this.ropeTableFor(D, theta, pos, scaling);
     rope(this, this.f32(dOut, 'rope dOut'), pos, this.f32(dX, 'rope dX'), table, rows, heads, -1, true);
   }
 
@@ -493,15 +504,15 @@ export class WebGpuBackend implements Backend, KernelRunner {
   }
 
   /** The RoPE cos/sin table for (D, theta), grown to cover the positions when they are known. */
-  private ropeTableFor(D: number, theta: number, pos: WebGpuTensor): { table: WebGpuTensor; rows: number } {
-    const key = `${D}|${theta}`;
+  private ropeTableFor(D: number, theta: number, pos: WebGpuTensor, scaling?: RopeScaling): { table: WebGpuTensor; rows: number } {
+    const key = ropeKey(D, theta, scaling);
     let need = MIN_ROPE_ROWS;
     if (pos.host) for (const p of pos.host) if (p + 1 > need) need = p + 1;
     const have = this.ropeTables.get(key);
     if (have && have.rows >= need) return have;
     const rows = 2 ** Math.ceil(Math.log2(need));
     if (have) this.dispose(have.table);
-    const table = this.fromArray(ropeTable(D, theta, rows), [D / 2 + rows * D]) as WebGpuTensor;
+    const table = this.fromArray(ropeTable(D, theta, rows, scaling), [D / 2 + rows * D]) as WebGpuTensor;
     const entry = { table, rows };
     this.ropeTables.set(key, entry);
     return entry;

@@ -8,7 +8,7 @@
 import { writeFile } from 'node:fs/promises';
 import type { Split } from '../../corpus/types.ts';
 import { uploadParams } from '../../io/checkpoint.ts';
-import { loadCheckpointDir } from '../../io/checkpoint-fs.ts';
+import { loadModelFolder } from '../../io/checkpoint-fs.ts';
 import { Llama } from '../../model/llama.ts';
 import { defaultEvalSettings, evaluate, EVAL_MODES, type EvalMode, type EvalResult } from '../../eval/evaluate.ts';
 import { intFlag, log, openBackend, openPack, parseFlags, progressBar, required } from '../common.ts';
@@ -35,7 +35,9 @@ export async function run(argv: string[]): Promise<void> {
   const limit = intFlag(f.limit, 'limit', 0, 0);
   const remote = searchUrlRetriever(f['search-url']); // checked before any loading
   const ckptDir = required(f.checkpoint, 'checkpoint');
-  const ckpt = await loadCheckpointDir(ckptDir);
+  // Our checkpoint, or a Hugging Face model folder (imported with the tags added): its baseline.
+  const { checkpoint: ckpt, notes } = await loadModelFolder(ckptDir);
+  for (const n of notes) log(`checkpoint: ${n}`);
   const ctx = await openPack(required(f.pack, 'pack'));
   const backend = await openBackend(f.backend, f.threads);
   const retriever = remote ?? ctx.retriever;

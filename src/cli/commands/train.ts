@@ -1,6 +1,7 @@
 /**
  * `train --stage 1|2 --pack DIR --init CKPT --out CKPT --steps N --seed S`: one RL stage of
- * R1-Searcher (recipe.md sections 3-8) from a checkpoint. Writes the policy, the optimizer and
+ * R1-Searcher (recipe.md sections 3-8) from a checkpoint, or from a Hugging Face model folder
+ * (Llama or Qwen2 with a byte-level BPE tokenizer; the tags are added, see src/io/hf-model.ts). Writes the policy, the optimizer and
  * trainer state, `metrics.jsonl` (one line per step) and `rollouts.json` (the latest step's
  * rollouts) every `--save-every` steps and at the end. `--resume` continues a run from its
  * output folder bit for bit.
@@ -9,13 +10,16 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Question } from '../../corpus/types.ts';
 import { downloadParams, uploadParams, type Checkpoint, type TrainerState } from '../../io/checkpoint.ts';
-import { loadCheckpointDir, saveCheckpointDir } from '../../io/checkpoint-fs.ts';
+import { loadCheckpointDir, loadModelFolder, saveCheckpointDir } from '../../io/checkpoint-fs.ts';
 import type { ParamSet } from '../../model/params.ts';
 import type { RewardSettings } from '../../rl/rewards.ts';
 import { defaultRlSettings, RlTrainer, upgradeRlSettings, type RlSettings, type StepMetrics } from '../../rl/trainer.ts';
 import type { Backend } from '../../backend/backend.ts';
 import { intFlag, log, numFlag, openBackend, openPack, parseFlags, progressBar, required } from '../common.ts';
 import { searchUrlRetriever } from '../../search/remote-retriever.ts';
+import { WasmBackend } from '../../backend/wasm/wasm-backend.ts';
+import { formatBytes } from '../../model/memory.ts';
+import { checkTrainingFits } from '../../rl/memory-check.ts';
 
 const USAGE =
   'npm run cli -- train --stage 1|2 --pack DIR --init CKPT --out CKPT --steps N [--seed S] [--backend auto|cpu|wasm] [--threads N] ' +
@@ -53,7 +57,10 @@ export async function run(argv: string[]): Promise<void> {
   } else if (!f.overwrite && (await folderHasFiles(out))) {
     throw new Error(`${out} already exists and is not empty (nothing was written; use --resume to continue it or --overwrite to replace it)`);
   }
-  const init = await loadCheckpointDir(initDir);
+  // Our checkpoint, or a Hugging Face model folder (imported, tags added; no pretraining needed).
+  const { checkpoint: init, notes: initNotes, imported } = await loadModelFolder(initDir);
+  for (const n of initNotes) log(`init: ${n}`);
+  if (imported) log(`init: imported ${initDir} (${init.config.family ?? 'llama'}, ${init.tokenizer.size} tokens); the pack's text is tokenized by its tokenizer`);
   const ctx = await openPack(packDir);
   const tokenizer = init.tokenizer;
   const unknown = ctx.pack.questions.slice(0, 200).reduce((n, q) => n + tokenizer.countUnknown(q.question), 0);
@@ -61,6 +68,8 @@ export async function run(argv: string[]): Promise<void> {
 
   const settings: RlSettings = resumeFrom ? upgradeRlSettings(resumeFrom.state!.settings as RlSettings) : await buildSettings(stage, f);
   const backend = await openBackend(f.backend, f.threads);
+  // The parameter count and memory estimate; a run that cannot fit is refused with the numbers.
+  log(`memory: ${checkTrainingFits(init.config, settings, backend).line}`);
   const params = uploadParams(backend, (resumeFrom ?? init).weights);
   const needRef = settings.klCoef > 0 || settings.klEvery > 0;
   const refParams = needRef ? uploadParams(backend, init.weights) : undefined;
@@ -121,6 +130,7 @@ export async function run(argv: string[]): Promise<void> {
     if (trainer.step % saveEvery === 0 || trainer.step === lastStep) await save();
   }
   bar.stop();
+  if (backend instanceof WasmBackend) log(`memory: the wasm backend's memory grew to ${formatBytes(backend.memoryBytes)} (its high-water mark)`);
   const tail = metrics.slice(-10);
   const avg = (k: keyof StepMetrics) => tail.reduce((a, m) => a + (m[k] as number), 0) / Math.max(1, tail.length);
   const summary = { out, stage, steps: trainer.step, seconds: +elapsed.toFixed(1), last10: { reward: avg('reward'), retrievalRate: avg('retrievalRate'), formatRate: avg('formatRate'), f1: avg('f1'), answerInDocs: avg('answerInDocs'), searchesPerRollout: avg('searchesPerRollout') } };

@@ -8,14 +8,15 @@
  * hundreds of radians). A position beyond the table falls back to the device's cos/sin.
  * Table layout (f32): inverse frequencies (D/2), then per position p and pair i: cos, sin.
  */
+import type { RopeScaling } from '../../backend.ts';
 import { ropeInvFreq } from '../../cpu/layers.ts';
 import { elementwiseMain, EW_WG, ewGroups, type KernelSpec } from '../kernel-spec.ts';
 import type { KernelRunner, WebGpuTensor } from '../tensor.ts';
 
 /** The host table for positions [0, rows) (layout in the file comment). */
-export function ropeTable(D: number, theta: number, rows: number): Float32Array {
+export function ropeTable(D: number, theta: number, rows: number, scaling?: RopeScaling): Float32Array {
   const half = D / 2;
-  const inv = ropeInvFreq(D, theta);
+  const inv = ropeInvFreq(D, theta, scaling);
   const t = new Float32Array(half + rows * half * 2);
   t.set(inv);
   for (let p = 0; p < rows; p++) {
