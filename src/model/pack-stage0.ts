@@ -5,15 +5,16 @@
  * - documents: paragraphs of the corpus, except those that support a `test` or `ood` question
  *   (the base model should not have read the evidence of the questions it is evaluated on);
  * - reading passages: a `train` question with its supporting paragraphs (and random others up
- *   to 3) in one document block, laid out as a rollout after its search (`readingPassage` in
- *   src/rl/splice.ts), the answer span weighted by the trainer;
- * - rendered prompts (the default preset) of `train` questions, as RL will show them.
+ *   to 3), numbered and cut as search results are spliced into a rollout, then
+ *   `question : <q> <answer> A </answer>`, the answer span weighted by the trainer;
+ * - rendered prompts (the compact preset) of `train` questions, as RL will show them.
  * Unlike the world, a real corpus has one version of each fact, so the base model may recall
  * some facts of the paragraphs it read; `eval --mode naive` measures how many.
  */
 import type { Pack, Question } from '../corpus/types.ts';
-import { DEFAULT_PROMPT_PRESET, getPromptPreset, renderPrompt } from '../rl/prompts.ts';
-import { answerSpanOf, documentBlock, documentSpansOf, DOCUMENT_WORDS, readingPassage } from '../rl/splice.ts';
+import { COMPACT_PROMPT, renderPrompt } from '../rl/prompts.ts';
+import { DOCUMENT_WORDS, formatDocuments } from '../rl/splice.ts';
+import { ANSWER_CLOSE, ANSWER_OPEN } from '../tokenizer/special.ts';
 import { normalizeText } from '../tokenizer/normalize.ts';
 import { Rng } from '../util/rng.ts';
 import { DEFAULT_STAGE0_MIX, mixSampler, type Stage0Mix, type Stage0Sample, type Stage0Sampler } from '../world/stage0.ts';
@@ -60,12 +61,17 @@ export function createPackStage0Sampler(pack: Pack, opts: PackStage0Options): St
     const extra = rng.int(4 - chosen.size);
     for (let k = 0; k < extra; k++) chosen.add(rng.pick(documents).id);
     const docs = rng.shuffle([...chosen]).map((id) => byId.get(id)!);
-    const text = normalizeText(readingPassage(q.question, [documentBlock(docs, maxWords)], q.answers[0]!));
-    return { kind: 'reading', text, answerSpan: answerSpanOf(text), contextSpans: documentSpansOf(text), world: 0 };
+    const question = `question : ${q.question}`;
+    const answer = `${ANSWER_OPEN} ${q.answers[0]} ${ANSWER_CLOSE}`;
+    const text = normalizeText(rng.next() < 0.5
+      ? `${question} ${formatDocuments(docs, maxWords)} ${answer}`
+      : `${formatDocuments(docs, maxWords)} ${question} ${answer}`);
+    const words = text.split(' ');
+    return { kind: 'reading', text, answerSpan: { start: words.lastIndexOf(ANSWER_OPEN), end: words.lastIndexOf(ANSWER_CLOSE) + 1 }, world: 0 };
   };
 
   const promptSample = (): Stage0Sample => ({
-    kind: 'prompt', text: renderPrompt(getPromptPreset(DEFAULT_PROMPT_PRESET), rng.pick(train).question, rng, { answerWords: opts.answerWords }), world: 0,
+    kind: 'prompt', text: renderPrompt(COMPACT_PROMPT, rng.pick(train).question, rng, { answerWords: opts.answerWords }), world: 0,
   });
 
   return mixSampler(rng, mix, { document: documentSample, reading: readingSample, prompt: promptSample });

@@ -56,7 +56,7 @@ export function defaultPretrainSettings(): PretrainSettings {
     optimizer: { lr: 3e-3, beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0, gradClip: 1.0 },
     warmup: 50,
     lrMinRatio: 0.1,
-    maxLength: 512,
+    maxLength: 256,
     answerWeight: 5,
     microBatchTokens: 4096,
   };

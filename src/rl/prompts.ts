@@ -122,8 +122,11 @@ export const RAG_PROMPT: PromptPreset = {
   allowsSearch: false,
 };
 
-/** The preset RL, evaluation and Stage 0 use unless told otherwise. */
-export const DEFAULT_PROMPT_PRESET = 'chain';
+/**
+ * The preset RL, evaluation and Stage 0 use unless told otherwise: the one the shipped base was
+ * pretrained on. `chain` needs a base pretrained on it (`pretrain --prompt-preset chain`).
+ */
+export const DEFAULT_PROMPT_PRESET = 'compact';
 
 export const PROMPT_PRESETS: Readonly<Record<string, PromptPreset>> = {
   chain: CHAIN_PROMPT,

@@ -2,13 +2,14 @@
  * Stage-0 pretraining data for the base model: the mix recipe.md section 11 found to teach a
  * tiny model search ("a second round found a recipe that teaches search"):
  * - 30% documents of pretraining world 1 (language, names, the shape of facts);
- * - 45% reading passages in exactly the layout of a rollout after its searches:
- *   `question : <q> <think> <|begin_of_documents|> (1) ... <|end_of_documents|> ... </think>
- *   <answer> Z </answer>`, one document block per hop (1-3 documents each, cut to 40 words and
- *   numbered as search results are spliced), never a query. They come from 60 re-drawn worlds
- *   (indexes 2..61), so the answer must be read from the passage, not recalled (issue 15: with a
- *   plain-text passage layout the skill did not transfer to spliced documents, and passages
- *   from world 1 taught recall); the trainer weights the answer span x5;
+ * - 45% reading passages: 1-3 documents cut to 40 words and numbered exactly as search results
+ *   are spliced into a rollout, then `question : <q> <answer> Z </answer>` (the question before
+ *   or after them). 20% come from world 1, the rest from 60 re-drawn worlds (indexes 2..61), so
+ *   the answer must be read from the passage, not recalled; the trainer weights the answer span
+ *   x5. Option `layout: 'spliced'` (issue 15, an experiment that has not taught reading yet, see
+ *   README) lays them out as a rollout after its searches instead: the question (or the whole
+ *   rendered prompt), one tagged document block per hop trained as context only, then
+ *   `</think> <answer> Z </answer>`;
  * - 25% rendered prompts (the default preset), which show the tags in trajectory order with
  *   freshly filled slots and a question from a pretraining world (its answer never shown).
  *
@@ -21,7 +22,8 @@ import { normalizeText } from '../tokenizer/normalize.ts';
 import { Rng, type RngState } from '../util/rng.ts';
 import { documentFor } from './documents.ts';
 import { worldVocabulary } from './vocabulary.ts';
-import { answerSpanOf, documentBlock, documentSpansOf, DOCUMENT_WORDS, readingPassage } from '../rl/splice.ts';
+import { answerSpanOf, documentBlock, documentSpansOf, DOCUMENT_WORDS, formatDocuments, readingPassage } from '../rl/splice.ts';
+import { ANSWER_CLOSE, ANSWER_OPEN } from '../tokenizer/special.ts';
 import { askQuestion, QUESTION_TEMPLATES, type AskedQuestion, type QuestionTemplate } from './questions.ts';
 import { deriveSeed, STREAM } from './seeds.ts';
 import type { World } from './types.ts';
@@ -64,14 +66,25 @@ export interface Stage0Options {
   /** Re-drawn worlds for reading passages and prompts: indexes 2..1+readingWorlds. Default 60. */
   readingWorlds?: number;
   /**
-   * Share of reading passages from world 1 (the rest from the re-drawn worlds). Default 0:
+   * Share of reading passages from world 1 (the rest from the re-drawn worlds). Default 0.2 for
+   * `plain`, 0 for `spliced`:
    * world 1's facts are also in its documents, so its passages can be answered by recall; with
    * half of them from world 1 a longer Stage 0 answered search-world passages from memory, and
    * with 0.2 the policy still answered some years and schools from memory (issue 15).
    */
   firstWorldShare?: number;
-  /** Share of reading passages asking a 2- or 3-hop question (one document block per hop). Default 0.35. */
+  /**
+   * Layout of reading passages. `plain` (default; the shipped base): 1-3 numbered documents with
+   * no tags, the question before or after them. `spliced` (issue 15, an experiment): the layout
+   * of a rollout after its searches, one tagged document block per hop, trained as context only.
+   */
+  layout?: 'plain' | 'spliced';
+  /** `spliced`: share of reading passages asking a 2- or 3-hop question. Default 0.35. */
   multiHopShare?: number;
+  /** `plain`: share of reading passages asking a 2-hop question (with both documents). Default 0.25. */
+  twoHopShare?: number;
+  /** `plain`: share of reading passages that put the question before the documents. Default 0.5. */
+  questionFirstShare?: number;
   /** Words each passage document is cut to. Default 40 (as in a rollout). */
   maxWords?: number;
   /** Prompt preset of the rendered prompts. Default {@link DEFAULT_PROMPT_PRESET}. */
@@ -92,8 +105,9 @@ export interface Stage0Sampler {
 /** Documents of one reading passage, all blocks together. */
 const MAX_PASSAGE_DOCUMENTS = 5;
 
-/** In-domain templates used by reading passages: the 1-hop ones, and the 2- and 3-hop chains. */
+/** In-domain templates used by reading passages: the 1-hop ones, the 2-hop bridges, and (spliced layout) every chain. */
 const READING_ONE_HOP = QUESTION_TEMPLATES.filter((t) => !t.ood && t.hops === 1);
+const READING_TWO_HOP = QUESTION_TEMPLATES.filter((t) => !t.ood && t.hops === 2);
 const READING_MULTI_HOP = QUESTION_TEMPLATES.filter((t) => !t.ood && t.hops > 1);
 
 function checkShare(name: string, v: number): void {
@@ -116,10 +130,16 @@ export function createStage0Sampler(seed: number, opts: Stage0Options = {}): Sta
   if (!Number.isInteger(readingWorlds) || readingWorlds < 0) {
     throw new Error(`createStage0Sampler: readingWorlds must be a non-negative integer, got ${readingWorlds}`);
   }
-  const firstWorldShare = opts.firstWorldShare ?? 0;
+  const layout = opts.layout ?? 'plain';
+  if (layout !== 'plain' && layout !== 'spliced') throw new Error(`createStage0Sampler: layout must be 'plain' or 'spliced', got ${JSON.stringify(layout)}`);
+  const firstWorldShare = opts.firstWorldShare ?? (layout === 'plain' ? 0.2 : 0);
   const multiHopShare = opts.multiHopShare ?? 0.35;
+  const twoHopShare = opts.twoHopShare ?? 0.25;
+  const questionFirstShare = opts.questionFirstShare ?? 0.5;
   checkShare('firstWorldShare', firstWorldShare);
   checkShare('multiHopShare', multiHopShare);
+  checkShare('twoHopShare', twoHopShare);
+  checkShare('questionFirstShare', questionFirstShare);
   const maxWords = opts.maxWords ?? DOCUMENT_WORDS;
   if (!Number.isInteger(maxWords) || maxWords < 1) throw new Error(`createStage0Sampler: maxWords must be a positive integer, got ${maxWords}`);
   const preset = opts.preset ?? getPromptPreset(DEFAULT_PROMPT_PRESET);
@@ -151,7 +171,41 @@ export function createStage0Sampler(seed: number, opts: Stage0Options = {}): Sta
     return { kind: 'document', text: documentFor(world(1), id).text, world: 1 };
   };
 
-  const readingSample = (): Stage0Sample => {
+  /** The layout the shipped base was pretrained on (`layout: 'plain'`): numbered documents, no tags. */
+  const plainReadingSample = (): Stage0Sample => {
+    const index = readingWorlds === 0 || rng.next() < firstWorldShare ? 1 : 2 + rng.int(readingWorlds);
+    const w = world(index);
+    const twoHop = rng.next() < twoHopShare;
+    const q = randomQuestion(w, rng.pick(twoHop ? READING_TWO_HOP : READING_ONE_HOP));
+    const chosen = new Set(q.chain);
+    const distractors = rng.int(4 - q.chain.length); // 1 document + 0..2, or 2 + 0..1
+    // Half the distractors are entities linked to the subject (their documents mention it),
+    // half random entities of a supporting document's kind: both look like plausible hits.
+    const related = neighboursOf(w, q.subjects[0]!).filter((id) => !chosen.has(id));
+    for (let k = 0; k < distractors; k++) {
+      let id: number;
+      if (related.length > 0 && rng.next() < 0.5) id = related.splice(rng.int(related.length), 1)[0]!;
+      else {
+        const kind = w.entities[rng.pick(q.chain)]!.kind;
+        do id = rng.pick(w.ofKind[kind]);
+        while (chosen.has(id));
+      }
+      chosen.add(id);
+    }
+    const docs = rng.shuffle([...chosen]).map((id) => documentFor(w, id));
+    const question = ['question :', normalizeText(q.question)];
+    const answer = [ANSWER_OPEN, normalizeText(q.answers[0]!), ANSWER_CLOSE];
+    // Question first is the order of a rollout (the question is in the prompt, the documents
+    // come later); question last is the easier reading exercise. Both, so the skill transfers.
+    const text = (rng.next() < questionFirstShare
+      ? [...question, formatDocuments(docs, maxWords), ...answer]
+      : [formatDocuments(docs, maxWords), ...question, ...answer]
+    ).join(' ');
+    return { kind: 'reading', text, answerSpan: answerSpanOf(text), world: index };
+  };
+
+  /** Issue 15's layout (option `layout: 'spliced'`): one document block per hop, as a rollout splices them. */
+  const splicedReadingSample = (): Stage0Sample => {
     const index = readingWorlds === 0 || rng.next() < firstWorldShare ? 1 : 2 + rng.int(readingWorlds);
     const w = world(index);
     const multiHop = rng.next() < multiHopShare;
@@ -184,6 +238,8 @@ export function createStage0Sampler(seed: number, opts: Stage0Options = {}): Sta
     const text = readingPassage(normalizeText(q.question), blocks, normalizeText(q.answers[0]!), opening);
     return { kind: 'reading', text, answerSpan: answerSpanOf(text), contextSpans: documentSpansOf(text), world: index };
   };
+
+  const readingSample = layout === 'spliced' ? splicedReadingSample : plainReadingSample;
 
   const promptSample = (): Stage0Sample => {
     const index = 1 + rng.int(readingWorlds + 1);

@@ -302,7 +302,8 @@ describe('stage 0 sampler', () => {
     expect(samples.filter((x) => x.kind === 'document').every((x) => x.world === 1)).toBe(true);
     const reading = samples.filter((x) => x.kind === 'reading');
     const fromOne = reading.filter((x) => x.world === 1).length / reading.length;
-    expect(fromOne).toBe(0); // default firstWorldShare 0: world 1's facts are recalled, not read
+    expect(fromOne).toBeGreaterThan(0.12); // default firstWorldShare 0.2
+    expect(fromOne).toBeLessThan(0.28);
     expect(new Set(reading.map((x) => x.world)).size).toBeGreaterThan(40);
   });
 
@@ -333,7 +334,7 @@ describe('stage 0 sampler', () => {
     const truth = new Map<string, string>();
     const hopsOf = new Map<string, number>();
     let coincidences = 0;
-    for (const t of QUESTION_TEMPLATES.filter((x) => !x.ood)) {
+    for (const t of QUESTION_TEMPLATES.filter((x) => !x.ood && x.hops <= 2)) {
       for (const subject of w0.ofKind[t.subjectKind]) {
         const answer = normalizeText(t.follow(w0, [subject])!.answer);
         for (const p of QUESTION_PHRASINGS[t.name]) {
@@ -346,8 +347,9 @@ describe('stage 0 sampler', () => {
     let checked = 0;
     for (const x of samples.filter((s) => s.kind === 'reading')) {
       const ws = x.text.split(' ');
-      // "question : q <think> ..." or a rendered prompt "question : q answer the question ...".
-      const question = ws.slice(2, ws.indexOf('?') + 1).join(' ');
+      // Question first ("question : q ( 1 ) ...") or last ("( 1 ) ... question : q <answer>").
+      const qEnd = ws[0] === 'question' ? ws.indexOf('?') + 1 : x.answerSpan!.start;
+      const question = ws.slice(ws.indexOf('question') + 2, qEnd).join(' ');
       expect(truth.has(question), question).toBe(true);
       const same = ws[x.answerSpan!.start + 1] === truth.get(question);
       // Every single fact differs from the search world; a 2-hop chain of two different facts
@@ -360,7 +362,30 @@ describe('stage 0 sampler', () => {
     expect(coincidences / checked).toBeLessThan(0.02);
   });
 
-  it('writes reading passages in the spliced layout: one document block per hop, the answer read from the last', () => {
+  it('writes reading passages with the answer span in <answer> tags, the answer in a passage document', () => {
+    for (const x of samples.filter((s) => s.kind === 'reading')) {
+      expect(normalizeText(x.text)).toBe(x.text);
+      const ws = x.text.split(' ');
+      const { start, end } = x.answerSpan!;
+      expect(end - start).toBe(3);
+      expect(ws[start]).toBe('<answer>');
+      expect(ws[end - 1]).toBe('</answer>');
+      expect(end).toBe(ws.length);
+      const answer = ws[start + 1]!;
+      const questionFirst = ws[0] === 'question';
+      const passage = questionFirst ? ws.slice(ws.indexOf('?') + 1, start) : ws.slice(0, ws.lastIndexOf('question'));
+      expect(passage, x.text).toContain(answer);
+      expect(passage[0]).toBe('(');
+      const nDocs = ws.filter((w, i) => w === '(' && ws[i + 2] === ')').length;
+      expect(nDocs).toBeGreaterThanOrEqual(1);
+      expect(nDocs).toBeLessThanOrEqual(3);
+      expect(x.text).not.toMatch(/begin_of|end_of|<think>/);
+    }
+  });
+
+  it('spliced layout: one document block per hop, context only, the answer read from the last', () => {
+    const spliced = createStage0Sampler(SEED, { layout: 'spliced' });
+    const samples = Array.from({ length: N }, () => spliced.next());
     const blocksSeen = new Set<number>();
     let withPrompt = 0;
     for (const x of samples.filter((s) => s.kind === 'reading')) {
@@ -394,6 +419,7 @@ describe('stage 0 sampler', () => {
       });
     }
     expect([...blocksSeen].sort()).toEqual([1, 2, 3]);
+    expect(samples.filter((s) => s.kind === 'reading').every((s) => s.world >= 2)).toBe(true); // firstWorldShare 0
     const reading = samples.filter((s) => s.kind === 'reading').length;
     expect(withPrompt / reading).toBeGreaterThan(0.4);
     expect(withPrompt / reading).toBeLessThan(0.6);
@@ -417,7 +443,9 @@ describe('stage 0 sampler', () => {
     expect([s.next(), s.next(), s.next()]).toEqual(a);
     expect(a.every((x) => x.kind === 'reading')).toBe(true);
     expect(() => createStage0Sampler(SEED, { mix: { document: 0, reading: 0, prompt: 0 } })).toThrow(/must not all be 0/);
-    expect(() => createStage0Sampler(SEED, { multiHopShare: 2 })).toThrow(/multiHopShare/);
+    expect(() => createStage0Sampler(SEED, { twoHopShare: 2 })).toThrow(/twoHopShare/);
+    expect(() => createStage0Sampler(SEED, { layout: 'spliced', multiHopShare: 2 })).toThrow(/multiHopShare/);
+    expect(() => createStage0Sampler(SEED, { layout: 'tagged' as 'plain' })).toThrow(/layout/);
     expect(() => createStage0Sampler(-1)).toThrow(/seed/);
   });
 });

@@ -15,17 +15,18 @@ import { saveCheckpointDir } from '../../io/checkpoint-fs.ts';
 import { createStage0Sampler } from '../../world/stage0.ts';
 import { createPackStage0Sampler } from '../../model/pack-stage0.ts';
 import { slotAnswerWords } from '../../rl/trainer.ts';
+import { getPromptPreset } from '../../rl/prompts.ts';
 import { packBpeTokenizer } from '../../tokenizer/pack-vocab.ts';
 import { intFlag, log, numFlag, openBackend, openPack, packTokenizer, parseFlags, progressBar, required } from '../common.ts';
 
-const USAGE = 'npm run cli -- pretrain --pack DIR --preset nano|small --out CKPT [--steps 1200] [--batch 32] [--lr 3e-3] [--seed 1] [--backend auto|cpu|wasm] [--threads N] [--log-every 10] [--vocab 8000 (BPE, packs without a world generator)] [--overwrite] [--json]';
+const USAGE = 'npm run cli -- pretrain --pack DIR --preset nano|small --out CKPT [--steps 1200] [--batch 32] [--lr 3e-3] [--seed 1] [--backend auto|cpu|wasm] [--threads N] [--log-every 10] [--vocab 8000 (BPE, packs without a world generator)] [--stage0-layout plain|spliced] [--prompt-preset NAME] [--overwrite] [--json]';
 
 export async function run(argv: string[]): Promise<void> {
   const f = parseFlags(argv, {
     pack: { type: 'string' }, preset: { type: 'string' }, out: { type: 'string' }, steps: { type: 'string' },
     batch: { type: 'string' }, lr: { type: 'string' }, seed: { type: 'string' }, backend: { type: 'string' },
     threads: { type: 'string' }, 'log-every': { type: 'string' }, overwrite: { type: 'boolean' }, json: { type: 'boolean' },
-    'max-length': { type: 'string' }, vocab: { type: 'string' },
+    'max-length': { type: 'string' }, vocab: { type: 'string' }, 'stage0-layout': { type: 'string' }, 'prompt-preset': { type: 'string' },
   }, USAGE);
   const packDir = required(f.pack, 'pack'), out = required(f.out, 'out');
   const seed = intFlag(f.seed, 'seed', 1);
@@ -46,7 +47,7 @@ export async function run(argv: string[]): Promise<void> {
   const backend = await openBackend(f.backend, f.threads);
   const params = initParams(backend, config, seed);
   const sampler = world
-    ? createStage0Sampler(gen!.seed!, { rngSeed: seed })
+    ? createStage0Sampler(gen!.seed!, { rngSeed: seed, layout: f['stage0-layout'] as 'plain' | 'spliced' | undefined, preset: f['prompt-preset'] === undefined ? undefined : getPromptPreset(f['prompt-preset']) })
     : createPackStage0Sampler(ctx.pack, { rngSeed: seed, answerWords: slotAnswerWords(tokenizer) });
   const trainer = new Pretrainer(backend, config, params, tokenizer, sampler, settings);
   log(`pretrain: ${ctx.pack.manifest.name} pack, preset ${f.preset ?? 'nano'} (${countParams(config)} parameters, vocabulary ${tokenizer.size}), backend ${backend.name}, ${settings.steps} steps x ${settings.batchSize}`);
