@@ -128,12 +128,13 @@ export const RAG_PROMPT: PromptPreset = {
  */
 export const DEFAULT_PROMPT_PRESET = 'compact';
 
+/** The presets, in the order their words enter a world pack's vocabulary (append new ones last: the order fixes token ids). */
 export const PROMPT_PRESETS: Readonly<Record<string, PromptPreset>> = {
-  chain: CHAIN_PROMPT,
   compact: COMPACT_PROMPT,
   paper: PAPER_PROMPT,
   naive: NAIVE_PROMPT,
   rag: RAG_PROMPT,
+  chain: CHAIN_PROMPT,
 };
 
 /**

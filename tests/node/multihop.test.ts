@@ -52,6 +52,12 @@ describe('the chain prompt', () => {
     expect([...counts].sort()).toEqual([1, 2, 3]);
   });
 
+  it("uses only the compact preset's words (so world vocabularies keep their token ids)", () => {
+    const words = (t: string) => new Set(t.replace(/\{[a-z]+\}/g, ' ').split(/\s+/).filter(Boolean));
+    const compact = words(getPromptPreset('compact').template);
+    for (const w of words(getPromptPreset('chain').template)) expect(compact.has(w), w).toBe(true);
+  });
+
   it('is the same for the same seed, and leaves the compact preset as it was', () => {
     expect(render(7)).toBe(render(7));
     // The compact rendering every earlier run used (query, documents, answer drawn in this order).
