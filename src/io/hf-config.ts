@@ -77,6 +77,14 @@ export function fromHfConfig(json: unknown): ModelConfig {
     if (typeof v !== 'number' || !Number.isFinite(v)) throw new Error(`config.json: ${k} must be a number, got ${JSON.stringify(j[k])}`);
     return v;
   };
+  // Sizes first, by their config.json names, so a bad one is reported as itself (not as a
+  // head_dim or divisibility problem it causes further on).
+  const size = (k: string): number => {
+    const v = num(k);
+    if (!Number.isInteger(v) || v <= 0) throw new Error(`config.json: ${k} must be a positive integer, got ${JSON.stringify(j[k])}`);
+    return v;
+  };
+  for (const k of ['vocab_size', 'hidden_size', 'intermediate_size', 'num_hidden_layers', 'num_attention_heads', 'max_position_embeddings']) size(k);
   const heads = num('num_attention_heads');
   if (num('num_key_value_heads', heads) !== heads) throw new Error('config.json: num_key_value_heads must equal num_attention_heads (grouped-query attention is not supported)');
   if (j.rope_scaling !== undefined && j.rope_scaling !== null) throw new Error('config.json: rope_scaling is not supported');

@@ -47,11 +47,39 @@ export function learningRate(base: number, step: number, s: LrSchedule): number 
   return base * (s.minRatio + (1 - s.minRatio) * 0.5 * (1 + Math.cos(Math.PI * t)));
 }
 
+/**
+ * Thrown when the loss or gradient was not finite for `maxSkipsInARow` updates in a row: the
+ * parameters and moments are still those of the last finite update (none of the bad ones was applied).
+ */
+export class NonFiniteError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'NonFiniteError';
+  }
+}
+
+/** What {@link AdamW.updateIfFinite} did. */
+export interface CheckedUpdate {
+  /** False when the update was skipped (non-finite loss or gradient). */
+  applied: boolean;
+  /** Squared global gradient norm before clipping (may be NaN or Infinity when skipped). */
+  gradNormSq: number;
+  /** The loss read with it (NaN when no loss tensor was given). */
+  loss: number;
+}
+
+/** Non-finite updates in a row after which training stops (the default of {@link AdamW.maxSkipsInARow}). */
+export const MAX_NONFINITE_UPDATES_IN_A_ROW = 3;
+
 export class AdamW {
   readonly m: ParamSet;
   readonly v: ParamSet;
   /** Updates applied so far. */
   step = 0;
+  /** Updates skipped by {@link updateIfFinite} since the last applied one. */
+  skippedInARow = 0;
+  /** Skipped updates in a row after which {@link updateIfFinite} throws NonFiniteError. */
+  maxSkipsInARow = MAX_NONFINITE_UPDATES_IN_A_ROW;
   private readonly sumSq: Tensor;
   private readonly scale: Tensor;
 
@@ -73,12 +101,52 @@ export class AdamW {
    * metrics; reading is optional).
    */
   update(params: ParamSet, grads: ParamSet, lr: number): Tensor {
-    const b = this.backend, s = this.settings;
+    this.normSquared(grads);
+    this.apply(params, grads, lr);
+    return this.sumSq;
+  }
+
+  /**
+   * The same update, applied only when `loss` (a (1) tensor, optional) and the gradient norm
+   * are finite. Both are read BEFORE anything is written (one scalar read each); otherwise the
+   * gradients are zeroed and the parameters, the moments and the step count stay exactly as
+   * they were (a skipped step). Finite values give bit for bit the result of {@link update}.
+   * @throws NonFiniteError when this is the `maxSkipsInARow`-th skipped update in a row.
+   */
+  async updateIfFinite(params: ParamSet, grads: ParamSet, lr: number, loss?: Tensor): Promise<CheckedUpdate> {
+    const b = this.backend;
+    this.normSquared(grads);
+    const [gn, l] = await Promise.all([b.read(this.sumSq), loss ? b.read(loss) : Promise.resolve(null)]);
+    const gradNormSq = gn[0]!, lossValue = l ? l[0]! : NaN;
+    if (Number.isFinite(gradNormSq) && (!l || Number.isFinite(lossValue))) {
+      this.apply(params, grads, lr);
+      this.skippedInARow = 0;
+      return { applied: true, gradNormSq, loss: lossValue };
+    }
+    for (const g of grads.values()) b.fill(g, 0);
+    this.skippedInARow++;
+    if (this.skippedInARow >= this.maxSkipsInARow) {
+      throw new NonFiniteError(
+        `optimizer: ${this.skippedInARow} updates in a row had a non-finite loss or gradient (last: loss ${lossValue}, squared gradient norm ${gradNormSq}); ` +
+          'stopped. None of them was applied: the parameters and optimizer moments are those of the last finite update',
+      );
+    }
+    return { applied: false, gradNormSq, loss: lossValue };
+  }
+
+  /** Squared global gradient norm into `sumSq` (the first half of an update). */
+  private normSquared(grads: ParamSet): void {
+    const b = this.backend;
     let first = true;
     for (const g of grads.values()) {
       b.sumSquares(g, this.sumSq, !first);
       first = false;
     }
+  }
+
+  /** Clip scale, the AdamW step on every parameter, gradients zeroed (the second half). */
+  private apply(params: ParamSet, grads: ParamSet, lr: number): void {
+    const b = this.backend, s = this.settings;
     if (s.gradClip > 0) b.clipScale(this.sumSq, s.gradClip, this.scale);
     else b.fill(this.scale, 1);
     this.step++;
@@ -89,6 +157,5 @@ export class AdamW {
       });
       b.fill(g, 0);
     }
-    return this.sumSq;
   }
 }

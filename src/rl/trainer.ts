@@ -153,6 +153,8 @@ export interface StepMetrics {
   rolloutSeconds: number;
   updateSeconds: number;
   hops: number[];
+  /** Optimizer steps skipped for a non-finite loss or gradient (present only when > 0). */
+  skippedUpdates?: number;
 }
 
 /** One rollout as the page and the logs show it. */
@@ -313,6 +315,7 @@ export class RlTrainer {
       rolloutSeconds: (t1 - t0) / 1000,
       updateSeconds: (t2 - t1) / 1000,
       hops,
+      ...(upd.skipped > 0 ? { skippedUpdates: upd.skipped } : {}),
     };
     const records: RolloutRecord[] = rollouts.map((r, i) => {
       const q = questions[r.group]!;
