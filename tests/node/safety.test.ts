@@ -22,7 +22,7 @@ import { loadCheckpointDir, saveCheckpointDir } from '../../src/io/checkpoint-fs
 import { fromHfConfig, toHfConfig } from '../../src/io/hf-config.ts';
 import { validateConfig, type ModelConfig } from '../../src/model/config.ts';
 import { Llama } from '../../src/model/llama.ts';
-import { AdamW, NonFiniteError } from '../../src/model/optimizer.ts';
+import { AdamW } from '../../src/model/optimizer.ts';
 import { initParams, zerosLike, type ParamSet } from '../../src/model/params.ts';
 import { Pretrainer } from '../../src/model/pretrain.ts';
 import { policyUpdate } from '../../src/rl/policy-update.ts';
@@ -284,7 +284,7 @@ describe('4. non-finite numbers are caught before anything is written', () => {
       expect([...grads.values()].every((g) => (b.view(g) as Float32Array).every((x) => x === 0))).toBe(true);
     }
     fillGrads(NaN);
-    await expect(opt.updateIfFinite(params, grads, 1e-2)).rejects.toThrow(NonFiniteError);
+    await expect(opt.updateIfFinite(params, grads, 1e-2)).rejects.toThrow(/optimizer: 3 updates in a row had a non-finite loss or gradient/);
     expect(sameBits(host(params), before.p)).toBe(true);
     // A finite update resets the count and is bit for bit the unchecked one.
     const twin = new AdamW(b, cfg, opt.settings), pa = initParams(b, cfg, 2), pb = initParams(b, cfg, 2);
