@@ -16,8 +16,9 @@
  *   and are served.
  * - Size: at most `--max-queries` queries per request (default 8,192: Search-R1's default run
  *   posts 2,560 at once); the body limit follows from it (1 KiB per query, at least 1 MiB).
- * - Fairness: a request's queries are searched in slices of a few milliseconds with the event
- *   loop free in between, so one large request never stalls the others or `/health`.
+ * - Fairness: the queries of all requests are searched round-robin in slices of a few
+ *   milliseconds, one slice per turn of the event loop, so large requests never stall the
+ *   others or `/health` (which waits for one slice at most).
  *
  * The ranking is the in-process one: the same SearchIndex, with the pack's own settings
  * (`packSearchOptions`), over the same documents in pack order.
@@ -103,17 +104,56 @@ function send(res: ServerResponse, status: number, body: unknown, extra: Record<
   res.end(text);
 }
 
-/** Searches `queries` in slices of about SLICE_MS, letting the event loop run in between. */
-async function searchInSlices(index: SearchIndex, queries: readonly string[], k: number): Promise<SearchHit[][]> {
-  const out: SearchHit[][] = [];
-  let t0 = performance.now();
-  for (const q of queries) {
-    out.push(index.search(q, k));
-    if (performance.now() - t0 > SLICE_MS) {
-      await new Promise<void>((resolve) => setImmediate(resolve));
-      t0 = performance.now();
-    }
+/**
+ * Runs the server's searches round-robin, ONE slice of about SLICE_MS per turn of the event
+ * loop: between any two slices Node reads sockets and answers what is ready, so a small request
+ * (or `/health`) waits for at most one slice, however many large requests are in progress.
+ */
+class SliceScheduler {
+  private readonly jobs: { step: () => boolean; resolve: () => void; reject: (e: unknown) => void }[] = [];
+  private scheduled = false;
+
+  /** Runs `step` (one slice of work; true when the job is done) until done. */
+  run(step: () => boolean): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.jobs.push({ step, resolve, reject });
+      this.schedule();
+    });
   }
+
+  private schedule(): void {
+    if (this.scheduled || this.jobs.length === 0) return;
+    this.scheduled = true;
+    setImmediate(this.pump);
+  }
+
+  private readonly pump = (): void => {
+    this.scheduled = false;
+    const job = this.jobs.shift()!;
+    let done = true;
+    try {
+      done = job.step();
+      if (done) job.resolve();
+    } catch (e) {
+      job.reject(e);
+    }
+    if (!done) this.jobs.push(job);
+    this.schedule();
+  };
+}
+
+/** Searches `queries` through the scheduler, slice by slice; results in query order. */
+async function searchInSlices(scheduler: SliceScheduler, index: SearchIndex, queries: readonly string[], k: number): Promise<SearchHit[][]> {
+  const out: SearchHit[][] = [];
+  let i = 0;
+  await scheduler.run(() => {
+    const t0 = performance.now();
+    while (i < queries.length) {
+      out.push(index.search(queries[i++]!, k));
+      if (performance.now() - t0 > SLICE_MS) break;
+    }
+    return i >= queries.length;
+  });
   return out;
 }
 
@@ -154,6 +194,7 @@ export async function startSearchServer(opts: SearchServerOptions): Promise<Sear
   const limits = opts.limits ?? DEFAULT_LIMITS;
   const maxBody = opts.maxBodyBytes ?? maxBodyBytesFor(limits);
   const allow = opts.allowOrigins ?? [];
+  const scheduler = new SliceScheduler();
   const stats = { requests: 0, queries: 0 };
   const info = {
     ...opts.info,
@@ -196,11 +237,11 @@ export async function startSearchServer(opts: SearchServerOptions): Promise<Sear
       if (protocol === 'r1-searcher') {
         const { queries, k } = parseR1SearcherRequest(body, limits);
         stats.queries += queries.length;
-        return send(res, 200, r1SearcherResponse(queries, await searchInSlices(index, queries, k)), cors);
+        return send(res, 200, r1SearcherResponse(queries, await searchInSlices(scheduler, index, queries, k)), cors);
       }
       const { queries, k, returnScores } = parseSearchR1Request(body, limits);
       stats.queries += queries.length;
-      return send(res, 200, searchR1Response(await searchInSlices(index, queries, k), returnScores), cors);
+      return send(res, 200, searchR1Response(await searchInSlices(scheduler, index, queries, k), returnScores), cors);
     } catch (e) {
       if (e instanceof ProtocolError) return send(res, 400, { error: `${e.message}${/holds \d+ queries/.test(e.message) ? ' (raise it with --max-queries)' : ''}` }, cors);
       throw e;
