@@ -8,7 +8,7 @@ import { readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { PackManifest } from './types.ts';
 import { MANIFEST_FILE, serializePack, toBytes, type PackSpec } from './pack-serialize.ts';
-import { checkOutputFolder, replaceFolder, type FolderKind } from '../util/output-folder.ts';
+import { checkOutputFolder, listEntries, replaceFolder, type FolderKind } from '../util/output-folder.ts';
 
 export * from './pack-serialize.ts';
 
@@ -53,12 +53,6 @@ export const PACK_FOLDER: FolderKind = {
     return foreign.length ? `it holds ${listEntries(foreign)}, which its manifest does not list` : null;
   },
 };
-
-/** Up to five entry names for a message. */
-export function listEntries(entries: readonly string[]): string {
-  const shown = entries.slice(0, 5).map((e) => `"${e}"`).join(', ');
-  return entries.length > 5 ? `${shown} and ${entries.length - 5} more` : shown;
-}
 
 /**
  * Writes a pack into `dir` (created with its parents if missing) and returns its manifest.

@@ -7,7 +7,7 @@
 import { readFile, realpath, stat, writeFile } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
 import { OutsideFolderError, resolveInside } from '../util/folder-path.ts';
-import { checkOutputFolder, replaceFolder, type FolderKind } from '../util/output-folder.ts';
+import { checkOutputFolder, listEntries, replaceFolder, type FolderKind } from '../util/output-folder.ts';
 import { CheckpointError, decodeCheckpoint, encodeCheckpoint, type Checkpoint } from './checkpoint.ts';
 
 /**
@@ -26,16 +26,11 @@ export const CHECKPOINT_FILE_NAMES: readonly string[] = [
 export const CHECKPOINT_FOLDER: FolderKind = {
   what: 'checkpoint',
   async recognise(_dir: string, entries: string[]): Promise<string | null> {
-    if (!entries.includes('config.json')) return `it has no config.json (it holds ${shortList(entries)})`;
+    if (!entries.includes('config.json')) return `it has no config.json (it holds ${listEntries(entries)})`;
     const foreign = entries.filter((e) => !CHECKPOINT_FILE_NAMES.includes(e));
-    return foreign.length ? `it holds ${shortList(foreign)}, which no checkpoint holds` : null;
+    return foreign.length ? `it holds ${listEntries(foreign)}, which no checkpoint holds` : null;
   },
 };
-
-function shortList(entries: readonly string[]): string {
-  const shown = entries.slice(0, 5).map((e) => `"${e}"`).join(', ');
-  return entries.length > 5 ? `${shown} and ${entries.length - 5} more` : shown;
-}
 
 const NODE_FS_PATH = { realpath, resolve, join, sep };
 

@@ -23,6 +23,15 @@ export interface FolderKind {
   recognise(dir: string, entries: string[]): Promise<string | null>;
 }
 
+/** "a pack", "an export". */
+const article = (what: string) => `${/^[aeiou]/i.test(what) ? 'an' : 'a'} ${what}`;
+
+/** Up to five entry names for a message: `"a", "b" and 3 more`. */
+export function listEntries(entries: readonly string[]): string {
+  const shown = entries.slice(0, 5).map((e) => `"${e}"`).join(', ');
+  return entries.length > 5 ? `${shown} and ${entries.length - 5} more` : shown;
+}
+
 /** Thrown when an output folder may not be written (exists without overwrite, other kind, inputs inside). */
 export class OutputFolderError extends Error {
   constructor(message: string) {
@@ -70,7 +79,7 @@ export async function checkOutputFolder(dir: string, kind: FolderKind, opts: Che
   }
   const why = await kind.recognise(target, entries);
   if (why) {
-    throw new OutputFolderError(`${dir} is not a ${kind.what} folder: ${why}. --overwrite replaces only a ${kind.what} folder; nothing was written or deleted`);
+    throw new OutputFolderError(`${dir} is not ${article(kind.what)} folder: ${why}. --overwrite replaces only ${article(kind.what)} folder; nothing was written or deleted`);
   }
   return 'replace';
 }

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { CpuBackend } from '../../src/backend/cpu/cpu-backend.ts';
 import { openPack, packTokenizer } from '../../src/cli/common.ts';
 import { positionLogits } from '../../src/cli/commands/logits.ts';
+import { run as exportCmd } from '../../src/cli/commands/export.ts';
 import { run as importCmd } from '../../src/cli/commands/import.ts';
 import { run as pretrainCmd } from '../../src/cli/commands/pretrain.ts';
 import { run as trainCmd } from '../../src/cli/commands/train.ts';
@@ -159,6 +160,21 @@ describe('2. --overwrite replaces only an output of the same kind, checked befor
     await capture(() => trainCmd([...TRAIN, '--init', base, '--out', ckpt, '--steps', '1', '--overwrite']));
     expect(JSON.parse(await readFile(join(ckpt, 'trainer_state.json'), 'utf8')).stage).toBe(1);
     expect((await readdir(root)).filter((n) => n.startsWith('.'))).toEqual([]);
+  });
+
+  it('export --overwrite replaces an earlier export, never a checkpoint or a file that is not a zip', async () => {
+    const ckpt = join(root, 'export-over-ckpt');
+    await cp(base, ckpt, { recursive: true });
+    const before = await snapshot(ckpt);
+    await expect(exportCmd(['--checkpoint', base, '--format', 'hf', '--out', ckpt, '--overwrite'])).rejects.toThrow(/export-over-ckpt is not an export folder: it has no config.json and tokenizer_config.json/);
+    expect(await snapshot(ckpt)).toEqual(before);
+    const hf = join(root, 'export-hf');
+    await capture(() => exportCmd(['--checkpoint', base, '--format', 'hf', '--out', hf]));
+    await capture(() => exportCmd(['--checkpoint', base, '--format', 'hf', '--out', hf, '--overwrite']));
+    const notes = join(root, 'notes.zip');
+    await writeFile(notes, 'not a zip');
+    await expect(exportCmd(['--checkpoint', base, '--format', 'hf', '--out', notes, '--zip', '--overwrite'])).rejects.toThrow(/notes.zip is not a zip file/);
+    expect(await readFile(notes, 'utf8')).toBe('not a zip');
   });
 
   it('pretrain --out <existing folder> fails before training (no step run, no scratch file)', async () => {
