@@ -58,6 +58,8 @@ export async function run(argv: string[]): Promise<void> {
     if (!resumeFrom.state || resumeFrom.state.stage !== stage) throw new Error(`--resume: ${out} holds no stage-${stage} run`);
     if (!resumeFrom.optimizer) throw new Error(`--resume: ${out} has no optimizer.safetensors`);
     if (f.overwrite) throw new Error('--resume continues the run in --out and --overwrite replaces it: pass one of them');
+    // Each save replaces the folder: refuse now, not after the first steps, if it holds files no checkpoint holds.
+    await checkOutputFolder(out, CHECKPOINT_FOLDER, { overwrite: true });
   } else {
     await checkOutputFolder(out, CHECKPOINT_FOLDER, { overwrite: f.overwrite, inputs: [packDir, initDir], hint: 'use --resume to continue it or --overwrite to replace it' });
   }
