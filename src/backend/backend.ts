@@ -85,9 +85,11 @@ export interface Backend {
   sumSquares(x: Tensor, out: Tensor, accumulate: boolean): void;
   /**
    * scale[0] = min(1, maxNorm / (sqrt(sumSq[0]) + 1e-6)): the global gradient-norm clip
-   * factor, computed on the device so that no read-back is needed inside a step.
+   * factor, computed on the device so that no read-back is needed inside a step. When
+   * sumSq[0] (or guard[0], e.g. the loss) is NaN or infinite, scale[0] = NaN: {@link adamw}
+   * then skips the step.
    */
-  clipScale(sumSq: Tensor, maxNorm: number, scale: Tensor): void;
+  clipScale(sumSq: Tensor, maxNorm: number, scale: Tensor, guard?: Tensor): void;
 
   // ---------- linear algebra ----------
   /** out (M, N) (+)= op(A) op(B); A (M, K) or (K, M) if transA; B (K, N) or (N, K) if transB. */
@@ -169,6 +171,8 @@ export interface Backend {
   /**
    * One AdamW update (decoupled weight decay), with the gradient multiplied by gradScale[0]
    * first (the clip factor of clipScale). param, grad, m, v same size; gradScale (1).
+   * When gradScale[0] is NaN or infinite (a non-finite gradient or loss, see clipScale) it writes
+   * nothing: param, m and v stay exactly as they were (checked on the device before any write).
    */
   adamw(param: Tensor, grad: Tensor, m: Tensor, v: Tensor, gradScale: Tensor, p: AdamWParams): void;
 

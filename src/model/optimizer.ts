@@ -66,7 +66,11 @@ export interface CheckedUpdate {
   gradNormSq: number;
   /** The loss read with it (NaN when no loss tensor was given). */
   loss: number;
+  /** First element of each `alsoRead` tensor, read in the same round trip. */
+  extra: number[];
 }
+
+const FLOAT32_MAX = 3.4028234663852886e38;
 
 /** Non-finite updates in a row after which training stops (the default of {@link AdamW.maxSkipsInARow}). */
 export const MAX_NONFINITE_UPDATES_IN_A_ROW = 3;
@@ -107,23 +111,25 @@ export class AdamW {
   }
 
   /**
-   * The same update, applied only when `loss` (a (1) tensor, optional) and the gradient norm
-   * are finite. Both are read BEFORE anything is written (one scalar read each); otherwise the
-   * gradients are zeroed and the parameters, the moments and the step count stay exactly as
-   * they were (a skipped step). Finite values give bit for bit the result of {@link update}.
+   * The same update, guarded: when the squared gradient norm or `loss` (a (1) tensor,
+   * optional) is NaN or infinite, the device skips it before writing anything (clipScale's
+   * NaN makes adamw a no-op, src/backend/backend.ts), so the parameters and moments stay
+   * exactly as they were; the gradients are zeroed either way. The step is recorded as one
+   * (the GPU's single command buffer is kept); the two scalars are read after it, and a skipped
+   * step takes its count back (bias correction). Finite values give bit for bit {@link update}.
    * @throws NonFiniteError when this is the `maxSkipsInARow`-th skipped update in a row.
    */
-  async updateIfFinite(params: ParamSet, grads: ParamSet, lr: number, loss?: Tensor): Promise<CheckedUpdate> {
+  async updateIfFinite(params: ParamSet, grads: ParamSet, lr: number, loss?: Tensor, alsoRead: readonly Tensor[] = []): Promise<CheckedUpdate> {
     const b = this.backend;
     this.normSquared(grads);
-    const [gn, l] = await Promise.all([b.read(this.sumSq), loss ? b.read(loss) : Promise.resolve(null)]);
-    const gradNormSq = gn[0]!, lossValue = l ? l[0]! : NaN;
+    this.apply(params, grads, lr, loss);
+    const [gn, l, ...rest] = await Promise.all([b.read(this.sumSq), loss ? b.read(loss) : Promise.resolve(null), ...alsoRead.map((t) => b.read(t))]);
+    const gradNormSq = gn![0]!, lossValue = l ? l[0]! : NaN, extra = rest.map((x) => x![0]!);
     if (Number.isFinite(gradNormSq) && (!l || Number.isFinite(lossValue))) {
-      this.apply(params, grads, lr);
       this.skippedInARow = 0;
-      return { applied: true, gradNormSq, loss: lossValue };
+      return { applied: true, gradNormSq, loss: lossValue, extra };
     }
-    for (const g of grads.values()) b.fill(g, 0);
+    this.step--; // the device skipped it
     this.skippedInARow++;
     if (this.skippedInARow >= this.maxSkipsInARow) {
       throw new NonFiniteError(
@@ -131,7 +137,7 @@ export class AdamW {
           'stopped. None of them was applied: the parameters and optimizer moments are those of the last finite update',
       );
     }
-    return { applied: false, gradNormSq, loss: lossValue };
+    return { applied: false, gradNormSq, loss: lossValue, extra };
   }
 
   /** Squared global gradient norm into `sumSq` (the first half of an update). */
@@ -144,11 +150,14 @@ export class AdamW {
     }
   }
 
-  /** Clip scale, the AdamW step on every parameter, gradients zeroed (the second half). */
-  private apply(params: ParamSet, grads: ParamSet, lr: number): void {
+  /**
+   * Clip scale, the AdamW step on every parameter, gradients zeroed (the second half). The
+   * scale is NaN for a non-finite norm or `guard` (adamw then writes nothing); without
+   * clipping the bound is the float32 maximum, which gives exactly 1 for any finite norm.
+   */
+  private apply(params: ParamSet, grads: ParamSet, lr: number, guard?: Tensor): void {
     const b = this.backend, s = this.settings;
-    if (s.gradClip > 0) b.clipScale(this.sumSq, s.gradClip, this.scale);
-    else b.fill(this.scale, 1);
+    b.clipScale(this.sumSq, s.gradClip > 0 ? s.gradClip : FLOAT32_MAX, this.scale, guard);
     this.step++;
     for (const [name, p] of params) {
       const g = grads.get(name)!;

@@ -107,7 +107,7 @@ export async function policyUpdate(
     }
     let upd;
     try {
-      upd = await optimizer.updateIfFinite(model.params, grads, lr, lossT);
+      upd = await optimizer.updateIfFinite(model.params, grads, lr, lossT, [clipT]);
     } catch (e) {
       b.dispose(lossT);
       b.dispose(clipT);
@@ -117,9 +117,8 @@ export async function policyUpdate(
       stats.skipped++;
       continue;
     }
-    const clip = await b.read(clipT);
     stats.loss += upd.loss / nMini;
-    stats.clipFraction += clip[0]! / nMini;
+    stats.clipFraction += upd.extra[0]! / nMini;
     stats.gradNorm += Math.sqrt(upd.gradNormSq) / nMini;
   }
   b.dispose(lossT);

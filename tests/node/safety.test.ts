@@ -260,6 +260,15 @@ describe('3. --resume validates what it reads and refuses contradicting flags', 
     await expect(trainCmd([...TRAIN, '--init', base, '--out', dir, '--resume', '--steps', '2'])).rejects.toThrow(/--steps 2 is below the 3 steps this run has done/);
   });
 
+  it('a run folder holding a file no checkpoint holds is refused before any step (each save replaces the folder)', async () => {
+    const dir = await copyRun('foreign-file');
+    await editState(dir, (s) => Object.assign(s, { totalSteps: 3 }));
+    await writeFile(join(dir, 'notes.txt'), 'mine');
+    const before = await snapshot(dir);
+    await expect(trainCmd([...TRAIN, '--init', base, '--out', dir, '--resume'])).rejects.toThrow(/foreign-file is not a checkpoint folder: it holds "notes.txt", which no checkpoint holds/);
+    expect(await snapshot(dir)).toEqual(before);
+  });
+
   it('a bad or missing metrics.jsonl is named with its line', async () => {
     const dir = await copyRun('bad-metrics');
     await editState(dir, (s) => Object.assign(s, { totalSteps: 3 }));
@@ -310,6 +319,23 @@ describe('4. non-finite numbers are caught before anything is written', () => {
     twin.update(pa, ga, 1e-2);
     await fresh.updateIfFinite(pb, gb, 1e-2);
     expect(sameBits(host(pa), host(pb))).toBe(true);
+  });
+
+  it('kernels: clipScale is NaN for a non-finite norm or guard, and adamw then writes nothing (cpu and wasm)', async () => {
+    const { createBackend } = await import('../../src/backend/select.ts');
+    for (const be of [b, await createBackend('wasm', { threads: 1 })]) {
+      const n = 37, rng = new Rng(2);
+      const init = () => Float32Array.from({ length: n }, () => rng.normal());
+      const [p0, g0, m0] = [init(), init(), init()], v0 = init().map((x) => x * x);
+      const param = be.fromArray(p0, [n]), grad = be.fromArray(g0, [n]), m = be.fromArray(m0, [n]), v = be.fromArray(v0, [n]);
+      for (const [sq, guard] of [[NaN, 1], [Infinity, 1], [4, NaN], [4, -Infinity]]) {
+        const scale = be.zeros([1]);
+        be.clipScale(be.fromArray(Float32Array.of(sq!), [1]), 1, scale, be.fromArray(Float32Array.of(guard!), [1]));
+        expect(Number.isNaN((await be.read(scale))[0]), `${be.name} ${sq} ${guard}`).toBe(true);
+        be.adamw(param, grad, m, v, scale, { lr: 1e-2, beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0.1, step: 2 });
+      }
+      expect([await be.read(param), await be.read(m), await be.read(v)]).toEqual([p0, m0, v0]);
+    }
   });
 
   it('pretraining: an injected NaN weight and an overflowing one skip the step with the message, weights unchanged', async () => {
