@@ -113,7 +113,7 @@ export class AdamW {
   /**
    * The same update, guarded: when the squared gradient norm or `loss` (a (1) tensor,
    * optional) is NaN or infinite, the device skips it before writing anything (clipScale's
-   * NaN makes adamw a no-op, src/backend/backend.ts), so the parameters and moments stay
+   * SKIP_SCALE makes adamw a no-op, src/backend/backend.ts), so the parameters and moments stay
    * exactly as they were; the gradients are zeroed either way. The step is recorded as one
    * (the GPU's single command buffer is kept); the two scalars are read after it, and a skipped
    * step takes its count back (bias correction). Finite values give bit for bit {@link update}.
@@ -152,7 +152,7 @@ export class AdamW {
 
   /**
    * Clip scale, the AdamW step on every parameter, gradients zeroed (the second half). The
-   * scale is NaN for a non-finite norm or `guard` (adamw then writes nothing); without
+   * scale is SKIP_SCALE (-1) for a non-finite norm or `guard` (adamw then writes nothing); without
    * clipping the bound is the float32 maximum, which gives exactly 1 for any finite norm.
    */
   private apply(params: ParamSet, grads: ParamSet, lr: number, guard?: Tensor): void {

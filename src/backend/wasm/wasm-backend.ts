@@ -19,7 +19,7 @@
  * Small kernels (below `minParallelWork`) stay on the calling thread.
  */
 import {
-  expectShape, shapeSize,
+  appliesScale, expectShape, shapeSize,
   type AdamWParams, type Backend, type DType, type MatmulOptions, type SampleParams, type Tensor,
 } from '../backend.ts';
 import { CpuBackend } from '../cpu/cpu-backend.ts';
@@ -552,7 +552,7 @@ export class WasmBackend implements Backend {
     if ([G, Mo, Vo].some((t) => t.size !== W.size)) throw new Error('adamw: param, grad, m and v differ in size');
     this.refresh();
     const s = this.f32[S.ptr >>> 2]!;
-    if (!Number.isFinite(s)) return; // a skipped step (see Backend.adamw): nothing is written
+    if (!appliesScale(s)) return; // a skipped step (see Backend.adamw): nothing is written
     const bc1 = 1 - Math.pow(p.beta1, p.step), bc2 = 1 - Math.pow(p.beta2, p.step);
     const lrOverBc1 = p.lr / bc1, decay = 1 - p.lr * p.weightDecay;
     const n4 = W.size >> 2;
