@@ -70,7 +70,7 @@ export interface PackContext {
 
 /** Loads and verifies a pack folder and indexes it. */
 export async function openPack(dir: string): Promise<PackContext> {
-  const pack = await loadPack(fsSource(dir));
+  const pack = await loadPack(fsSource(dir), { identity: true });
   const index = SearchIndex.fromDocuments(pack.documents, packSearchOptions(pack.manifest));
   return { dir, pack, index, retriever: new LocalRetriever(index) };
 }

@@ -71,6 +71,8 @@ export interface LoadPackOptions {
   onProgress?: (progress: PackProgress) => void;
   /** Aborts the reads; `loadPack` then rejects with the signal's reason. */
   signal?: AbortSignal;
+  /** Also hash manifest.json into `Pack.manifestSha256` (the pack's identity, for resumed runs). */
+  identity?: boolean;
 }
 
 /**
@@ -131,7 +133,7 @@ export async function loadPack(source: PackSource, opts: LoadPackOptions = {}): 
   const { onProgress, signal } = opts;
   signal?.throwIfAborted();
   const manifestBytes: { sha256?: string } = {};
-  const manifest = parseManifest(await readChecked(source, MANIFEST_FILE, undefined, signal, manifestBytes));
+  const manifest = parseManifest(await readChecked(source, MANIFEST_FILE, undefined, signal, opts.identity ? manifestBytes : undefined));
 
   // One failure cancels the other reads: there is no use finishing them.
   const inner = new AbortController();
@@ -163,7 +165,7 @@ export async function loadPack(source: PackSource, opts: LoadPackOptions = {}): 
     checkUniqueDocumentIds(manifest.shards, shardDocs);
     const docIds = new Set(documents.map((d) => d.id));
     const questions = parseQuestions(manifest.questions, questionsText, docIds);
-    return { manifest, documents, questions, manifestSha256: manifestBytes.sha256 };
+    return { manifest, documents, questions, ...(manifestBytes.sha256 ? { manifestSha256: manifestBytes.sha256 } : {}) };
   } finally {
     signal?.removeEventListener('abort', onAbort);
   }
