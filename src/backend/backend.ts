@@ -74,6 +74,12 @@ export interface SampleParams {
   topP: number;
 }
 
+/** clipScale's scale for a step that must be skipped (a non-finite gradient norm or guard). */
+export const SKIP_SCALE = -1;
+
+/** Whether adamw applies a step with this gradient scale (finite and >= 0). */
+export const appliesScale = (s: number): boolean => s >= 0 && s < Infinity;
+
 export interface Backend {
   /** `cpu`, `wasm` or `webgpu`. */
   readonly name: string;
@@ -109,9 +115,11 @@ export interface Backend {
   sumSquares(x: Tensor, out: Tensor, accumulate: boolean): void;
   /**
    * scale[0] = min(1, maxNorm / (sqrt(sumSq[0]) + 1e-6)): the global gradient-norm clip
-   * factor, computed on the device so that no read-back is needed inside a step.
+   * factor, computed on the device so that no read-back is needed inside a step. When
+   * sumSq[0] (or guard[0], e.g. the loss) is NaN or infinite, scale[0] = -1 (SKIP_SCALE):
+   * {@link adamw} then skips the step.
    */
-  clipScale(sumSq: Tensor, maxNorm: number, scale: Tensor): void;
+  clipScale(sumSq: Tensor, maxNorm: number, scale: Tensor, guard?: Tensor): void;
 
   // ---------- linear algebra ----------
   /** out (M, N) (+)= op(A) op(B); A (M, K) or (K, M) if transA; B (K, N) or (N, K) if transB. */
@@ -194,6 +202,9 @@ export interface Backend {
   /**
    * One AdamW update (decoupled weight decay), with the gradient multiplied by gradScale[0]
    * first (the clip factor of clipScale). param, grad, m, v same size; gradScale (1).
+   * When gradScale[0] is negative (clipScale's SKIP_SCALE: a non-finite gradient or loss), NaN
+   * or infinite, it writes nothing: param, m and v stay exactly as they were (checked on the
+   * device before any write).
    */
   adamw(param: Tensor, grad: Tensor, m: Tensor, v: Tensor, gradScale: Tensor, p: AdamWParams): void;
 

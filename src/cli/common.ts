@@ -3,10 +3,8 @@
  * loading, backend choice, progress bars on a terminal, output.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import cliProgress from 'cli-progress';
-import { fsSource, loadPack } from '../corpus/pack-loader.ts';
+import { fsSource, loadPack, packVocabularyFile, readPackFile } from '../corpus/pack-loader.ts';
 import type { Pack } from '../corpus/types.ts';
 import { SearchIndex, packSearchOptions } from '../search/search-index.ts';
 import { LocalRetriever } from '../search/retriever.ts';
@@ -72,15 +70,18 @@ export interface PackContext {
 
 /** Loads and verifies a pack folder and indexes it. */
 export async function openPack(dir: string): Promise<PackContext> {
-  const pack = await loadPack(fsSource(dir));
+  const pack = await loadPack(fsSource(dir), { identity: true });
   const index = SearchIndex.fromDocuments(pack.documents, packSearchOptions(pack.manifest));
   return { dir, pack, index, retriever: new LocalRetriever(index) };
 }
 
-/** The tokenizer a fresh model gets for a pack (its words.txt included when the pack has one). */
+/**
+ * The tokenizer a fresh model gets for a pack (its words.txt included when the pack has one;
+ * read inside the pack folder only and checked against the manifest's size and SHA-256).
+ */
 export async function packTokenizer(ctx: PackContext): Promise<Tokenizer> {
-  const vocab = (ctx.pack.manifest.generator as { vocabulary?: { file: string } } | undefined)?.vocabulary;
-  const extraWords = vocab ? await readFile(join(ctx.dir, vocab.file), 'utf8') : undefined;
+  const vocab = packVocabularyFile(ctx.pack.manifest);
+  const extraWords = vocab ? await readPackFile(fsSource(ctx.dir), vocab) : undefined;
   return buildPackTokenizer(ctx.pack, { extraWords });
 }
 

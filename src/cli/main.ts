@@ -10,7 +10,21 @@ const COMMANDS = [
   'make-hf-model',
 ] as const;
 
+/**
+ * A reader that stops early (`... | head -c 100`) closes our standard output; writing then fails
+ * with EPIPE. That is the reader's choice, not an error: the command ends quietly (exit 0).
+ */
+function endQuietlyOnClosedOutput(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EPIPE') process.exit(0);
+      process.exitCode = 1;
+    });
+  }
+}
+
 async function main(): Promise<void> {
+  endQuietlyOnClosedOutput();
   const [name, ...rest] = process.argv.slice(2);
   if (!name || name === '--help' || name === '-h') {
     process.stdout.write(`usage: npm run cli -- <command> [flags]\ncommands: ${COMMANDS.join(', ')}\n`);

@@ -21,6 +21,7 @@ import type {
   ShardInfo,
   Split,
 } from './types.ts';
+import { relativePathProblem, resolveInside } from '../util/folder-path.ts';
 
 /** The manifest's file name, relative to the pack's directory or base URL. */
 export const MANIFEST_FILE = 'manifest.json';
@@ -70,6 +71,8 @@ export interface LoadPackOptions {
   onProgress?: (progress: PackProgress) => void;
   /** Aborts the reads; `loadPack` then rejects with the signal's reason. */
   signal?: AbortSignal;
+  /** Also hash manifest.json into `Pack.manifestSha256` (the pack's identity, for resumed runs). */
+  identity?: boolean;
 }
 
 /**
@@ -90,16 +93,21 @@ export function fetchSource(baseUrl: string | URL): PackSource {
   };
 }
 
-/** A source that reads files from a directory with `node:fs` (Node only). */
+/**
+ * A source that reads files from a directory with `node:fs` (Node only). A name that is not a
+ * plain relative path, or that leads outside the directory through a symbolic link, is refused
+ * (src/util/folder-path.ts), so a pack can never make us read a file outside its folder.
+ */
 export function fsSource(dir: string): PackSource {
   return {
     location: dir,
     async readFile(name: string, signal?: AbortSignal): Promise<Uint8Array> {
-      const [{ readFile }, { join }] = await Promise.all([
+      const [fs, path] = await Promise.all([
         importNode<typeof import('node:fs/promises')>('node:fs/promises'),
         importNode<typeof import('node:path')>('node:path'),
       ]);
-      return readFile(join(dir, name), { signal });
+      const real = await resolveInside({ realpath: fs.realpath, resolve: path.resolve, join: path.join, sep: path.sep }, dir, name);
+      return fs.readFile(real, { signal });
     },
   };
 }
@@ -124,7 +132,8 @@ function importNode<T>(specifier: string): Promise<T> {
 export async function loadPack(source: PackSource, opts: LoadPackOptions = {}): Promise<Pack> {
   const { onProgress, signal } = opts;
   signal?.throwIfAborted();
-  const manifest = parseManifest(await readChecked(source, MANIFEST_FILE, undefined, signal));
+  const manifestBytes: { sha256?: string } = {};
+  const manifest = parseManifest(await readChecked(source, MANIFEST_FILE, undefined, signal, opts.identity ? manifestBytes : undefined));
 
   // One failure cancels the other reads: there is no use finishing them.
   const inner = new AbortController();
@@ -156,7 +165,7 @@ export async function loadPack(source: PackSource, opts: LoadPackOptions = {}): 
     checkUniqueDocumentIds(manifest.shards, shardDocs);
     const docIds = new Set(documents.map((d) => d.id));
     const questions = parseQuestions(manifest.questions, questionsText, docIds);
-    return { manifest, documents, questions };
+    return { manifest, documents, questions, ...(manifestBytes.sha256 ? { manifestSha256: manifestBytes.sha256 } : {}) };
   } finally {
     signal?.removeEventListener('abort', onAbort);
   }
@@ -165,12 +174,22 @@ export async function loadPack(source: PackSource, opts: LoadPackOptions = {}): 
 // ---------------------------------------------------------------------------------------------
 // Reading and verifying one file
 
+/**
+ * Reads one file of a pack that its manifest lists with size and SHA-256 (e.g. the generator's
+ * word list, {@link packVocabularyFile}) and returns its text.
+ * @throws PackError naming the file for a failed read, a wrong size or hash, or bad UTF-8.
+ */
+export function readPackFile(source: PackSource, info: PackFile, signal?: AbortSignal): Promise<string> {
+  return readChecked(source, info.file, info, signal);
+}
+
 /** Reads a file, checks size and SHA-256 against `info` (when given), decodes strict UTF-8. */
 async function readChecked(
   source: PackSource,
   file: string,
   info: PackFile | undefined,
   signal: AbortSignal | undefined,
+  hashOut?: { sha256?: string },
 ): Promise<string> {
   let bytes: Uint8Array;
   try {
@@ -180,6 +199,7 @@ async function readChecked(
     const where = source.location ? ` from ${source.location}` : '';
     throw new PackError(file, `cannot be read${where}: ${e instanceof Error ? e.message : String(e)}`);
   }
+  if (hashOut) hashOut.sha256 = await sha256Hex(bytes);
   if (info) {
     if (bytes.byteLength !== info.bytes) {
       throw new PackError(file, `size is ${bytes.byteLength} bytes, the manifest says ${info.bytes} (truncated or altered)`);
@@ -192,8 +212,26 @@ async function readChecked(
   try {
     return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch {
-    throw new PackError(file, 'is not valid UTF-8');
+    throw new PackError(file, 'is not valid UTF-8', firstBadUtf8Line(bytes));
   }
+}
+
+/** The 1-based line holding the first byte sequence that is not UTF-8 (only called on a failed decode). */
+function firstBadUtf8Line(bytes: Uint8Array): number | undefined {
+  const dec = new TextDecoder('utf-8', { fatal: true });
+  let start = 0, line = 1;
+  while (start <= bytes.length) {
+    let end = bytes.indexOf(0x0a, start);
+    if (end < 0) end = bytes.length;
+    try {
+      dec.decode(bytes.subarray(start, end));
+    } catch {
+      return line;
+    }
+    start = end + 1;
+    line++;
+  }
+  return undefined;
 }
 
 /** Lowercase hex SHA-256 of some bytes, with WebCrypto (browsers, workers and Node >= 20). */
@@ -388,8 +426,29 @@ export function parseManifest(text: string): PackManifest {
       throw new PackError(MANIFEST_FILE, `field "generator" must be an object when present, got ${typeName(value.generator)}`);
     }
     manifest.generator = value.generator;
+    // The word list a generated pack's tokenizer reads is a file of the pack like any other:
+    // a plain relative name, with its size and SHA-256 (checked when it is read).
+    if (value.generator.vocabulary !== undefined) {
+      if (!isRecord(value.generator.vocabulary)) {
+        throw new PackError(MANIFEST_FILE, `field "generator.vocabulary" must be an object {file, bytes, sha256}, got ${typeName(value.generator.vocabulary)}`);
+      }
+      packFile(value.generator.vocabulary, 'generator.vocabulary', files);
+    }
+  }
+  if (value.extraFiles !== undefined) {
+    if (!Array.isArray(value.extraFiles)) throw new PackError(MANIFEST_FILE, `field "extraFiles" must be an array when present, got ${typeName(value.extraFiles)}`);
+    manifest.extraFiles = value.extraFiles.map((raw: unknown, i: number) => {
+      if (!isRecord(raw)) throw new PackError(MANIFEST_FILE, `field "extraFiles[${i}]" must be an object, got ${typeName(raw)}`);
+      return packFile(raw, `extraFiles[${i}]`, files);
+    });
   }
   return manifest;
+}
+
+/** The generator's word list of a pack (validated by {@link parseManifest}), or undefined when it has none. */
+export function packVocabularyFile(manifest: PackManifest): PackFile | undefined {
+  const v = manifest.generator?.vocabulary as PackFile | undefined;
+  return v ? { file: v.file, bytes: v.bytes, sha256: v.sha256 } : undefined;
 }
 
 /** Validates the `{file, bytes, sha256}` part of a manifest entry; `files` catches reuse. */
@@ -397,9 +456,8 @@ function packFile(raw: Record<string, unknown>, where: string, files: Set<string
   const m = fieldReader(MANIFEST_FILE);
   const file = m.id(raw, 'file', where);
   // Names are relative paths inside the pack: no escaping it, no absolute paths or URLs.
-  if (file.startsWith('/') || file.includes('\\') || file.includes(':') || file.split('/').some((p) => p === '' || p === '.' || p === '..')) {
-    throw new PackError(MANIFEST_FILE, `field "${where}.file" must be a relative path inside the pack, got "${file}"`);
-  }
+  const problem = relativePathProblem(file);
+  if (problem) throw new PackError(MANIFEST_FILE, `field "${where}.file" must be a relative path inside the pack, got "${file}" (it ${problem})`);
   if (files.has(file)) throw new PackError(MANIFEST_FILE, `field "${where}.file" names "${file}", which is already used`);
   files.add(file);
   const bytes = m.count(raw, 'bytes', where);

@@ -32,7 +32,10 @@ export interface PackSpec {
   shards: number;
   /** Generator settings recorded in the manifest (e.g. seed, sizes, the word list's hash). */
   generator?: Record<string, unknown>;
-  /** Extra files written beside the shards (not listed in the manifest unless `generator` does). */
+  /**
+   * Extra files written beside the shards. Each is hashed in the manifest: by `generator` (its
+   * `vocabulary` entry) or, for any other, in the manifest's `extraFiles` list.
+   */
   extraFiles?: readonly PackFileContent[];
 }
 
@@ -153,6 +156,10 @@ export function serializePack(spec: PackSpec): { files: PackFileContent[]; manif
     questions: { ...describeFile(QUESTIONS_FILE, questionsContent), count: spec.questions.length },
   };
   if (spec.generator) manifest.generator = spec.generator;
+  // Every file of the folder is in the manifest: extra files the generator does not name are listed.
+  const named = (spec.generator?.vocabulary as { file?: unknown } | undefined)?.file;
+  const unlisted = (spec.extraFiles ?? []).filter((f) => f.file !== named);
+  if (unlisted.length) manifest.extraFiles = unlisted.map((f) => describeFile(f.file, f.content));
   files.push({ file: MANIFEST_FILE, content: `${JSON.stringify(manifest, null, 2)}\n` });
   return { files, manifest };
 }

@@ -4,16 +4,17 @@
  * to a temporary sibling directory that is renamed into place at the end: a failure leaves
  * nothing partial. Node only (node:fs).
  */
-import { chmod, mkdir, mkdtemp, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { readFile, readdir, stat, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import type { PackManifest } from './types.ts';
-import { serializePack, toBytes, type PackSpec } from './pack-serialize.ts';
+import { MANIFEST_FILE, serializePack, toBytes, type PackSpec } from './pack-serialize.ts';
+import { checkOutputFolder, listEntries, replaceFolder, type FolderKind } from '../util/output-folder.ts';
 
 export * from './pack-serialize.ts';
 
 /** Options of {@link writePack}. */
 export interface WritePackOptions {
-  /** Replace an existing non-empty directory (its old content is removed entirely). Default false. */
+  /** Replace an existing pack folder (its old content is removed entirely); any other folder is refused. Default false. */
   overwrite?: boolean;
 }
 
@@ -26,46 +27,52 @@ export class PackExistsError extends Error {
 }
 
 /**
+ * What `overwrite` may replace: a pack folder, i.e. one whose manifest.json says `"format":
+ * "r1s-pack"` and whose every entry is a file that manifest lists (shards, questions, the
+ * generator's word list). A user's notes, an import's input files or a checkpoint are refused, named.
+ */
+export const PACK_FOLDER: FolderKind = {
+  what: 'pack',
+  async recognise(dir: string, entries: string[]): Promise<string | null> {
+    if (!entries.includes(MANIFEST_FILE)) return `it has no ${MANIFEST_FILE} (it holds ${listEntries(entries)})`;
+    // Leniently read: a pack whose manifest no longer validates may still be replaced, as long
+    // as it says it is a pack and the folder holds only the files it names.
+    let m: { format?: unknown; shards?: unknown; questions?: { file?: unknown }; generator?: { vocabulary?: { file?: unknown } }; extraFiles?: unknown };
+    try {
+      m = JSON.parse(await readFile(join(dir, MANIFEST_FILE), 'utf8'));
+    } catch (e) {
+      return `its ${MANIFEST_FILE} is not JSON (${(e as Error).message.split('\n')[0]})`;
+    }
+    if (!m || typeof m !== 'object' || m.format !== 'r1s-pack') return `its ${MANIFEST_FILE} is not a pack manifest (no "format": "r1s-pack")`;
+    const named = [
+      ...[m.shards, m.extraFiles].flatMap((list) => (Array.isArray(list) ? list.map((s: { file?: unknown }) => s?.file) : [])),
+      m.questions?.file, m.generator?.vocabulary?.file,
+    ];
+    const listed = new Set([MANIFEST_FILE, ...named.filter((f): f is string => typeof f === 'string')]);
+    const foreign = entries.filter((e) => !listed.has(e));
+    return foreign.length ? `it holds ${listEntries(foreign)}, which its manifest does not list` : null;
+  },
+};
+
+/**
  * Writes a pack into `dir` (created with its parents if missing) and returns its manifest.
- * Refuses an existing non-empty `dir` unless `opts.overwrite` (then the old directory is
- * replaced as a whole). Files are written into a temporary sibling directory and renamed into
- * place, so on any error `dir` is left as it was. Throws on a bad spec or an I/O error.
+ * Refuses an existing non-empty `dir` unless `opts.overwrite`, and even then unless it is a pack
+ * folder ({@link PACK_FOLDER}); the old pack is replaced as a whole. Files are written into a
+ * temporary sibling directory and swapped in when complete, so on any error `dir` is left as it
+ * was. Throws on a bad spec or an I/O error; PackExistsError without overwrite;
+ * OutputFolderError for a folder that is not a pack.
  */
 export async function writePack(dir: string, spec: PackSpec, opts: WritePackOptions = {}): Promise<PackManifest> {
   const { files, manifest } = serializePack(spec);
   const target = resolve(dir);
-  const parent = dirname(target);
-  let replace = false;
   if (await exists(target)) {
     if (!(await stat(target)).isDirectory()) throw new Error(`writePack: "${dir}" exists and is not a directory`);
-    const entries = await readdir(target);
-    if (entries.length > 0 && !opts.overwrite) {
-      throw new PackExistsError(dir);
-    }
-    replace = true;
+    if ((await readdir(target)).length > 0 && !opts.overwrite) throw new PackExistsError(dir);
   }
-  await mkdir(parent, { recursive: true });
-  const tmp = await mkdtemp(join(parent, `.${basename(target)}.tmp-`));
-  try {
-    await chmod(tmp, 0o755); // mkdtemp makes it private (0700); a pack directory is served as-is.
+  await checkOutputFolder(target, PACK_FOLDER, { overwrite: opts.overwrite });
+  await replaceFolder(target, async (tmp) => {
     for (const f of files) await writeFile(join(tmp, f.file), toBytes(f.content));
-    if (replace) {
-      const old = await mkdtemp(join(parent, `.${basename(target)}.old-`));
-      await rename(target, join(old, 'pack'));
-      try {
-        await rename(tmp, target);
-      } catch (e) {
-        await rename(join(old, 'pack'), target);
-        throw e;
-      }
-      await rm(old, { recursive: true, force: true });
-    } else {
-      await rename(tmp, target);
-    }
-  } catch (e) {
-    await rm(tmp, { recursive: true, force: true });
-    throw e;
-  }
+  });
   return manifest;
 }
 

@@ -103,6 +103,8 @@ export interface PackManifest {
   questions: PackFile & { count: number };
   /** Generator settings for generated packs (the world's seed and sizes). */
   generator?: Record<string, unknown>;
+  /** Other files of the pack folder (not read by the loader), each with its size and hash. */
+  extraFiles?: PackFile[];
 }
 
 /** A loaded pack: manifest, every document in manifest order, and the questions. */
@@ -110,4 +112,6 @@ export interface Pack {
   manifest: PackManifest;
   documents: CorpusDocument[];
   questions: Question[];
+  /** Lowercase hex SHA-256 of manifest.json's bytes (the pack's identity; set by the loader). */
+  manifestSha256?: string;
 }

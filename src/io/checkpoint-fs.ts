@@ -1,14 +1,41 @@
 /**
  * Checkpoint folders on disk (Node only). Writes go to a temporary sibling folder that is
- * renamed into place, so a crash never leaves a half-written checkpoint, and an existing
- * folder is replaced only when asked.
+ * swapped in when complete, so a crash never leaves a half-written checkpoint, and an existing
+ * folder is replaced only when asked and only when it is a checkpoint ({@link CHECKPOINT_FOLDER}).
+ * Reads never leave the folder: a file that is a symbolic link to somewhere else is refused.
  */
-import { mkdir, readFile, rename, rm, stat, writeFile, readdir } from 'node:fs/promises';
-import { dirname, basename, join } from 'node:path';
-import { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from './checkpoint.ts';
+import { readFile, realpath, stat, writeFile } from 'node:fs/promises';
+import { join, resolve, sep } from 'node:path';
+import { OutsideFolderError, resolveInside } from '../util/folder-path.ts';
+import { checkOutputFolder, listEntries, replaceFolder, type FolderKind } from '../util/output-folder.ts';
+import { CheckpointError, decodeCheckpoint, encodeCheckpoint, type Checkpoint } from './checkpoint.ts';
 import { addTagTokens } from './hf-model.ts';
 import { importCheckpointFiles } from './import.ts';
 import { isByteLevelBpe } from '../tokenizer/byte-level.ts';
+
+/**
+ * Every file a checkpoint folder may hold: the model and trainer files (src/io/checkpoint.ts)
+ * and what the runners write beside them.
+ */
+export const CHECKPOINT_FILE_NAMES: readonly string[] = [
+  'config.json', 'generation_config.json', 'model.safetensors', 'tokenizer.json', 'optimizer.safetensors', 'trainer_state.json',
+  'metrics.jsonl', 'rollouts.json', 'eval.json',
+];
+
+/**
+ * What `--overwrite` may replace with a checkpoint: a folder with a config.json whose every
+ * entry is a checkpoint file. A pack, an export or a user's own files are refused, named.
+ */
+export const CHECKPOINT_FOLDER: FolderKind = {
+  what: 'checkpoint',
+  async recognise(_dir: string, entries: string[]): Promise<string | null> {
+    if (!entries.includes('config.json')) return `it has no config.json (it holds ${listEntries(entries)})`;
+    const foreign = entries.filter((e) => !CHECKPOINT_FILE_NAMES.includes(e));
+    return foreign.length ? `it holds ${listEntries(foreign)}, which no checkpoint holds` : null;
+  },
+};
+
+const NODE_FS_PATH = { realpath, resolve, join, sep };
 
 /** Loads a checkpoint folder. @throws CheckpointError naming the file and field; Error for a missing folder. */
 export async function loadCheckpointDir(dir: string): Promise<Checkpoint> {
@@ -20,9 +47,10 @@ export async function loadCheckpointDir(dir: string): Promise<Checkpoint> {
   }
   return decodeCheckpoint(async (name) => {
     try {
-      return new Uint8Array(await readFile(join(dir, name)));
+      return new Uint8Array(await readFile(await resolveInside(NODE_FS_PATH, dir, name)));
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      if (e instanceof OutsideFolderError) throw new CheckpointError(`${name}: ${e.message}`);
       throw e;
     }
   });
@@ -73,44 +101,15 @@ export async function loadModelFolder(dir: string): Promise<{ checkpoint: Checkp
 /**
  * Writes a checkpoint folder atomically. `extra` files (metrics.jsonl, rollouts.json, ...) are
  * written beside the checkpoint's own. Refuses to replace an existing non-empty folder unless
- * `overwrite`.
+ * `overwrite`, and even then unless it is a checkpoint folder ({@link CHECKPOINT_FOLDER}).
+ * @throws OutputFolderError naming the folder; CheckpointError for weights that are not finite
+ *   (nothing is written then).
  */
 export async function saveCheckpointDir(dir: string, ckpt: Checkpoint, opts: { overwrite?: boolean; extra?: Map<string, Uint8Array | string> } = {}): Promise<void> {
-  if (await nonEmptyDir(dir)) {
-    if (!opts.overwrite) throw new Error(`checkpoint: ${dir} already exists and is not empty (nothing was written; pass --overwrite to replace it)`);
-  }
   const files = encodeCheckpoint(ckpt);
   for (const [k, v] of opts.extra ?? []) files.set(k, typeof v === 'string' ? new TextEncoder().encode(v) : v);
-  const parent = dirname(dir);
-  await mkdir(parent, { recursive: true });
-  const tmp = join(parent, `.${basename(dir)}.tmp-${process.pid}-${Date.now()}`);
-  await mkdir(tmp, { recursive: true });
-  try {
+  await checkOutputFolder(dir, CHECKPOINT_FOLDER, { overwrite: opts.overwrite, hint: 'pass --overwrite to replace it' });
+  await replaceFolder(dir, async (tmp) => {
     for (const [name, bytes] of files) await writeFile(join(tmp, name), bytes);
-    const old = join(parent, `.${basename(dir)}.old-${process.pid}-${Date.now()}`);
-    const existed = await exists(dir);
-    if (existed) await rename(dir, old);
-    await rename(tmp, dir);
-    if (existed) await rm(old, { recursive: true, force: true });
-  } catch (e) {
-    await rm(tmp, { recursive: true, force: true });
-    throw e;
-  }
-}
-
-async function exists(p: string): Promise<boolean> {
-  try {
-    await stat(p);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function nonEmptyDir(p: string): Promise<boolean> {
-  try {
-    return (await readdir(p)).length > 0;
-  } catch {
-    return false;
-  }
+  });
 }

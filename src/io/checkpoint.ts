@@ -35,6 +35,8 @@ export interface TrainerState {
   settings: unknown;
   /** Pack the run trains on (name), and preset. */
   pack: string;
+  /** SHA-256 of the pack's manifest.json when the run was saved (its identity; absent in older checkpoints). */
+  packSha256?: string;
   preset: string;
   /** Checkpoint the stage started from (its reference policy); "" for a fresh model. */
   init: string;
@@ -73,6 +75,8 @@ export function encodeCheckpoint(c: Checkpoint): Map<string, Uint8Array> {
   files.set('model.safetensors', writeSafetensors(orderedWeights(c.weights, c.config), { format: 'pt' }));
   files.set('tokenizer.json', json(tok.toHuggingFace()));
   if (c.optimizer) {
+    checkWeights(c.optimizer.m, c.config, 'optimizer.safetensors (m)', { moments: true });
+    checkWeights(c.optimizer.v, c.config, 'optimizer.safetensors (v)', { moments: true });
     const entries: [string, HostTensor][] = [];
     for (const s of paramSpecs(c.config)) entries.push([`m.${s.name}`, c.optimizer.m.get(s.name)!], [`v.${s.name}`, c.optimizer.v.get(s.name)!]);
     files.set('optimizer.safetensors', writeSafetensors(entries));
@@ -128,8 +132,8 @@ export async function decodeCheckpoint(read: (name: string) => Promise<Uint8Arra
       else if (k.startsWith('v.')) v.set(k.slice(2), x);
       else throw new CheckpointError(`optimizer.safetensors: unexpected tensor ${k}`);
     }
-    checkWeights(m, config, 'optimizer.safetensors (m)');
-    checkWeights(v, config, 'optimizer.safetensors (v)');
+    checkWeights(m, config, 'optimizer.safetensors (m)', { moments: true });
+    checkWeights(v, config, 'optimizer.safetensors (v)', { moments: true });
     out.optimizer = { m, v };
   }
   const stateBytes = await read('trainer_state.json');
@@ -145,15 +149,36 @@ async function safe<T>(file: string, f: () => Promise<T> | T): Promise<T> {
   }
 }
 
-/** Throws unless `w` holds exactly the tensors of the config with the right shapes. */
-export function checkWeights(w: ReadonlyMap<string, HostTensor>, config: ModelConfig, file: string): void {
+/**
+ * Largest magnitude a model weight may have: the float16 maximum. Every half-precision
+ * checkpoint fits by construction, trained weights are orders of magnitude smaller, and a
+ * forward pass through larger ones overflows float32 (e.g. 3e38 weights give NaN logits).
+ */
+export const MAX_ABS_WEIGHT = 65504;
+
+/**
+ * Throws unless `w` holds exactly the tensors of the config with the right shapes, every value
+ * finite, and (for model weights, not optimizer moments: `moments`) every |value| <= {@link MAX_ABS_WEIGHT}.
+ * @throws CheckpointError naming the file, the tensor and the first bad element.
+ */
+export function checkWeights(w: ReadonlyMap<string, HostTensor>, config: ModelConfig, file: string, opts: { moments?: boolean } = {}): void {
   const specs = paramSpecs(config);
   const names = new Set(specs.map((s) => s.name));
+  const limit = opts.moments ? Infinity : MAX_ABS_WEIGHT;
   for (const s of specs) {
     const t = w.get(s.name);
     if (!t) throw new CheckpointError(`${file}: tensor ${s.name} is missing`);
     if (t.shape.length !== s.shape.length || t.shape.some((d, i) => d !== s.shape[i])) {
       throw new CheckpointError(`${file}: tensor ${s.name} has shape [${t.shape.join(', ')}], config.json implies [${s.shape.join(', ')}]`);
+    }
+    const d = t.data;
+    for (let i = 0; i < d.length; i++) {
+      const x = d[i]!;
+      // One comparison for the common case; NaN fails it too.
+      if (!(x <= limit && x >= -limit)) {
+        const what = Number.isNaN(x) ? 'NaN' : !Number.isFinite(x) ? String(x) : `${x} (beyond +-${MAX_ABS_WEIGHT}: a forward pass would overflow)`;
+        throw new CheckpointError(`${file}: tensor ${s.name} holds ${what} at element ${i}; refused`);
+      }
     }
   }
   for (const k of w.keys()) {
@@ -174,7 +199,15 @@ export function checkState(x: unknown): TrainerState {
   for (const k of ['step', 'totalSteps', 'seed', 'optimizerStep'] as const) {
     if (!Number.isInteger(s[k]) || (s[k] as number) < 0) throw new CheckpointError(`trainer_state.json: ${k} must be a non-negative integer`);
   }
-  if (!Array.isArray(s.rngState) || s.rngState.length !== 4) throw new CheckpointError('trainer_state.json: rngState must be four integers');
+  if (s.step! > s.totalSteps!) throw new CheckpointError(`trainer_state.json: step ${s.step} is beyond totalSteps ${s.totalSteps}`);
+  if (!Array.isArray(s.rngState) || s.rngState.length !== 4 || s.rngState.some((x) => !Number.isInteger(x) || x < 0 || x > 0xffffffff)) {
+    throw new CheckpointError(`trainer_state.json: rngState must be four unsigned 32-bit integers, got ${JSON.stringify(s.rngState)}`);
+  }
+  // xoshiro128** never leaves the all-zero state: every draw would be 0 (identical rollouts).
+  if (s.rngState.every((x) => x === 0)) throw new CheckpointError('trainer_state.json: rngState is all zero, a state the generator never reaches (every draw would be 0); the file was altered');
+  if (s.packSha256 !== undefined && (typeof s.packSha256 !== 'string' || !/^[0-9a-f]{64}$/.test(s.packSha256))) {
+    throw new CheckpointError('trainer_state.json: packSha256 must be 64 lowercase hex digits when present');
+  }
   if (!Array.isArray(s.lineage)) throw new CheckpointError('trainer_state.json: lineage must be a list');
   return s as TrainerState;
 }

@@ -108,6 +108,14 @@ export function fromHfConfig(json: unknown): ModelConfig {
     if (typeof v !== 'number' || !Number.isFinite(v)) throw new Error(`config.json: ${k} must be a number, got ${JSON.stringify(j[k])}`);
     return v;
   };
+  // Sizes first, by their config.json names, so a bad one is reported as itself (not as a
+  // head_dim or divisibility problem it causes further on).
+  const size = (k: string): number => {
+    const v = num(k);
+    if (!Number.isInteger(v) || v <= 0) throw new Error(`config.json: ${k} must be a positive integer, got ${JSON.stringify(j[k])}`);
+    return v;
+  };
+  for (const k of ['vocab_size', 'hidden_size', 'intermediate_size', 'num_hidden_layers', 'num_attention_heads', 'max_position_embeddings']) size(k);
   const flag = (k: string, def: boolean): boolean => {
     const v = j[k] ?? def;
     if (typeof v !== 'boolean') throw new Error(`config.json: ${k} must be true or false, got ${JSON.stringify(j[k])}`);

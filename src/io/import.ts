@@ -253,8 +253,8 @@ function readOptimizer(bytes: Uint8Array, config: ModelConfig): NonNullable<Chec
     else if (k.startsWith('v.')) v.set(k.slice(2), x);
     else throw new ImportError(`optimizer.safetensors: unexpected tensor ${k} (names are m.<parameter> and v.<parameter>)`);
   }
-  checkWeights(m, config, 'optimizer.safetensors (m)');
-  checkWeights(v, config, 'optimizer.safetensors (v)');
+  checkWeights(m, config, 'optimizer.safetensors (m)', { moments: true });
+  checkWeights(v, config, 'optimizer.safetensors (v)', { moments: true });
   const order = (x: Map<string, HostTensor>) => new Map(paramSpecs(config).map((s) => [s.name, x.get(s.name)!]));
   return { m: order(m), v: order(v) };
 }

@@ -47,11 +47,43 @@ export function learningRate(base: number, step: number, s: LrSchedule): number 
   return base * (s.minRatio + (1 - s.minRatio) * 0.5 * (1 + Math.cos(Math.PI * t)));
 }
 
+/**
+ * Thrown when the loss or gradient was not finite for `maxSkipsInARow` updates in a row: the
+ * parameters and moments are still those of the last finite update (none of the bad ones was applied).
+ */
+export class NonFiniteError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'NonFiniteError';
+  }
+}
+
+/** What {@link AdamW.updateIfFinite} did. */
+export interface CheckedUpdate {
+  /** False when the update was skipped (non-finite loss or gradient). */
+  applied: boolean;
+  /** Squared global gradient norm before clipping (may be NaN or Infinity when skipped). */
+  gradNormSq: number;
+  /** The loss read with it (NaN when no loss tensor was given). */
+  loss: number;
+  /** First element of each `alsoRead` tensor, read in the same round trip. */
+  extra: number[];
+}
+
+const FLOAT32_MAX = 3.4028234663852886e38;
+
+/** Non-finite updates in a row after which training stops (the default of {@link AdamW.maxSkipsInARow}). */
+export const MAX_NONFINITE_UPDATES_IN_A_ROW = 3;
+
 export class AdamW {
   readonly m: ParamSet;
   readonly v: ParamSet;
   /** Updates applied so far. */
   step = 0;
+  /** Updates skipped by {@link updateIfFinite} since the last applied one. */
+  skippedInARow = 0;
+  /** Skipped updates in a row after which {@link updateIfFinite} throws NonFiniteError. */
+  maxSkipsInARow = MAX_NONFINITE_UPDATES_IN_A_ROW;
   private readonly sumSq: Tensor;
   private readonly scale: Tensor;
 
@@ -73,14 +105,59 @@ export class AdamW {
    * metrics; reading is optional).
    */
   update(params: ParamSet, grads: ParamSet, lr: number): Tensor {
-    const b = this.backend, s = this.settings;
+    this.normSquared(grads);
+    this.apply(params, grads, lr);
+    return this.sumSq;
+  }
+
+  /**
+   * The same update, guarded: when the squared gradient norm or `loss` (a (1) tensor,
+   * optional) is NaN or infinite, the device skips it before writing anything (clipScale's
+   * SKIP_SCALE makes adamw a no-op, src/backend/backend.ts), so the parameters and moments stay
+   * exactly as they were; the gradients are zeroed either way. The step is recorded as one
+   * (the GPU's single command buffer is kept); the two scalars are read after it, and a skipped
+   * step takes its count back (bias correction). Finite values give bit for bit {@link update}.
+   * @throws NonFiniteError when this is the `maxSkipsInARow`-th skipped update in a row.
+   */
+  async updateIfFinite(params: ParamSet, grads: ParamSet, lr: number, loss?: Tensor, alsoRead: readonly Tensor[] = []): Promise<CheckedUpdate> {
+    const b = this.backend;
+    this.normSquared(grads);
+    this.apply(params, grads, lr, loss);
+    const [gn, l, ...rest] = await Promise.all([b.read(this.sumSq), loss ? b.read(loss) : Promise.resolve(null), ...alsoRead.map((t) => b.read(t))]);
+    const gradNormSq = gn![0]!, lossValue = l ? l[0]! : NaN, extra = rest.map((x) => x![0]!);
+    if (Number.isFinite(gradNormSq) && (!l || Number.isFinite(lossValue))) {
+      this.skippedInARow = 0;
+      return { applied: true, gradNormSq, loss: lossValue, extra };
+    }
+    this.step--; // the device skipped it
+    this.skippedInARow++;
+    if (this.skippedInARow >= this.maxSkipsInARow) {
+      throw new NonFiniteError(
+        `optimizer: ${this.skippedInARow} updates in a row had a non-finite loss or gradient (last: loss ${lossValue}, squared gradient norm ${gradNormSq}); ` +
+          'stopped. None of them was applied: the parameters and optimizer moments are those of the last finite update',
+      );
+    }
+    return { applied: false, gradNormSq, loss: lossValue, extra };
+  }
+
+  /** Squared global gradient norm into `sumSq` (the first half of an update). */
+  private normSquared(grads: ParamSet): void {
+    const b = this.backend;
     let first = true;
     for (const g of grads.values()) {
       b.sumSquares(g, this.sumSq, !first);
       first = false;
     }
-    if (s.gradClip > 0) b.clipScale(this.sumSq, s.gradClip, this.scale);
-    else b.fill(this.scale, 1);
+  }
+
+  /**
+   * Clip scale, the AdamW step on every parameter, gradients zeroed (the second half). The
+   * scale is SKIP_SCALE (-1) for a non-finite norm or `guard` (adamw then writes nothing); without
+   * clipping the bound is the float32 maximum, which gives exactly 1 for any finite norm.
+   */
+  private apply(params: ParamSet, grads: ParamSet, lr: number, guard?: Tensor): void {
+    const b = this.backend, s = this.settings;
+    b.clipScale(this.sumSq, s.gradClip > 0 ? s.gradClip : FLOAT32_MAX, this.scale, guard);
     this.step++;
     for (const [name, p] of params) {
       const g = grads.get(name)!;
@@ -89,6 +166,5 @@ export class AdamW {
       });
       b.fill(g, 0);
     }
-    return this.sumSq;
   }
 }

@@ -99,6 +99,8 @@ export function encodeSample(tok: TextTokenizer, s: PretrainSample, maxLength: n
 
 export interface PretrainStepMetrics {
   step: number;
+  /** Present (true) only when the step was skipped for a non-finite loss or gradient (weights and moments unchanged). */
+  skipped?: boolean;
   /** Weighted mean negative log-likelihood per token (nats). */
   loss: number;
   lr: number;
@@ -128,7 +130,12 @@ export class Pretrainer {
     this.grads = zerosLike(backend, config);
   }
 
-  /** One optimizer step on `batchSize` fresh samples. */
+  /**
+   * One optimizer step on `batchSize` fresh samples. A step whose loss or gradient is not
+   * finite is skipped before anything is written (the weights and moments stay as they were;
+   * the metrics say `skipped: true`).
+   * @throws NonFiniteError (src/model/optimizer.ts) after too many skipped steps in a row.
+   */
   async runStep(): Promise<PretrainStepMetrics> {
     const t0 = performance.now(), s = this.settings, b = this.model.backend;
     const seqs = Array.from({ length: s.batchSize }, () => encodeSample(this.tokenizer, this.sampler.next(), s.maxLength, s.answerWeight));
@@ -154,11 +161,18 @@ export class Pretrainer {
       start = end;
     }
     const lr = learningRate(s.optimizer.lr, this.step, { warmup: s.warmup, total: s.steps, minRatio: s.lrMinRatio });
-    const normSq = this.optimizer.update(this.model.params, this.grads, lr);
-    const [loss, gn] = await Promise.all([b.read(lossT), b.read(normSq)]);
-    b.dispose(lossT);
+    let upd;
+    try {
+      upd = await this.optimizer.updateIfFinite(this.model.params, this.grads, lr, lossT);
+    } catch (e) {
+      throw new Error(`pretrain: step ${this.step + 1}: ${(e as Error).message}`);
+    } finally {
+      b.dispose(lossT);
+    }
     this.step++;
-    if (!Number.isFinite(loss[0]!)) throw new Error(`pretrain: the loss became ${loss[0]} at step ${this.step}; the weights were not saved`);
-    return { step: this.step, loss: loss[0]!, lr, gradNorm: Math.sqrt(gn[0]!), tokens, seconds: (performance.now() - t0) / 1000 };
+    return {
+      step: this.step, ...(upd.applied ? {} : { skipped: true }), loss: upd.loss, lr, gradNorm: Math.sqrt(upd.gradNormSq), tokens,
+      seconds: (performance.now() - t0) / 1000,
+    };
   }
 }

@@ -44,6 +44,11 @@ export interface UpdateStats {
   gradNorm: number;
   /** Tokens passed through forward and backward. */
   tokens: number;
+  /**
+   * Optimizer steps skipped because their loss or gradient was not finite (parameters and
+   * moments left as they were; such mini-batches add nothing to loss, clipFraction, gradNorm).
+   */
+  skipped: number;
 }
 
 /** Throws naming the first impossible setting. */
@@ -57,7 +62,10 @@ export function validateUpdateSettings(s: UpdateSettings): UpdateSettings {
 
 /**
  * One epoch of clipped-surrogate updates over `seqs` (shuffled with `rng`, split into
- * `miniBatches` optimizer steps). Sequences without loss tokens are skipped.
+ * `miniBatches` optimizer steps). Sequences without loss tokens are skipped. Each optimizer
+ * step is checked before it writes (AdamW.updateIfFinite): a mini-batch whose loss or gradient
+ * is not finite leaves the parameters and moments untouched and is counted in `skipped`.
+ * @throws NonFiniteError (src/model/optimizer.ts) after too many skipped steps in a row.
  */
 export async function policyUpdate(
   model: Llama, optimizer: AdamW, grads: ParamSet, seqs: readonly TrainSequence[], lr: number, s: UpdateSettings, rng: Rng,
@@ -65,7 +73,7 @@ export async function policyUpdate(
   validateUpdateSettings(s);
   const b = model.backend;
   const order = rng.shuffle(seqs.map((_, i) => i).filter((i) => seqs[i]!.lossMask.some((m) => m === 1)));
-  const stats: UpdateStats = { loss: 0, clipFraction: 0, gradNorm: 0, tokens: 0 };
+  const stats: UpdateStats = { loss: 0, clipFraction: 0, gradNorm: 0, tokens: 0, skipped: 0 };
   if (order.length === 0) return stats;
   const nMini = Math.min(s.miniBatches, order.length);
   const lossT = b.zeros([1]), clipT = b.zeros([1]);
@@ -97,17 +105,24 @@ export async function policyUpdate(
       for (const t of [oldT, advT, wT, dLp]) b.dispose(t);
       stats.tokens += batch.tokens.length;
     }
-    const normSq = optimizer.update(model.params, grads, lr);
-    const [loss, clip, gn] = await Promise.all([b.read(lossT), b.read(clipT), b.read(normSq)]);
-    stats.loss += loss[0]! / nMini;
-    stats.clipFraction += clip[0]! / nMini;
-    stats.gradNorm += Math.sqrt(gn[0]!) / nMini;
+    let upd;
+    try {
+      upd = await optimizer.updateIfFinite(model.params, grads, lr, lossT, [clipT]);
+    } catch (e) {
+      b.dispose(lossT);
+      b.dispose(clipT);
+      throw e;
+    }
+    if (!upd.applied) {
+      stats.skipped++;
+      continue;
+    }
+    stats.loss += upd.loss / nMini;
+    stats.clipFraction += upd.extra[0]! / nMini;
+    stats.gradNorm += Math.sqrt(upd.gradNormSq) / nMini;
   }
   b.dispose(lossT);
   b.dispose(clipT);
-  if (!Number.isFinite(stats.loss) || !Number.isFinite(stats.gradNorm)) {
-    throw new Error(`update: the loss or gradient became non-finite (loss ${stats.loss}, grad norm ${stats.gradNorm})`);
-  }
   return stats;
 }
 

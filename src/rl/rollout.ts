@@ -188,6 +188,13 @@ async function sampleRows(b: Backend, logits: ReturnType<Backend['zeros']>, rows
   b.sample(logits, uniforms, tok, lp, { temperature: s.temperature, topP: s.topP });
   const [tokens, logProbs] = [(await b.read(tok)) as Int32Array, (await b.read(lp)) as Float32Array];
   for (const t of [uniforms, tok, lp]) b.dispose(t);
+  // Non-finite logits (NaN or overflowing weights or activations) leave no token to draw (-1)
+  // or a non-finite log-probability: stop here with that cause, not at the next embedding.
+  for (let i = 0; i < rows; i++) {
+    if (tokens[i]! < 0 || !Number.isFinite(logProbs[i]!)) {
+      throw new Error(`rollout: the policy's logits are not finite (row ${i} of ${rows}: drew token ${tokens[i]}, log-probability ${logProbs[i]}); the weights or activations hold NaN or overflow`);
+    }
+  }
   return { tokens, logProbs };
 }
 

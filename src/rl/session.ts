@@ -18,6 +18,7 @@
 import type { Backend } from '../backend/backend.ts';
 import type { Question, Split } from '../corpus/types.ts';
 import { defaultEvalSettings, evaluate, type EvalMetrics, type EvalMode, type EvalRecord } from '../eval/evaluate.ts';
+import { mergeSettingsInto } from './settings-schema.ts';
 import { checkWeights, decodeCheckpoint, downloadParams, encodeCheckpoint, uploadParams, type Checkpoint, type TrainerState } from '../io/checkpoint.ts';
 import { exportFiles, type ExportFormat } from '../io/export-folder.ts';
 import { importCheckpointFiles, type ImportInput } from '../io/import.ts';
@@ -55,19 +56,13 @@ export type SettingsOverride = Partial<Omit<RlSettings, 'optimizer' | 'update' |
   reward?: Partial<RlSettings['reward']>;
 };
 
-/** The stage defaults with a learner's overrides (unknown keys are an error naming them). */
+/**
+ * The stage defaults with a learner's overrides (src/rl/settings-schema.ts: unknown keys,
+ * prototype keys and values of the wrong type are errors naming them).
+ */
 export function mergeSettings(stage: 1 | 2, o: SettingsOverride = {}): RlSettings {
   const s = defaultRlSettings(stage);
-  for (const [k, v] of Object.entries(o)) {
-    if (!(k in s)) throw new Error(`settings: unknown setting "${k}"`);
-    const cur = (s as unknown as Record<string, unknown>)[k];
-    if (cur && typeof cur === 'object' && !Array.isArray(cur) && v && typeof v === 'object') {
-      for (const [k2, v2] of Object.entries(v)) {
-        if (!(k2 in (cur as object))) throw new Error(`settings: unknown setting "${k}.${k2}"`);
-        (cur as Record<string, unknown>)[k2] = v2;
-      }
-    } else (s as unknown as Record<string, unknown>)[k] = v;
-  }
+  mergeSettingsInto(s, o, 'settings');
   s.stage = stage;
   return s;
 }

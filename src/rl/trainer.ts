@@ -178,6 +178,8 @@ export interface StepMetrics {
   rolloutSeconds: number;
   updateSeconds: number;
   hops: number[];
+  /** Optimizer steps skipped for a non-finite loss or gradient (present only when > 0). */
+  skippedUpdates?: number;
   /**
    * Per hop count drawn this step (issue 15; the paper's figure is searches per rollout by hop
    * count over the steps): the searches' diagnosis (src/eval/search-diagnostics.ts), F1 and Cover-EM.
@@ -377,6 +379,7 @@ export class RlTrainer {
         };
         return [String(h), hm];
       })),
+      ...(upd.skipped > 0 ? { skippedUpdates: upd.skipped } : {}),
     };
     const records: RolloutRecord[] = rollouts.map((r, i) => {
       const q = questions[r.group]!;

@@ -73,7 +73,11 @@ export interface RequestLimits {
   maxK: number;
 }
 
-export const DEFAULT_LIMITS: Readonly<RequestLimits> = Object.freeze({ maxQueries: 1024, maxQueryChars: 4096, maxK: 100 });
+/**
+ * Defaults of {@link RequestLimits}. Search-R1's default GRPO run (`train_batch_size` 512 x
+ * `n_agent` 5) posts 2,560 queries at once to `/retrieve`; 8,192 leaves room for larger batches.
+ */
+export const DEFAULT_LIMITS: Readonly<RequestLimits> = Object.freeze({ maxQueries: 8192, maxQueryChars: 4096, maxK: 100 });
 
 // ---------------------------------------------------------------------------------------------
 // Documents on the wire
@@ -111,13 +115,35 @@ function checkQueries(body: Record<string, unknown>, limits: RequestLimits): str
   return q as string[];
 }
 
-function checkK(body: Record<string, unknown>, field: string, limits: RequestLimits): number {
-  const k = body[field];
-  if (k === undefined || k === null) return DEFAULT_TOP_K;
+/**
+ * `k` / `topk` read as the servers read it: missing or null is the default 3; Search-R1's
+ * `if not request.topk` also takes 0 as the default (`zeroIsDefault`); pydantic's lax mode there
+ * takes an integral float (3.0) or a numeric string ("3") as the integer.
+ */
+function checkK(body: Record<string, unknown>, field: string, limits: RequestLimits, zeroIsDefault = false): number {
+  const raw = body[field];
+  if (raw === undefined || raw === null) return DEFAULT_TOP_K;
+  const k = typeof raw === 'string' && /^\s*[+-]?\d+(\.0*)?\s*$/.test(raw) ? Number(raw) : raw;
+  if (zeroIsDefault && k === 0) return DEFAULT_TOP_K;
   if (!Number.isSafeInteger(k) || (k as number) < 1 || (k as number) > limits.maxK) {
-    throw new ProtocolError(`"${field}" must be an integer in [1, ${limits.maxK}], got ${JSON.stringify(k)}`);
+    throw new ProtocolError(`"${field}" must be an integer in [1, ${limits.maxK}], got ${JSON.stringify(raw)}`);
   }
   return k as number;
+}
+
+/** Strings pydantic's lax mode reads as booleans (Search-R1's `return_scores: bool`), lower-cased. */
+const LAX_TRUE = new Set(['true', '1', 'yes', 'on', 't', 'y']), LAX_FALSE = new Set(['false', '0', 'no', 'off', 'f', 'n']);
+
+/** `return_scores` as Search-R1's server reads it (missing or null: false). */
+function checkReturnScores(rs: unknown): boolean {
+  if (rs === undefined || rs === null || rs === false || rs === 0) return false;
+  if (rs === true || rs === 1) return true;
+  if (typeof rs === 'string') {
+    const v = rs.trim().toLowerCase();
+    if (LAX_TRUE.has(v)) return true;
+    if (LAX_FALSE.has(v)) return false;
+  }
+  throw new ProtocolError(`"return_scores" must be a boolean, got ${JSON.stringify(rs)}`);
 }
 
 /** Validates an R1-Searcher request body (parsed JSON). @throws ProtocolError naming the field. */
@@ -126,12 +152,16 @@ export function parseR1SearcherRequest(body: unknown, limits: RequestLimits = DE
   return { queries: checkQueries(body, limits), k: checkK(body, 'k', limits) };
 }
 
-/** Validates a Search-R1 request body (parsed JSON). @throws ProtocolError naming the field. */
+/**
+ * Validates a Search-R1 request body (parsed JSON) with the lax rules of their FastAPI server:
+ * `topk` missing, null or 0 is 3, `"3"` and `3.0` are 3; `return_scores` takes pydantic's
+ * boolean strings ("true", "yes", "1", ...). Extra fields are ignored, as there.
+ * @throws ProtocolError naming the field.
+ */
 export function parseSearchR1Request(body: unknown, limits: RequestLimits = DEFAULT_LIMITS): { queries: string[]; k: number; returnScores: boolean } {
   if (!isObject(body)) throw new ProtocolError('the body must be a JSON object {"queries": [..], "topk": n, "return_scores": bool}');
-  const rs = body.return_scores;
-  if (rs !== undefined && rs !== null && typeof rs !== 'boolean') throw new ProtocolError(`"return_scores" must be a boolean, got ${JSON.stringify(rs)}`);
-  return { queries: checkQueries(body, limits), k: checkK(body, 'topk', limits), returnScores: rs === true };
+  const returnScores = checkReturnScores(body.return_scores);
+  return { queries: checkQueries(body, limits), k: checkK(body, 'topk', limits, true), returnScores };
 }
 
 /** The R1-Searcher answer for `hits[i]` of `queries[i]`. */

@@ -86,6 +86,7 @@ export class Rng {
     if (!Array.isArray(state) || state.length !== 4 || state.some((x) => !Number.isInteger(x) || x < 0 || x > 0xffffffff)) {
       throw new Error(`Rng.setState: expected four unsigned 32-bit integers, got ${JSON.stringify(state)}`);
     }
+    if (state.every((x) => x === 0)) throw new Error('Rng.setState: the all-zero state is refused (xoshiro128** would draw 0 forever)');
     this.s.set(state);
   }
 }

@@ -281,6 +281,26 @@ export const KERNEL_CASES: KernelCase[] = [
     },
   },
   {
+    name: 'a non-finite gradient norm or guard makes clipScale -1 and adamw write nothing (issue 18)',
+    async run(b, rng) {
+      const n = 1037;
+      const param = b.fromArray(randn(rng, n), [n]), grad = b.fromArray(randn(rng, n, 0.1), [n]);
+      const m = b.fromArray(randn(rng, n, 0.01), [n]);
+      const v = b.fromArray(randn(rng, n, 0.01).map((x) => x * x), [n]);
+      const finite = b.fromArray(Float32Array.of(4), [1]);
+      const p = { lr: 1e-3, beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0.1, step: 3 };
+      for (const [sq, guard] of [[NaN, 1], [Infinity, 1], [4, NaN], [4, -Infinity]]) {
+        const sumSq = b.fromArray(Float32Array.of(sq!), [1]), g = b.fromArray(Float32Array.of(guard!), [1]), scale = b.zeros([1]);
+        b.clipScale(sumSq, 1.0, scale, g);
+        b.adamw(param, grad, m, v, scale, p);
+      }
+      const ok = b.zeros([1]), skip = b.zeros([1]);
+      b.clipScale(finite, 1.0, ok, finite); // a finite guard changes nothing: 1 / (2 + 1e-6)
+      b.clipScale(b.fromArray(Float32Array.of(Infinity), [1]), 1.0, skip);
+      return readAll(b, { param, m, v, ok, skip });
+    },
+  },
+  {
     name: 'sampling: greedy (with ties), temperature and top-p, tied rows',
     async run(b, rng) {
       const M = 40, V = 301;

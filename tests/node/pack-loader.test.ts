@@ -267,13 +267,15 @@ describe('loadPack refuses a damaged shard', () => {
 
   it('refuses bytes that are not UTF-8', async () => {
     const f = fixture();
-    const bytes = new Uint8Array([...new TextEncoder().encode('{"id":"d5","title":"M'), 0xff, ...new TextEncoder().encode('","text":"x"}\n')]);
+    const bytes = new Uint8Array([...new TextEncoder().encode('{"id":"d5","title":"M","text":"y"}\n{"id":"d6","title":"M'), 0xff, ...new TextEncoder().encode('","text":"x"}\n')]);
     f.files['shard-002.jsonl'] = bytes;
     const s = (f.manifest as unknown as PackManifest).shards[2]!;
     s.bytes = bytes.byteLength;
     s.sha256 = sha(bytes);
     const e = await refusal(loadPack(memSource(f)));
-    expect(e.message).toBe('pack file shard-002.jsonl: is not valid UTF-8');
+    // The line of the bad byte is named too (issue 18, item 9).
+    expect(e.message).toBe('pack file shard-002.jsonl line 2: is not valid UTF-8');
+    expect(e.line).toBe(2);
   });
 
   it('wraps a failed read in an error naming the file and the location', async () => {

@@ -90,7 +90,7 @@ describe('policy update', () => {
     const grads = zerosLike(b, cfg);
     // Take the gradient out before the optimizer consumes it: lr tiny, read grads via a spy optimizer.
     let captured: ParamSet | null = null;
-    const spy = { update: (_p: ParamSet, g: ParamSet) => { captured = new Map([...g].map(([k, v]) => [k, b.fromArray((b.view(v) as Float32Array).slice(), v.shape)])); return b.zeros([1]); } } as unknown as AdamW;
+    const spy = { updateIfFinite: async (_p: ParamSet, g: ParamSet) => { captured = new Map([...g].map(([k, v]) => [k, b.fromArray((b.view(v) as Float32Array).slice(), v.shape)])); return { applied: true, gradNormSq: 0, loss: 0, extra: [0] }; } } as unknown as AdamW;
     await policyUpdate(model, spy, grads, [seq], 1e-3, { clipEps: 0.2, miniBatches: 1, microBatchTokens: 64, lossAggregation: 'token-mean' }, rng);
     // Reference: weighted NLL with weights A_t / 4 on the four loss tokens.
     const refGrads = zerosLike(b, cfg);

@@ -16,6 +16,7 @@ import type { Tensor } from '../../src/backend/backend.ts';
 import { startSearchServer, type SearchServer } from '../../src/cli/commands/serve-search.ts';
 import { derivedDocumentId } from '../../src/corpus/import/doc-id.ts';
 import { importPack } from '../../src/corpus/import/import-pack.ts';
+import { fsSource, loadPack } from '../../src/corpus/pack-loader.ts';
 import type { CorpusDocument } from '../../src/corpus/types.ts';
 import { validateConfig } from '../../src/model/config.ts';
 import { Llama, type InferBatch, type KVCache } from '../../src/model/llama.ts';
@@ -68,10 +69,27 @@ describe('protocol shapes', () => {
     expect(() => parseR1SearcherRequest({ queries: ['a', 3] })).toThrow('"queries"[1] must be a string, got number');
     expect(() => parseR1SearcherRequest({ queries: ['a'], k: 1.5 })).toThrow('"k" must be an integer in [1, 100], got 1.5');
     expect(() => parseSearchR1Request({ queries: ['a'], topk: 101 })).toThrow('"topk" must be an integer in [1, 100], got 101');
-    expect(() => parseSearchR1Request({ queries: ['a'], return_scores: 'yes' })).toThrow('"return_scores" must be a boolean, got "yes"');
+    // Search-R1's pydantic model is lax: "yes" is a boolean there; "maybe" is not.
+    expect(() => parseSearchR1Request({ queries: ['a'], return_scores: 'maybe' })).toThrow('"return_scores" must be a boolean, got "maybe"');
     expect(() => parseSearchR1Request([1])).toThrow(/the body must be a JSON object/);
     expect(() => parseR1SearcherRequest({ queries: ['x'.repeat(5000)] })).toThrow('"queries"[0] has 5000 characters, at most 4096 are allowed');
-    expect(() => parseR1SearcherRequest({ queries: Array(1025).fill('a') })).toThrow('"queries" holds 1025 queries, at most 1024 are allowed');
+    // No fixed cap of 1,024 any more (issue 17): the default admits Search-R1's 2,560; a limit is still a limit.
+    expect(parseR1SearcherRequest({ queries: Array(2560).fill('a') }).queries).toHaveLength(2560);
+    expect(() => parseR1SearcherRequest({ queries: Array(1025).fill('a') }, { maxQueries: 1024, maxQueryChars: 4096, maxK: 100 })).toThrow('"queries" holds 1025 queries, at most 1024 are allowed');
+  });
+
+  it('keeps the lax input rules of the servers it stands in for (Search-R1: `if not request.topk`, pydantic lax mode)', () => {
+    const sr1 = (body: object) => parseSearchR1Request({ queries: ['a'], ...body });
+    expect(sr1({ topk: 0 }).k).toBe(3);
+    expect(sr1({ topk: null }).k).toBe(3);
+    expect(sr1({ topk: '5' }).k).toBe(5);
+    expect(sr1({ topk: 5.0 }).k).toBe(5);
+    expect(() => sr1({ topk: -1 })).toThrow('"topk" must be an integer in [1, 100], got -1');
+    expect(() => sr1({ topk: '2.5' })).toThrow('"topk" must be an integer in [1, 100], got "2.5"');
+    for (const v of [true, 1, 'true', 'True', 'yes', 'on', '1', 't', 'y']) expect(sr1({ return_scores: v }).returnScores, String(v)).toBe(true);
+    for (const v of [false, 0, 'false', 'no', 'off', '0', 'f', 'n', null]) expect(sr1({ return_scores: v }).returnScores, String(v)).toBe(false);
+    expect(sr1({ extra: 'ignored' })).toEqual({ queries: ['a'], k: 3, returnScores: false });
+    expect(() => parseR1SearcherRequest({ queries: ['a'], k: 0 })).toThrow('"k" must be an integer in [1, 100], got 0');
   });
 
   it('Search-R1 answers without scores (their server sends bare documents) get scores by rank', () => {
@@ -149,18 +167,45 @@ describe('serve-search on 127.0.0.1', () => {
     expect(bare).toEqual({ result: [index.search('kovar', 3).map((h) => ({ id: h.id, contents: `"${h.title}"\n${h.text}` }))] });
   });
 
-  it('handles CORS preflight and sends CORS headers on every answer, errors included', async () => {
+  it('handles CORS preflight from the playground on this machine and sends CORS headers on every answer to it, errors included', async () => {
     const pre = await fetch(`${server.url}/retrieve`, {
       method: 'OPTIONS', headers: { origin: 'http://localhost:5173', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type', 'access-control-request-private-network': 'true' },
     });
     expect(pre.status).toBe(204);
-    expect(pre.headers.get('access-control-allow-origin')).toBe('*');
+    // Issue 18: the page's own origin, never "*" (any page could read the corpus).
+    expect(pre.headers.get('access-control-allow-origin')).toBe('http://localhost:5173');
     expect(pre.headers.get('access-control-allow-methods')).toContain('POST');
     expect(pre.headers.get('access-control-allow-headers')).toBe('content-type');
     expect(pre.headers.get('access-control-allow-private-network')).toBe('true');
-    const bad = await post(`${server.url}/queries`, '{nope', true);
+    const bad = await fetch(`${server.url}/queries`, { method: 'POST', headers: { origin: 'http://127.0.0.1:4173', 'content-type': 'application/json' }, body: '{nope' });
     expect(bad.status).toBe(400);
-    expect(bad.headers.get('access-control-allow-origin')).toBe('*');
+    expect(bad.headers.get('access-control-allow-origin')).toBe('http://127.0.0.1:4173');
+  });
+
+  it('refuses every other origin before any work, unless allowed with --allow-origin (issue 18)', async () => {
+    const searched = server.stats.queries;
+    // A "simple" text/plain POST needs no preflight: the server itself must refuse it.
+    for (const origin of ['https://evil.example', 'http://localhost.evil.example', 'null']) {
+      const r = await fetch(`${server.url}/retrieve`, { method: 'POST', headers: { origin, 'content-type': 'text/plain' }, body: JSON.stringify({ queries: ['kovar'] }) });
+      expect(r.status, origin).toBe(403);
+      expect(r.headers.get('access-control-allow-origin')).toBeNull();
+      expect(((await r.json()) as { error: string }).error).toContain(`--allow-origin ${origin}`);
+    }
+    const pre = await fetch(`${server.url}/retrieve`, { method: 'OPTIONS', headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' } });
+    expect(pre.status).toBe(403);
+    expect(server.stats.queries).toBe(searched);
+    // Clients outside a browser send no Origin and get no CORS headers.
+    const plain = await post(`${server.url}/retrieve`, { queries: ['kovar'] });
+    expect(plain.status).toBe(200);
+    expect(plain.headers.get('access-control-allow-origin')).toBeNull();
+    const open = await startSearchServer({ index, port: 0, allowOrigins: ['https://lab.example'] });
+    try {
+      const r = await fetch(`${open.url}/health`, { headers: { origin: 'https://lab.example' } });
+      expect([r.status, r.headers.get('access-control-allow-origin')]).toEqual([200, 'https://lab.example']);
+      expect((await fetch(`${open.url}/health`, { headers: { origin: 'https://evil.example' } })).status).toBe(403);
+    } finally {
+      await open.close();
+    }
   });
 
   it('refuses bad requests with clear errors', async () => {
@@ -170,12 +215,12 @@ describe('serve-search on 127.0.0.1', () => {
     };
     expect(await err(post(`${server.url}/queries`, '{nope', true))).toEqual([400, expect.stringMatching(/^the body is not valid JSON/), null]);
     expect(await err(post(`${server.url}/queries`, { queries: 'x' }))).toEqual([400, '"queries" must be an array of strings, got string', null]);
-    expect(await err(post(`${server.url}/retrieve`, { queries: ['a'], topk: 0 }))).toEqual([400, '"topk" must be an integer in [1, 100], got 0', null]);
+    expect(await err(post(`${server.url}/retrieve`, { queries: ['a'], topk: -1 }))).toEqual([400, '"topk" must be an integer in [1, 100], got -1', null]);
     expect(await err(fetch(`${server.url}/queries`))).toEqual([405, '/queries answers POST with a JSON body', 'POST, OPTIONS']);
     expect(await err(post(`${server.url}/search`, { queries: [] }))).toEqual([404, 'no endpoint /search: use POST /queries (R1-Searcher) or POST /retrieve (Search-R1)', null]);
     const big = await post(`${server.url}/queries`, { queries: ['x'.repeat(5000)] });
     expect(big.status).toBe(413);
-    expect(await big.json()).toEqual({ error: 'request body exceeds 4096 bytes' });
+    expect(await big.json()).toEqual({ error: 'request body exceeds 4096 bytes (raise --max-queries for larger batches)' });
     // The server is still fine afterwards.
     expect((await post(`${server.url}/queries`, { queries: ['kovar'], k: 1 })).status).toBe(200);
   });
@@ -200,6 +245,66 @@ describe('serve-search on 127.0.0.1', () => {
     expect(() => resolveEndpoint('http://h:1/queries', 'search-r1')).toThrow(/is a r1-searcher endpoint, but protocol search-r1 was asked for/);
     expect(() => resolveEndpoint('ftp://h/retrieve')).toThrow(/must be http or https/);
     expect(() => resolveEndpoint('not a url')).toThrow(/is not a URL/);
+  });
+});
+
+describe('large batches (issue 17) and heavy requests that do not stall the others (issue 18)', () => {
+  let server: SearchServer;
+  let index: SearchIndex;
+  let questions: string[];
+  beforeAll(async () => {
+    const pack = await loadPack(fsSource('public/corpus/world'));
+    // No result cache: every query is searched, as with distinct queries from a real batch.
+    index = SearchIndex.fromDocuments(pack.documents, { ...packSearchOptions(pack.manifest), cacheSize: 0 });
+    questions = pack.questions.map((q) => q.question);
+    server = await startSearchServer({ index, port: 0 });
+  });
+  afterAll(async () => {
+    await server.close();
+  });
+
+  it("answers Search-R1's default batch (train_batch_size 512 x n_agent 5 = 2,560 queries) in one POST, in its exact JSON", async () => {
+    const small = SearchIndex.fromDocuments(DOCS);
+    const srv = await startSearchServer({ index: small, port: 0 });
+    try {
+      const queries = Array.from({ length: 2560 }, (_, i) => `${QUERIES[i % QUERIES.length]} ${i}`);
+      // Their client: payload = {"queries": query_list, "topk": topk, "return_scores": True}, then .json()['result'].
+      const res = await post(`${srv.url}/retrieve`, { queries, topk: 3, return_scores: true });
+      expect(res.status).toBe(200);
+      const { result } = (await res.json()) as { result: { document: { id: string; contents: string }; score: number }[][] };
+      expect(result).toHaveLength(2560);
+      for (const i of [0, 1279, 2559]) {
+        expect(result[i]).toEqual(small.search(queries[i]!, 3).map((h) => ({ document: { id: h.id, contents: `"${h.title}"\n${h.text}` }, score: h.score })));
+      }
+      const r1 = (await (await post(`${srv.url}/queries`, { queries, k: 3 })).json()) as { queries: string[]; answers: string[][] };
+      expect([r1.queries.length, r1.answers.length]).toEqual([2560, 2560]);
+      expect(r1.answers[0]).toEqual(small.search(queries[0]!, 3).map((h) => `Title: ${h.title} Text: ${h.text}`));
+    } finally {
+      await srv.close();
+    }
+  });
+
+  it('/health is answered while a heavy request is still being searched', async () => {
+    const order: string[] = [];
+    const before = server.stats.queries;
+    const heavy = [0, 1, 2].map((i) =>
+      post(`${server.url}/retrieve`, { queries: questions.slice(i * 150, i * 150 + 150), topk: 3 }).then(async (r) => {
+        expect(r.status).toBe(200);
+        await r.arrayBuffer();
+        order.push(`heavy ${i}`);
+      }));
+    // Wait until the server has begun searching a heavy request, then ask for /health.
+    for (let polls = 0; server.stats.queries === before; polls++) {
+      if (polls > 100_000) throw new Error('the server never began searching');
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    const health = fetch(`${server.url}/health`).then(async (r) => {
+      expect(r.status).toBe(200);
+      await r.json();
+      order.push('health');
+    });
+    await Promise.all([...heavy, health]);
+    expect(order[0]).toBe('health');
   });
 });
 

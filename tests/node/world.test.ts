@@ -516,8 +516,13 @@ describe('pack writer', () => {
     await expect(writePack(out, tiny(4, 5), { overwrite: true })).rejects.toThrow(/shard count must be an integer in \[1, 4\]/);
     await expect(writePack(out, { ...tiny(4, 2), extraFiles: [{ file: '../x', content: '' }] }, { overwrite: true })).rejects.toThrow(/bad extra file name/);
     expect(await readdir(out)).toEqual(['keep.txt']);
+    // overwrite replaces only a pack folder: the user's keep.txt is not a pack (issue 18, item 2).
+    await expect(writePack(out, tiny(4, 2), { overwrite: true })).rejects.toThrow(/is not a pack folder: it has no manifest.json \(it holds "keep.txt"\)/);
+    expect(await readdir(out)).toEqual(['keep.txt']);
+    await rm(join(out, 'keep.txt'));
+    await writePack(out, tiny(4, 3));
     await writePack(out, tiny(4, 2), { overwrite: true });
-    expect(await readdir(out)).not.toContain('keep.txt');
+    expect(await readdir(out)).not.toContain('shard-002.jsonl');
     expect((await readdir(dir)).filter((f) => f.startsWith('.'))).toEqual([]);
   });
 

@@ -5,7 +5,7 @@
  * only checks shapes and dispatches.
  */
 import {
-  checkReshape, expectShape, shapeSize,
+  appliesScale, checkReshape, expectShape, shapeSize, SKIP_SCALE,
   type AdamWParams, type Backend, type DType, type MatmulOptions, type RopeScaling, type SampleParams, type Tensor,
 } from '../backend.ts';
 import { CpuTensor, f32, i32 } from './tensor.ts';
@@ -77,9 +77,13 @@ export class CpuBackend implements Backend {
     o[0] = (accumulate ? o[0]! : 0) + s;
   }
 
-  clipScale(sumSq: Tensor, maxNorm: number, scale: Tensor): void {
-    const norm = Math.sqrt(f32(sumSq)[0]!);
-    f32(scale)[0] = Math.min(1, maxNorm / (norm + 1e-6));
+  clipScale(sumSq: Tensor, maxNorm: number, scale: Tensor, guard?: Tensor): void {
+    const sq = f32(sumSq)[0]!;
+    if (!Number.isFinite(sq) || (guard && !Number.isFinite(f32(guard)[0]!))) {
+      f32(scale)[0] = SKIP_SCALE; // adamw skips the step
+      return;
+    }
+    f32(scale)[0] = Math.min(1, maxNorm / (Math.sqrt(sq) + 1e-6));
   }
 
   matmul(a: Tensor, b: Tensor, out: Tensor, opts: MatmulOptions = {}): void {
@@ -220,6 +224,7 @@ export class CpuBackend implements Backend {
   adamw(param: Tensor, grad: Tensor, m: Tensor, v: Tensor, gradScale: Tensor, p: AdamWParams): void {
     const w = f32(param), g = f32(grad), md = f32(m), vd = f32(v);
     const s = f32(gradScale)[0]!;
+    if (!appliesScale(s)) return; // a skipped step: nothing is written
     const bc1 = 1 - Math.pow(p.beta1, p.step), bc2 = 1 - Math.pow(p.beta2, p.step);
     for (let i = 0; i < w.length; i++) {
       const gi = g[i]! * s;

@@ -19,7 +19,7 @@
  * Small kernels (below `minParallelWork`) stay on the calling thread.
  */
 import {
-  checkReshape, expectShape, ropeKey, shapeSize,
+  appliesScale, checkReshape, expectShape, ropeKey, shapeSize,
   type AdamWParams, type Backend, type DType, type MatmulOptions, type RopeScaling, type SampleParams, type Tensor,
 } from '../backend.ts';
 import { CpuBackend } from '../cpu/cpu-backend.ts';
@@ -297,8 +297,8 @@ export class WasmBackend implements Backend {
     this.cpu.sumSquares(this.c(x), this.c(out), accumulate);
   }
 
-  clipScale(sumSq: Tensor, maxNorm: number, scale: Tensor): void {
-    this.cpu.clipScale(this.c(sumSq), maxNorm, this.c(scale));
+  clipScale(sumSq: Tensor, maxNorm: number, scale: Tensor, guard?: Tensor): void {
+    this.cpu.clipScale(this.c(sumSq), maxNorm, this.c(scale), guard && this.c(guard));
   }
 
   // ================================================================ matmul
@@ -573,6 +573,7 @@ export class WasmBackend implements Backend {
     if ([G, Mo, Vo].some((t) => t.size !== W.size)) throw new Error('adamw: param, grad, m and v differ in size');
     this.refresh();
     const s = this.f32[S.ptr >>> 2]!;
+    if (!appliesScale(s)) return; // a skipped step (see Backend.adamw): nothing is written
     const bc1 = 1 - Math.pow(p.beta1, p.step), bc2 = 1 - Math.pow(p.beta2, p.step);
     const lrOverBc1 = p.lr / bc1, decay = 1 - p.lr * p.weightDecay;
     const n4 = W.size >> 2;

@@ -307,8 +307,8 @@ export class WebGpuBackend implements Backend, KernelRunner {
     OPT.sumSquares(this, this.f32(x, 'sumSquares x'), this.f32(out, 'sumSquares out'), accumulate);
   }
 
-  clipScale(sumSq: Tensor, maxNorm: number, scale: Tensor): void {
-    OPT.clipScale(this, this.f32(sumSq, 'clipScale sumSq'), maxNorm, this.f32(scale, 'clipScale scale'));
+  clipScale(sumSq: Tensor, maxNorm: number, scale: Tensor, guard?: Tensor): void {
+    OPT.clipScale(this, this.f32(sumSq, 'clipScale sumSq'), maxNorm, this.f32(scale, 'clipScale scale'), guard && this.f32(guard, 'clipScale guard'));
   }
 
   // ================================================================ linear algebra

@@ -9,11 +9,12 @@
  * Writes are atomic (a temporary sibling renamed into place) and an existing PATH is replaced
  * only with --overwrite.
  */
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { loadCheckpointDir } from '../../io/checkpoint-fs.ts';
 import { EXPORT_FORMATS, exportFiles, type ExportFormat } from '../../io/export-folder.ts';
 import { zipFiles } from '../../io/zip.ts';
+import { checkOutputFolder, listEntries, type FolderKind } from '../../util/output-folder.ts';
 import { log, parseFlags, required } from '../common.ts';
 
 const USAGE = 'npm run cli -- export --checkpoint CKPT --format hf|onnx --out PATH [--kv-cache] [--zip] [--overwrite] [--json]';
@@ -34,6 +35,9 @@ export async function run(argv: string[]): Promise<void> {
   if (existing && !f.overwrite) throw new Error(`--out ${out} already exists (nothing was written; pass --overwrite to replace it)`);
   if (existing === 'dir' && f.zip) throw new Error(`--out ${out} is a folder; with --zip it must be a file path`);
   if (existing === 'file' && !f.zip) throw new Error(`--out ${out} is a file; without --zip it must be a folder path`);
+  // --overwrite replaces only an earlier export (never a checkpoint, a pack or other files).
+  if (existing === 'dir') await checkOutputFolder(out, EXPORT_FOLDER, { overwrite: true, inputs: [dir] });
+  if (existing === 'file' && !(await isZip(out))) throw new Error(`--out ${out} is not a zip file; --overwrite replaces only an earlier export (nothing was written)`);
 
   const t0 = performance.now();
   const ckpt = await loadCheckpointDir(dir);
@@ -50,6 +54,31 @@ export async function run(argv: string[]): Promise<void> {
   const bytes = f.zip ? (await stat(out)).size : listing.reduce((s, x) => s + x.bytes, 0);
   if (f.json) process.stdout.write(`${JSON.stringify({ checkpoint: dir, format, out, zip: !!f.zip, files: listing, bytes, seconds })}\n`);
   else log(`export ${format}: ${listing.length} files, ${(bytes / 1e6).toFixed(2)} MB -> ${out}${f.zip ? ' (zip)' : ''} in ${seconds.toFixed(1)} s`);
+}
+
+/** Names an export folder may hold (src/io/export-folder.ts; `onnx/` for the Hub layout). */
+const EXPORT_NAMES = new Set(['README.md', 'config.json', 'generation_config.json', 'model.safetensors', 'model.onnx', 'onnx', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json']);
+
+/** An earlier export: config.json and tokenizer_config.json (a checkpoint has no tokenizer_config.json), nothing else foreign. */
+const EXPORT_FOLDER: FolderKind = {
+  what: 'export',
+  async recognise(_dir: string, entries: string[]): Promise<string | null> {
+    if (!entries.includes('config.json') || !entries.includes('tokenizer_config.json')) return `it has no config.json and tokenizer_config.json (it holds ${listEntries(entries)})`;
+    const foreign = entries.filter((e) => !EXPORT_NAMES.has(e));
+    return foreign.length ? `it holds ${listEntries(foreign)}, which no export holds` : null;
+  },
+};
+
+/** Whether a file starts with a zip local-file header. */
+async function isZip(p: string): Promise<boolean> {
+  const h = await open(p, 'r');
+  try {
+    const b = Buffer.alloc(4);
+    await h.read(b, 0, 4, 0);
+    return b.readUInt32LE(0) === 0x04034b50;
+  } finally {
+    await h.close();
+  }
 }
 
 async function kindOf(p: string): Promise<'file' | 'dir' | null> {

@@ -9,12 +9,13 @@
  * Prints the import report (questions, documents, shards, every rejected line with its reason);
  * `--json` prints it as JSON, `--report FILE` writes it (all rejected lines included).
  */
-import { readFile, readdir, stat, writeFile } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { importPack, where, type ImportInput, type ImportReport } from '../../corpus/import/import-pack.ts';
 import { REJECT_REASONS } from '../../corpus/import/types.ts';
-import { writePack } from '../../corpus/pack-writer.ts';
+import { PACK_FOLDER, writePack } from '../../corpus/pack-writer.ts';
+import { checkOutputFolder } from '../../util/output-folder.ts';
 import type { Split } from '../../corpus/types.ts';
 import { log, progressBar } from '../common.ts';
 
@@ -75,15 +76,6 @@ function parseSplits(items: readonly string[] | undefined): Record<string, Split
   return out;
 }
 
-async function nonEmptyDir(dir: string): Promise<boolean> {
-  try {
-    return (await stat(dir)).isDirectory() ? (await readdir(dir)).length > 0 : true;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
-    throw e;
-  }
-}
-
 async function readInput(name: string, role: ImportInput['role']): Promise<ImportInput> {
   try {
     return { name, bytes: new Uint8Array(await readFile(name)), role };
@@ -107,8 +99,12 @@ export async function run(argv: string[]): Promise<void> {
   const maxLineBytes = numberFlag(f['max-line-bytes'], 'max-line-bytes', (n) => Number.isSafeInteger(n) && n >= 1, 'a positive integer');
   const splits = parseSplits(f.split);
   const name = f.name ?? basename(resolve(out));
-  // Refuse before any work; writePack checks again when it writes.
-  if (!f.overwrite && (await nonEmptyDir(out))) throw new Error(`import: ${out} already exists and is not empty (nothing was written; use --overwrite to replace it)`);
+  // Refuse before any work (a folder that is not a pack, inputs inside it); writePack checks again when it writes.
+  try {
+    await checkOutputFolder(out, PACK_FOLDER, { overwrite: f.overwrite, inputs: [...questions, ...corpus, ...(f.report ? [f.report] : [])] });
+  } catch (e) {
+    throw new Error(`import: ${(e as Error).message}`);
+  }
   if (f.report && !f.overwrite && (await stat(f.report).then(() => true, () => false))) {
     throw new Error(`import: --report ${f.report} already exists (nothing was written; use --overwrite to replace it)`);
   }

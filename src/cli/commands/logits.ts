@@ -5,7 +5,8 @@
  * ONNX model in any runtime must give these numbers (to float32 rounding).
  *
  * The text is tokenized as our pipeline does (normalized words, `<bos>` first unless
- * --no-bos); logits[t] are the scores of the token that follows ids[0..t].
+ * --no-bos); logits[t] are the scores of the token that follows ids[0..t]. A logit that is
+ * not finite is an error (exit code 1), never printed.
  */
 import { CpuBackend } from '../../backend/cpu/cpu-backend.ts';
 import { uploadParams } from '../../io/checkpoint.ts';
@@ -22,7 +23,8 @@ const USAGE = 'npm run cli -- logits --checkpoint CKPT --text TEXT [--no-bos] [-
  * training forward over the ragged batch (every position scored). A placeholder token is
  * appended to each sequence because the training forward feeds all tokens but the last;
  * it only serves as a target, so it never changes a logit.
- * @throws Error on an empty sequence or an id outside [0, V) (from the model).
+ * @throws Error on an empty sequence, an id outside [0, V) (from the model), or a logit that
+ *   is not finite (naming its position).
  */
 export async function positionLogits(config: ModelConfig, weights: ReadonlyMap<string, HostTensor>, seqs: readonly number[][]): Promise<Float32Array[]> {
   seqs.forEach((s, i) => {
@@ -34,6 +36,14 @@ export async function positionLogits(config: ModelConfig, weights: ReadonlyMap<s
   const st = model.forward(batch);
   const all = (await backend.read(st.logits)) as Float32Array; // (M, V), M = sum of T_s
   model.release(st);
+  // NaN would print as null and look like an answer: a non-finite logit is an error.
+  const bad = all.findIndex((x) => !Number.isFinite(x));
+  if (bad >= 0) {
+    const V = config.vocabSize, row = Math.floor(bad / V);
+    let s = 0, start = 0;
+    while (start + seqs[s]!.length <= row) start += seqs[s++]!.length;
+    throw new Error(`logits: the logit of token ${bad % V} at position ${row - start} of sequence ${s} is ${all[bad]}: the weights or activations overflow or hold NaN`);
+  }
   const V = config.vocabSize, out: Float32Array[] = [];
   let row = 0;
   for (const s of seqs) {

@@ -5,13 +5,14 @@
  * vocabulary (an imported real corpus, src/model/pack-stage0.ts). Writes a checkpoint folder
  * with metrics.jsonl.
  */
-import { appendFile, mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { appendFile, mkdir, rm, writeFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { presetConfig } from '../../model/config.ts';
 import { countParams, initParams } from '../../model/params.ts';
 import { defaultPretrainSettings, Pretrainer } from '../../model/pretrain.ts';
 import { downloadParams } from '../../io/checkpoint.ts';
-import { saveCheckpointDir } from '../../io/checkpoint-fs.ts';
+import { CHECKPOINT_FOLDER, saveCheckpointDir } from '../../io/checkpoint-fs.ts';
+import { checkOutputFolder } from '../../util/output-folder.ts';
 import { createStage0Sampler } from '../../world/stage0.ts';
 import { createPackStage0Sampler } from '../../model/pack-stage0.ts';
 import { slotAnswerWords } from '../../rl/trainer.ts';
@@ -36,6 +37,8 @@ export async function run(argv: string[]): Promise<void> {
   settings.optimizer.lr = numFlag(f.lr, 'lr', settings.optimizer.lr);
   settings.maxLength = intFlag(f['max-length'], 'max-length', settings.maxLength, 8);
   const logEvery = intFlag(f['log-every'], 'log-every', 10, 1);
+  // The output folder is checked before any work: a refusal costs nothing.
+  await checkOutputFolder(out, CHECKPOINT_FOLDER, { overwrite: f.overwrite, inputs: [packDir] });
 
   const ctx = await openPack(packDir);
   const gen = ctx.pack.manifest.generator as { kind?: string; seed?: number } | undefined;
@@ -52,30 +55,41 @@ export async function run(argv: string[]): Promise<void> {
   const trainer = new Pretrainer(backend, config, params, tokenizer, sampler, settings);
   log(`pretrain: ${ctx.pack.manifest.name} pack, preset ${f.preset ?? 'nano'} (${countParams(config)} parameters, vocabulary ${tokenizer.size}), backend ${backend.name}, ${settings.steps} steps x ${settings.batchSize}`);
 
-  // Metrics go to a scratch file while training and into the checkpoint folder at the end.
+  // Metrics go to a scratch file while training (to follow a long run) and into the checkpoint
+  // folder at the end; the scratch file is removed however the run ends.
   const scratch = `${out}.metrics-tmp.jsonl`;
-  await mkdir(join(out, '..'), { recursive: true });
+  await mkdir(dirname(resolve(out)), { recursive: true });
+  await writeFile(scratch, '');
   const lines: string[] = [];
   const bar = progressBar(settings.steps, 'pretrain');
   const t0 = performance.now();
   let windowLoss = 0, windowTokens = 0, windowN = 0;
-  for (let i = 0; i < settings.steps; i++) {
-    const m = await trainer.runStep();
-    const line = JSON.stringify(m);
-    lines.push(line);
-    await appendFile(scratch, `${line}\n`);
-    windowLoss += m.loss;
-    windowTokens += m.tokens;
-    windowN++;
-    bar.update(i + 1, { info: `loss ${m.loss.toFixed(3)}` });
-    if ((i + 1) % logEvery === 0 || i + 1 === settings.steps) {
-      const el = (performance.now() - t0) / 1000;
-      if (!process.stderr.isTTY) log(`step ${i + 1}/${settings.steps} loss ${(windowLoss / windowN).toFixed(4)} lr ${m.lr.toExponential(2)} ${(windowTokens / el).toFixed(0)} tok/s elapsed ${el.toFixed(0)} s`);
-      windowLoss = 0;
-      windowN = 0;
+  try {
+    for (let i = 0; i < settings.steps; i++) {
+      const m = await trainer.runStep();
+      const line = JSON.stringify(m);
+      lines.push(line);
+      await appendFile(scratch, `${line}\n`);
+      if (m.skipped) log(`pretrain: step ${m.step} skipped: its loss or gradient is not finite (loss ${m.loss}); the weights are unchanged`);
+      else {
+        windowLoss += m.loss;
+        windowN++;
+      }
+      windowTokens += m.tokens;
+      bar.update(i + 1, { info: `loss ${m.loss.toFixed(3)}` });
+      if ((i + 1) % logEvery === 0 || i + 1 === settings.steps) {
+        const el = (performance.now() - t0) / 1000;
+        if (!process.stderr.isTTY) log(`step ${i + 1}/${settings.steps} loss ${(windowLoss / windowN).toFixed(4)} lr ${m.lr.toExponential(2)} ${(windowTokens / el).toFixed(0)} tok/s elapsed ${el.toFixed(0)} s`);
+        windowLoss = 0;
+        windowN = 0;
+      }
     }
+  } catch (e) {
+    await rm(scratch, { force: true });
+    throw new Error(`${(e as Error).message} (nothing was written to ${out})`);
+  } finally {
+    bar.stop();
   }
-  bar.stop();
   const seconds = (performance.now() - t0) / 1000;
   const ckpt = {
     config, tokenizer, weights: await downloadParams(backend, params),
@@ -85,10 +99,12 @@ export async function run(argv: string[]): Promise<void> {
       init: '', lineage: [{ stage: 0 as const, steps: settings.steps, pack: ctx.pack.manifest.name }], elapsedSeconds: seconds,
     },
   };
-  await saveCheckpointDir(out, ckpt, { overwrite: !!f.overwrite, extra: new Map([['metrics.jsonl', `${lines.join('\n')}\n`]]) });
-  const { rm } = await import('node:fs/promises');
-  await rm(scratch, { force: true });
-  const last = lines.slice(-20).map((l) => JSON.parse(l) as { loss: number });
+  try {
+    await saveCheckpointDir(out, ckpt, { overwrite: !!f.overwrite, extra: new Map([['metrics.jsonl', `${lines.join('\n')}\n`]]) });
+  } finally {
+    await rm(scratch, { force: true });
+  }
+  const last = lines.slice(-20).map((l) => JSON.parse(l) as { loss: number | null }).filter((x): x is { loss: number } => x.loss !== null);
   const summary = { out, steps: settings.steps, seconds: +seconds.toFixed(1), finalLoss: last.reduce((a, x) => a + x.loss, 0) / last.length, parameters: countParams(config), vocabulary: tokenizer.size, backend: backend.name };
   if (f.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
   else log(`pretrain: wrote ${out} in ${summary.seconds} s, final loss ${summary.finalLoss.toFixed(4)}`);

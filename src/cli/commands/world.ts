@@ -7,7 +7,8 @@
  * template, bytes written.
  */
 import { parseArgs } from 'node:util';
-import { PackExistsError, writePack } from '../../corpus/pack-writer.ts';
+import { PACK_FOLDER, PackExistsError, writePack } from '../../corpus/pack-writer.ts';
+import { checkOutputFolder } from '../../util/output-folder.ts';
 import { buildWorldPack } from '../../world/pack.ts';
 
 const USAGE = 'usage: npm run cli -- world --seed N --out DIR [--shards 4] [--overwrite] [--json]';
@@ -43,6 +44,8 @@ export async function run(argv: string[]): Promise<void> {
   }
   const seed = intFlag('seed', values.seed, 0, 0xffffffff);
   if (!values.out) throw new Error(`world: --out is required\n${USAGE}`);
+  // Refuse a folder that may not be replaced before generating anything.
+  if (values.overwrite) await checkOutputFolder(values.out, PACK_FOLDER, { overwrite: true });
   const spec = buildWorldPack(seed, intFlag('shards', values.shards, 1, 1_000_000));
   const manifest = await writePack(values.out, spec, { overwrite: values.overwrite }).catch((e: unknown) => {
     if (e instanceof PackExistsError) throw new Error(`world: "${e.dir}" is not empty; pass --overwrite to replace it`);

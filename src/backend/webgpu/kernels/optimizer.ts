@@ -39,17 +39,24 @@ export function sumSquares(k: KernelRunner, x: WebGpuTensor, out: WebGpuTensor, 
 const CLIP_SCALE: KernelSpec = {
   name: 'clip-scale', variant: '',
   params: [['maxNorm', 'f32']],
-  buffers: [{ name: 'sumSq', type: 'f32', access: 'read' }, { name: 'scale', type: 'f32', access: 'rw' }],
+  buffers: [{ name: 'sumSq', type: 'f32', access: 'read' }, { name: 'guard', type: 'f32', access: 'read' }, { name: 'scale', type: 'f32', access: 'rw' }],
+  // NaN and infinity are tested on the bits (all exponent bits set): WGSL may assume floats are
+  // finite, so isNan-style float comparisons could be optimized away.
   body: `
+fn notFinite(x: f32) -> bool { return (bitcast<u32>(x) & 0x7f800000u) == 0x7f800000u; }
 @compute @workgroup_size(1)
 fn main() {
+  if (notFinite(sumSq[0]) || notFinite(guard[0])) {
+    scale[0] = -1.0; // SKIP_SCALE
+    return;
+  }
   scale[0] = min(1.0, P.maxNorm / (sqrt(sumSq[0]) + 1e-6));
 }`,
 };
 
-/** scale[0] = min(1, maxNorm / (sqrt(sumSq[0]) + 1e-6)). */
-export function clipScale(k: KernelRunner, sumSq: WebGpuTensor, maxNorm: number, scale: WebGpuTensor): void {
-  k.run(CLIP_SCALE, [maxNorm], [sumSq, scale], [1]);
+/** scale[0] = min(1, maxNorm / (sqrt(sumSq[0]) + 1e-6)), or -1 (SKIP_SCALE) when sumSq[0] or guard[0] is not finite. */
+export function clipScale(k: KernelRunner, sumSq: WebGpuTensor, maxNorm: number, scale: WebGpuTensor, guard?: WebGpuTensor): void {
+  k.run(CLIP_SCALE, [maxNorm], [sumSq, guard ?? sumSq, scale], [1]);
 }
 
 const ADAMW: KernelSpec = {
@@ -64,7 +71,9 @@ const ADAMW: KernelSpec = {
     { name: 'gradScale', type: 'f32', access: 'read' },
   ],
   // Same expression order as the CPU reference: decoupled decay first, then the Adam step.
+  // A negative (clipScale's SKIP_SCALE) or non-finite gradScale skips the step, tested before any write.
   body: elementwiseMain(EW_WG, 'P.n', `
+  if (gradScale[0] < 0.0 || (bitcast<u32>(gradScale[0]) & 0x7f800000u) == 0x7f800000u) { return; }
   let g = grad[i] * gradScale[0];
   let mi = P.beta1 * m[i] + (1.0 - P.beta1) * g;
   let vi = P.beta2 * v[i] + (1.0 - P.beta2) * g * g;
