@@ -26,7 +26,7 @@ import { answerSpanOf, documentBlock, documentSpansOf, DOCUMENT_WORDS, formatDoc
 import { ANSWER_CLOSE, ANSWER_OPEN } from '../tokenizer/special.ts';
 import { askQuestion, QUESTION_TEMPLATES, type AskedQuestion, type QuestionTemplate } from './questions.ts';
 import { deriveSeed, STREAM } from './seeds.ts';
-import type { World } from './types.ts';
+import type { EntityKind, World } from './types.ts';
 import { checkSeed, generateWorld, neighboursOf, worldEntities } from './world.ts';
 
 /** What a Stage-0 text is. */
@@ -171,6 +171,19 @@ export function createStage0Sampler(seed: number, opts: Stage0Options = {}): Sta
     return { kind: 'document', text: documentFor(world(1), id).text, world: 1 };
   };
 
+  /**
+   * One distractor document's entity: half the time one linked to the subject (taken out of
+   * `related`), else a random entity of the kind `kind()` names that is not `chosen`.
+   */
+  const drawDistractor = (w: World, related: number[], chosen: ReadonlySet<number>, kind: () => EntityKind): number => {
+    if (related.length > 0 && rng.next() < 0.5) return related.splice(rng.int(related.length), 1)[0]!;
+    const pool = w.ofKind[kind()];
+    let id: number;
+    do id = rng.pick(pool);
+    while (chosen.has(id));
+    return id;
+  };
+
   /** The layout the shipped base was pretrained on (`layout: 'plain'`): numbered documents, no tags. */
   const plainReadingSample = (): Stage0Sample => {
     const index = readingWorlds === 0 || rng.next() < firstWorldShare ? 1 : 2 + rng.int(readingWorlds);
@@ -182,16 +195,7 @@ export function createStage0Sampler(seed: number, opts: Stage0Options = {}): Sta
     // Half the distractors are entities linked to the subject (their documents mention it),
     // half random entities of a supporting document's kind: both look like plausible hits.
     const related = neighboursOf(w, q.subjects[0]!).filter((id) => !chosen.has(id));
-    for (let k = 0; k < distractors; k++) {
-      let id: number;
-      if (related.length > 0 && rng.next() < 0.5) id = related.splice(rng.int(related.length), 1)[0]!;
-      else {
-        const kind = w.entities[rng.pick(q.chain)]!.kind;
-        do id = rng.pick(w.ofKind[kind]);
-        while (chosen.has(id));
-      }
-      chosen.add(id);
-    }
+    for (let k = 0; k < distractors; k++) chosen.add(drawDistractor(w, related, chosen, () => w.entities[rng.pick(q.chain)]!.kind));
     const docs = rng.shuffle([...chosen]).map((id) => documentFor(w, id));
     const question = ['question :', normalizeText(q.question)];
     const answer = [ANSWER_OPEN, normalizeText(q.answers[0]!), ANSWER_CLOSE];
@@ -220,13 +224,7 @@ export function createStage0Sampler(seed: number, opts: Stage0Options = {}): Sta
     const blocks = q.chain.map((hop) => {
       const ids = [hop];
       for (let k = Math.min(spare, rng.int(3)); k > 0; k--, spare--) {
-        let id: number;
-        if (related.length > 0 && rng.next() < 0.5) id = related.splice(rng.int(related.length), 1)[0]!;
-        else {
-          const kind = w.entities[hop]!.kind;
-          do id = rng.pick(w.ofKind[kind]);
-          while (chosen.has(id));
-        }
+        const id = drawDistractor(w, related, chosen, () => w.entities[hop]!.kind);
         chosen.add(id);
         ids.push(id);
       }

@@ -4,18 +4,13 @@
  * and the same checkpoint gives the same numbers twice.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CpuBackend } from '../../src/backend/cpu/cpu-backend.ts';
 import { openPack, packTokenizer, type PackContext } from '../../src/cli/common.ts';
 import { defaultEvalSettings, evaluate } from '../../src/eval/evaluate.ts';
-import { validateConfig } from '../../src/model/config.ts';
-import { Llama, type InferBatch, type KVCache } from '../../src/model/llama.ts';
-import { initParams } from '../../src/model/params.ts';
+import { kreimponLlama } from './helpers/scripted-llama.ts';
 import type { Tokenizer } from '../../src/tokenizer/tokenizer.ts';
-import type { Tensor } from '../../src/backend/backend.ts';
 import { formatDocuments } from '../../src/rl/splice.ts';
 import * as T from '../../src/tokenizer/special.ts';
 
-const b = new CpuBackend();
 let ctx: PackContext;
 let tok: Tokenizer;
 
@@ -24,35 +19,7 @@ beforeAll(async () => {
   tok = await packTokenizer(ctx);
 });
 
-/** Records every prompt it is given; always searches for "kreimpon", then answers "shorhy". */
-class RecordingLlama extends Llama {
-  prompts: number[][] = [];
-  override forwardInfer(cache: KVCache, batch: InferBatch): Tensor {
-    if (batch.positions[0] === 0) {
-      let start = 0;
-      for (let i = 1; i <= batch.tokens.length; i++) {
-        if (i === batch.tokens.length || batch.slots[i] !== batch.slots[i - 1]) {
-          this.prompts.push(Array.from(batch.tokens.slice(start, i)));
-          start = i;
-        }
-      }
-    }
-    const M = batch.outRows.length, V = this.V, logits = new Float32Array(M * V);
-    const next = new Map<number, number>([
-      [tok.id(T.THINK_OPEN), tok.id(T.QUERY_OPEN)], [tok.id(T.QUERY_OPEN), tok.id('kreimpon')], [tok.id('kreimpon'), tok.id(T.QUERY_CLOSE)],
-      [tok.id(T.DOCS_CLOSE), tok.id(T.THINK_CLOSE)], [tok.id(T.THINK_CLOSE), tok.id(T.ANSWER_OPEN)], [tok.id(T.ANSWER_OPEN), tok.id('shorhy')],
-      [tok.id('shorhy'), tok.id(T.ANSWER_CLOSE)],
-    ]);
-    batch.outRows.forEach((row, m) => { logits[m * V + (next.get(batch.tokens[row]!) ?? tok.id(T.EOS))] = 20; });
-    void cache;
-    return this.backend.fromArray(logits, [M, V]);
-  }
-}
-
-function model(): RecordingLlama {
-  const cfg = validateConfig({ vocabSize: tok.size, hiddenSize: 8, intermediateSize: 8, numLayers: 1, numHeads: 2, maxPositions: 512, rmsEps: 1e-5, ropeTheta: 10000, tieEmbeddings: true });
-  return new RecordingLlama(b, cfg, initParams(b, cfg, 1));
-}
+const model = () => kreimponLlama(tok);
 
 describe('evaluation modes', () => {
   it('naive never searches (a query ends the answer)', async () => {

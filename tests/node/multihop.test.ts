@@ -4,22 +4,18 @@
  * completion, the search diagnosis, balanced hop sampling and the `oracle` evaluation mode.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CpuBackend } from '../../src/backend/cpu/cpu-backend.ts';
 import { openPack, packTokenizer, type PackContext } from '../../src/cli/common.ts';
 import { defaultEvalSettings, evaluate } from '../../src/eval/evaluate.ts';
 import { answerSource, diagnoseSearches, summarizeSearches } from '../../src/eval/search-diagnostics.ts';
-import { validateConfig } from '../../src/model/config.ts';
-import { Llama, type InferBatch, type KVCache } from '../../src/model/llama.ts';
-import { initParams } from '../../src/model/params.ts';
 import { retrievalCount, searchTurns } from '../../src/rl/format.ts';
 import { contentWords, getPromptPreset, renderPrompt } from '../../src/rl/prompts.ts';
 import { queriesRelevant, stage1Reward } from '../../src/rl/rewards.ts';
 import { pickBalanced } from '../../src/rl/trainer.ts';
-import type { Tensor } from '../../src/backend/backend.ts';
 import type { Question } from '../../src/corpus/types.ts';
 import type { Tokenizer } from '../../src/tokenizer/tokenizer.ts';
 import * as T from '../../src/tokenizer/special.ts';
 import { Rng } from '../../src/util/rng.ts';
+import { kreimponLlama } from './helpers/scripted-llama.ts';
 
 const Q = (q: string) => `${T.QUERY_OPEN} ${q} ${T.QUERY_CLOSE}`;
 const D = (d: string) => `${T.DOCS_OPEN} ${d} ${T.DOCS_CLOSE}`;
@@ -136,7 +132,6 @@ describe('balanced hop sampling', () => {
 });
 
 describe('oracle evaluation', () => {
-  const b = new CpuBackend();
   let ctx: PackContext;
   let tok: Tokenizer;
   beforeAll(async () => {
@@ -144,24 +139,8 @@ describe('oracle evaluation', () => {
     tok = await packTokenizer(ctx);
   });
 
-  /** Always searches for "kreimpon", then answers "shorhy" (Kreimpon's birthplace). */
-  class FixedLlama extends Llama {
-    override forwardInfer(cache: KVCache, batch: InferBatch): Tensor {
-      const M = batch.outRows.length, V = this.V, logits = new Float32Array(M * V);
-      const next = new Map<number, number>([
-        [tok.id(T.THINK_OPEN), tok.id(T.QUERY_OPEN)], [tok.id(T.QUERY_OPEN), tok.id('kreimpon')], [tok.id('kreimpon'), tok.id(T.QUERY_CLOSE)],
-        [tok.id(T.DOCS_CLOSE), tok.id(T.THINK_CLOSE)], [tok.id(T.THINK_CLOSE), tok.id(T.ANSWER_OPEN)], [tok.id(T.ANSWER_OPEN), tok.id('shorhy')],
-        [tok.id('shorhy'), tok.id(T.ANSWER_CLOSE)],
-      ]);
-      batch.outRows.forEach((row, m) => { logits[m * V + (next.get(batch.tokens[row]!) ?? tok.id(T.EOS))] = 20; });
-      void cache;
-      return this.backend.fromArray(logits, [M, V]);
-    }
-  }
-
   it("splices each question's supporting documents whatever the query, and finds the answer there", async () => {
-    const cfg = validateConfig({ vocabSize: tok.size, hiddenSize: 8, intermediateSize: 8, numLayers: 1, numHeads: 2, maxPositions: 512, rmsEps: 1e-5, ropeTheta: 10000, tieEmbeddings: true });
-    const model = new FixedLlama(b, cfg, initParams(b, cfg, 1));
+    const model = kreimponLlama(tok);
     const qs = ctx.pack.questions.filter((q) => q.split === 'test' && q.hops === 1).slice(0, 4);
     const documents = new Map(ctx.pack.documents.map((d) => [d.id, d]));
     const s = { ...defaultEvalSettings('oracle'), maxNewTokens: 10, maxSearches: 1 };
