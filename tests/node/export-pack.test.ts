@@ -19,7 +19,7 @@
  *   `gen_text_store`; `wiki_corpus_index_bulid/build_corpus_embedding.py` embeds
  *   `line.split('\t')[1]` of each corpus line, and the rollout shows `re.sub(r'^\d+\s+', '', line)`.
  */
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parquetMetadata, parquetReadObjects, parquetSchema } from 'hyparquet';
@@ -88,7 +88,16 @@ describe('export-pack search-r1', () => {
     const out = join(root, 'sr1');
     await exportPackCli(['--pack', WORLD, '--format', 'search-r1', '--out', out, '--json']);
     expect((await readdir(out)).sort()).toEqual(['README.md', 'corpus.jsonl', 'test.parquet', 'train.parquet']);
-    await expect(exportPackCli(['--pack', WORLD, '--format', 'search-r1', '--out', out])).rejects.toThrow(/already exists \(nothing was written; pass --overwrite/);
+    await expect(exportPackCli(['--pack', WORLD, '--format', 'search-r1', '--out', out])).rejects.toThrow(/already exists and is not empty \(nothing was written; pass --overwrite/);
+    // --overwrite replaces an earlier export (even of the other format), never a folder of other files.
+    const mine = join(root, 'mine');
+    await mkdir(mine);
+    await writeFile(join(mine, 'notes.txt'), 'keep');
+    await expect(exportPackCli(['--pack', WORLD, '--format', 'search-r1', '--out', mine, '--overwrite'])).rejects.toThrow(/is not a pack export folder: it has no README.md/);
+    expect(await readFile(join(mine, 'notes.txt'), 'utf8')).toBe('keep');
+    await exportPackCli(['--pack', WORLD, '--format', 'r1-searcher', '--out', out, '--overwrite']);
+    expect((await readdir(out)).sort()).toEqual(['README.md', 'corpus.tsv', 'data']);
+    await exportPackCli(['--pack', WORLD, '--format', 'search-r1', '--out', out, '--overwrite']);
 
     const train = new Uint8Array(await readFile(join(out, 'train.parquet')));
     // Types as pyarrow writes a datasets row: lists as LIST, index as INT64, strings as UTF8.

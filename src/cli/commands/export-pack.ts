@@ -7,16 +7,31 @@
  * commands and our settings mapped to their flags. The settings are the defaults of
  * src/rl/trainer.ts, or, with --checkpoint, those of the run that wrote the checkpoint (its
  * trainer_state.json) for that checkpoint's stage. The folder is written atomically (a
- * temporary sibling renamed into place); an existing --out is replaced only with --overwrite.
+ * temporary sibling renamed into place); an existing --out is replaced only with --overwrite,
+ * and only when it is an earlier pack export (checked before any work).
  * `npm run cli -- import` reads the folder back into the same pack.
  */
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { checkOutputFolder, listEntries, replaceFolder, type FolderKind } from '../../util/output-folder.ts';
 import { exportPack } from '../../corpus/export/export-pack.ts';
 import { PACK_EXPORT_FORMATS, runSettingsSummary, type PackExportFormat } from '../../corpus/export/common.ts';
 import { fsSource, loadPack } from '../../corpus/pack-loader.ts';
 import { defaultRlSettings, type RlSettings } from '../../rl/trainer.ts';
 import { log, parseFlags, required } from '../common.ts';
+
+/** Every top-level entry an export of either format holds (README.md always). */
+const EXPORT_ENTRIES = ['README.md', 'train.parquet', 'test.parquet', 'corpus.jsonl', 'corpus.tsv', 'data'];
+
+/** What `--overwrite` may replace: an earlier export-pack folder, and nothing else. */
+const PACK_EXPORT_FOLDER: FolderKind = {
+  what: 'pack export',
+  async recognise(_dir: string, entries: string[]): Promise<string | null> {
+    if (!entries.includes('README.md')) return `it has no README.md (it holds ${listEntries(entries)})`;
+    const foreign = entries.filter((e) => !EXPORT_ENTRIES.includes(e));
+    return foreign.length ? `it holds ${listEntries(foreign)}, which no pack export holds` : null;
+  },
+};
 
 const USAGE = 'npm run cli -- export-pack --pack DIR --format search-r1|r1-searcher --out DIR [--checkpoint CKPT] [--data-source NAME] [--overwrite] [--json]';
 
@@ -58,7 +73,8 @@ export async function run(argv: string[]): Promise<void> {
   if (f['data-source'] !== undefined && format !== 'search-r1') throw new Error('--data-source is a Search-R1 setting (--format search-r1)');
   const out = required(f.out, 'out');
   if (resolve(out) === resolve(packDir)) throw new Error('--out must differ from --pack');
-  if (await exists(out) && !f.overwrite) throw new Error(`--out ${out} already exists (nothing was written; pass --overwrite to replace it)`);
+  // Before any work: --overwrite replaces only an earlier pack export (issue 18's output rule).
+  await checkOutputFolder(out, PACK_EXPORT_FOLDER, { overwrite: !!f.overwrite, inputs: [packDir], hint: 'pass --overwrite to replace it' });
 
   const t0 = performance.now();
   const settings = await stageSettings(f.checkpoint);
@@ -67,41 +83,14 @@ export async function run(argv: string[]): Promise<void> {
     settings: runSettingsSummary(settings[1], settings[2]),
     ...(f['data-source'] !== undefined ? { dataSource: f['data-source'] } : {}),
   }, packDir);
-  await atomicWriteDir(out, files);
-  const listing = [...files].map(([name, b]) => ({ name, bytes: b.byteLength }));
-  const seconds = (performance.now() - t0) / 1000;
-  if (f.json) process.stdout.write(`${JSON.stringify({ pack: packDir, format, out, files: listing, seconds })}\n`);
-  else log(`export-pack ${format}: ${listing.map((x) => `${x.name} ${(x.bytes / 1024).toFixed(1)} KB`).join(', ')} -> ${out} in ${seconds.toFixed(1)} s`);
-}
-
-async function exists(p: string): Promise<boolean> {
-  try {
-    await stat(p);
-    return true;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
-    throw e;
-  }
-}
-
-const tmpName = (p: string, tag: string) => join(dirname(p), `.${basename(p)}.${tag}-${process.pid}-${Date.now()}`);
-
-/** Writes the files into a temporary sibling folder, then swaps it into place (the old one removed after). */
-async function atomicWriteDir(dir: string, files: ReadonlyMap<string, Uint8Array>): Promise<void> {
-  await mkdir(dirname(resolve(dir)), { recursive: true });
-  const tmp = tmpName(resolve(dir), 'tmp');
-  await mkdir(tmp);
-  try {
+  await replaceFolder(out, async (tmp) => {
     for (const [name, bytes] of files) {
       await mkdir(dirname(join(tmp, name)), { recursive: true });
       await writeFile(join(tmp, name), bytes);
     }
-    const old = (await exists(dir)) ? tmpName(resolve(dir), 'old') : null;
-    if (old) await rename(dir, old);
-    await rename(tmp, dir);
-    if (old) await rm(old, { recursive: true, force: true });
-  } catch (e) {
-    await rm(tmp, { recursive: true, force: true });
-    throw e;
-  }
+  });
+  const listing = [...files].map(([name, b]) => ({ name, bytes: b.byteLength }));
+  const seconds = (performance.now() - t0) / 1000;
+  if (f.json) process.stdout.write(`${JSON.stringify({ pack: packDir, format, out, files: listing, seconds })}\n`);
+  else log(`export-pack ${format}: ${listing.map((x) => `${x.name} ${(x.bytes / 1024).toFixed(1)} KB`).join(', ')} -> ${out} in ${seconds.toFixed(1)} s`);
 }
