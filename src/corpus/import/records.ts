@@ -64,6 +64,30 @@ export function containerOf(bytes: Uint8Array): FileContainer {
  * long is rejected with its line number; blank lines are skipped.
  */
 export function* tsvRecords(file: string, bytes: Uint8Array, maxLineBytes = DEFAULT_MAX_LINE_BYTES): Generator<FileRecord> {
+  for (const l of textLines(file, bytes, maxLineBytes)) {
+    if (!l.ok) { yield l; continue; }
+    const tab = l.text.indexOf('\t');
+    if (tab < 0) {
+      yield lineReject(file, l.line, 'bad-field', 'a TSV line must be id<TAB>document, found no tab');
+      continue;
+    }
+    yield { ok: true, line: l.line, value: { id: l.text.slice(0, tab), document: l.text.slice(tab + 1) } };
+  }
+}
+
+type RejectedLine = Extract<FileRecord, { ok: false }>;
+
+/** A rejected line of `file`. */
+function lineReject(file: string, line: number, reason: RejectedRecord['reason'], message: string): RejectedLine {
+  return { ok: false, rejected: { file, line, reason, message } };
+}
+
+/**
+ * The non-blank lines of a line-oriented file as UTF-8 text with their 1-based numbers (BOM
+ * skipped, CRLF accepted); a line too long or not UTF-8 comes back rejected. Shared by the JSON
+ * Lines and TSV readers.
+ */
+function* textLines(file: string, bytes: Uint8Array, maxLineBytes: number): Generator<{ ok: true; line: number; text: string } | RejectedLine> {
   let start = bomLength(bytes);
   let line = 0;
   while (start < bytes.length) {
@@ -71,27 +95,20 @@ export function* tsvRecords(file: string, bytes: Uint8Array, maxLineBytes = DEFA
     if (end < 0) end = bytes.length;
     line++;
     let raw = bytes.subarray(start, end);
-    if (raw[raw.length - 1] === 0x0d) raw = raw.subarray(0, raw.length - 1);
+    if (raw[raw.length - 1] === 0x0d) raw = raw.subarray(0, raw.length - 1); // CRLF
     start = end + 1;
-    const reject = (reason: RejectedRecord['reason'], message: string): FileRecord => ({ ok: false, rejected: { file, line, reason, message } });
     if (raw.byteLength > maxLineBytes) {
-      yield reject('line-too-long', `line is ${raw.byteLength} bytes, the limit is ${maxLineBytes}`);
+      yield lineReject(file, line, 'line-too-long', `line is ${raw.byteLength} bytes, the limit is ${maxLineBytes}`);
       continue;
     }
     let text: string;
     try {
       text = strictDecoder.decode(raw);
     } catch {
-      yield reject('not-utf8', 'line is not valid UTF-8');
+      yield lineReject(file, line, 'not-utf8', 'line is not valid UTF-8');
       continue;
     }
-    if (text.trim() === '') continue;
-    const tab = text.indexOf('\t');
-    if (tab < 0) {
-      yield reject('bad-field', 'a TSV line must be id<TAB>document, found no tab');
-      continue;
-    }
-    yield { ok: true, line, value: { id: text.slice(0, tab), document: text.slice(tab + 1) } };
+    if (text.trim() !== '') yield { ok: true, line, text };
   }
 }
 
@@ -121,40 +138,20 @@ export async function parquetRecords(file: string, bytes: Uint8Array): Promise<F
 
 /** Records of a JSON Lines file, in line order. */
 export function* jsonLinesRecords(file: string, bytes: Uint8Array, maxLineBytes = DEFAULT_MAX_LINE_BYTES): Generator<FileRecord> {
-  let start = bomLength(bytes);
-  let line = 0;
-  while (start < bytes.length) {
-    let end = bytes.indexOf(0x0a, start);
-    if (end < 0) end = bytes.length;
-    line++;
-    let raw = bytes.subarray(start, end);
-    if (raw[raw.length - 1] === 0x0d) raw = raw.subarray(0, raw.length - 1); // CRLF
-    start = end + 1;
-    const reject = (reason: RejectedRecord['reason'], message: string): FileRecord => ({ ok: false, rejected: { file, line, reason, message } });
-    if (raw.byteLength > maxLineBytes) {
-      yield reject('line-too-long', `line is ${raw.byteLength} bytes, the limit is ${maxLineBytes}`);
-      continue;
-    }
-    let text: string;
-    try {
-      text = strictDecoder.decode(raw);
-    } catch {
-      yield reject('not-utf8', 'line is not valid UTF-8');
-      continue;
-    }
-    if (text.trim() === '') continue;
+  for (const l of textLines(file, bytes, maxLineBytes)) {
+    if (!l.ok) { yield l; continue; }
     let value: unknown;
     try {
-      value = JSON.parse(text);
+      value = JSON.parse(l.text);
     } catch (e) {
-      yield reject('invalid-json', `not valid JSON (${e instanceof Error ? e.message : String(e)})`);
+      yield lineReject(file, l.line, 'invalid-json', `not valid JSON (${e instanceof Error ? e.message : String(e)})`);
       continue;
     }
     if (!isRecord(value)) {
-      yield reject('not-an-object', `a record must be a JSON object, got ${describe(value)}`);
+      yield lineReject(file, l.line, 'not-an-object', `a record must be a JSON object, got ${describe(value)}`);
       continue;
     }
-    yield { ok: true, line, value };
+    yield { ok: true, line: l.line, value };
   }
 }
 
