@@ -115,3 +115,49 @@ export interface Pack {
   /** Lowercase hex SHA-256 of manifest.json's bytes (the pack's identity; set by the loader). */
   manifestSha256?: string;
 }
+
+/**
+ * The search settings a pack records in its manifest (`generator.search`), so that the CLI, the
+ * search worker and `serve-search` rank its documents alike (src/search/search-index.ts reads them).
+ */
+export interface PackSearchSettings {
+  /**
+   * Score multiplier of the title field (text has 1). Default 3: a document is about the
+   * entity in its title, and questions name entities, so the page titled with a query's
+   * entity should beat pages that only mention it. Measured on the world pack (seed 1, whole
+   * questions as queries; supporting document in the top 3): boost 1: 1-hop .952, first hop
+   * of multi-hop .475; 2: .978 / .681; 3: .996 / .888; 5: 1.000 / .971. Not higher than 3:
+   * a text matching three query terms should still beat a title matching one (checked in
+   * tests/node/search.test.ts), or text would only break ties among title matches.
+   */
+  titleBoost?: number;
+  /**
+   * BM25+ parameters (MiniSearch's names: k = k1, b, d = delta). Default {@link DEFAULT_BM25},
+   * MiniSearch's own, with which the world pack was tuned.
+   */
+  bm25?: Bm25Params;
+  /**
+   * Whether a document's score is multiplied by the number of distinct query terms it matched
+   * (MiniSearch's "quality", the classic coordination factor). Default true. On long natural
+   * questions over real paragraphs it favours documents that match many common words; imported
+   * corpora turn it off (figures in src/corpus/import/search-settings.ts).
+   */
+  coordination?: boolean;
+  /**
+   * Query terms to ignore (analyzed form: lowercase, as `terms.ts` produces them). The index
+   * still holds them; a query made of stop words only keeps all its terms. Default none.
+   */
+  stopWords?: Iterable<string>;
+  /**
+   * Index the title inside the text field as well (as BM25 baselines over Wikipedia passages
+   * do with their single `"title"\ntext` field), besides the boosted title field. Default false.
+   */
+  titleInText?: boolean;
+}
+
+/** BM25+ parameters: k1 (term-frequency saturation), b (length normalization), delta (floor per matched term). */
+export interface Bm25Params {
+  k: number;
+  b: number;
+  d: number;
+}

@@ -12,7 +12,8 @@
 import type { Backend } from '../backend/backend.ts';
 import type { ModelConfig } from '../model/config.ts';
 import { paramSpecs, type ParamSet } from '../model/params.ts';
-import { tokenizerFromHuggingFace, type TextTokenizer } from '../tokenizer/text-tokenizer.ts';
+import { type TextTokenizer } from '../tokenizer/text-tokenizer.ts';
+import { tokenizerFromHuggingFace } from '../tokenizer/from-hugging-face.ts';
 import type { RngState } from '../util/rng.ts';
 import { fromHfConfig, specialIdsOf, toHfConfig } from './hf-config.ts';
 import { readSafetensors, writeSafetensors, type HostTensor } from './safetensors.ts';

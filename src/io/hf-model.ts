@@ -17,7 +17,7 @@ import { checkMemoryFits, describeEstimate, estimateTrainingMemory, type Trainin
 import type { HostTensor } from './safetensors.ts';
 import { EMBED, LM_HEAD } from '../model/params.ts';
 import { ByteLevelBpeTokenizer } from '../tokenizer/byte-level.ts';
-import { TAGS } from '../tokenizer/special.ts';
+import { TAGS } from '../protocol/tags.ts';
 
 /** What addTagTokens did. */
 export interface AddedTags {

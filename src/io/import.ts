@@ -23,7 +23,8 @@ import { readSafetensors, type HostTensor } from './safetensors.ts';
 import { isZip, unzipFiles } from './zip.ts';
 import { EMBED, LM_HEAD, paramSpecs } from '../model/params.ts';
 import type { ModelConfig } from '../model/config.ts';
-import { tokenizerFromHuggingFace, type TextTokenizer } from '../tokenizer/text-tokenizer.ts';
+import { type TextTokenizer } from '../tokenizer/text-tokenizer.ts';
+import { tokenizerFromHuggingFace } from '../tokenizer/from-hugging-face.ts';
 import { ByteLevelBpeTokenizer, type SpecialIds } from '../tokenizer/byte-level.ts';
 
 export class ImportError extends Error {

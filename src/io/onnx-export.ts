@@ -32,7 +32,7 @@
 import { ropeInvFreq } from '../backend/cpu/layers.ts';
 import { headSize, type ModelConfig } from '../model/config.ts';
 import { EMBED, FINAL_NORM, LM_HEAD, layerNames } from '../model/params.ts';
-import { BOS, EOS, PAD, SPECIAL_IDS } from '../tokenizer/special.ts';
+import { BOS, EOS, PAD, SPECIAL_IDS } from '../protocol/tags.ts';
 import { checkWeights } from './checkpoint.ts';
 import { toHfConfig } from './hf-config.ts';
 import { GraphBuilder } from './onnx/graph-builder.ts';

@@ -4,19 +4,20 @@
  * query triggers (recipe.md section 3). The sequence keeps its own one-slot KV cache, so a
  * click costs one decoding step, not a pass over the whole sequence.
  *
- * It follows src/rl/rollout.ts rule for rule (stops, query extraction, document splicing, one
- * uniform from `rng` per sampled token), so with the same prompt, settings and generator state
- * it produces exactly the tokens `generateRollouts` produces for one prompt and one sample
- * (tests/node/session.test.ts checks this).
+ * It drives the same decoding step as src/rl/rollout.ts (src/protocol/decode-step.ts: stops, query
+ * extraction, document splicing) with one uniform from `rng` per sampled token, so with the same
+ * prompt, settings and generator state it produces exactly the tokens `generateRollouts`
+ * produces for one prompt and one sample (tests/node/session.test.ts checks this).
  */
 import type { Tensor } from '../backend/backend.ts';
 import type { KVCache, Llama } from '../model/llama.ts';
 import type { Retriever } from '../search/retriever.ts';
+import { spliceSearch, startSequence, stepSequence, type DecodeSequence, type TagIds } from '../protocol/decode-step.ts';
+import type { SearchHit } from '../search/search-index.ts';
 import { tagIds, type TextTokenizer } from '../tokenizer/text-tokenizer.ts';
 import type { Rng } from '../util/rng.ts';
 import { softmaxTop, type TokenScore } from './inspect.ts';
-import { extractQuery, validateRolloutSettings, type FinishReason, type RolloutSettings, type SearchCall } from './rollout.ts';
-import { formatDocuments } from './splice.ts';
+import { validateRolloutSettings, type FinishReason, type RolloutSettings, type SearchCall } from './rollout.ts';
 
 /** What one call of {@link LiveRollout.next} did. */
 export interface LiveStep {
@@ -34,20 +35,10 @@ export interface LiveStep {
 
 /** A rollout in progress, one token per {@link LiveRollout.next} call (see the file comment). */
 export class LiveRollout {
-  /** Prompt, generated tokens and spliced documents so far (T). */
-  readonly tokens: number[];
-  readonly promptLength: number;
-  /** 1 where the policy generated the token (T). */
-  readonly actionMask: number[];
-  /** 0 on document tokens (T). */
-  readonly retrieveMask: number[];
-  /** log pi of each generated token, 0 elsewhere (T). */
-  readonly logProbs: number[];
-  readonly searches: SearchCall[] = [];
-  finishReason: FinishReason | null = null;
-  private generated = 0;
+  /** The sequence so far: tokens (T), masks, log-probs, searches, finish reason. */
+  private readonly seq: DecodeSequence<SearchHit>;
   private logits: Tensor | null = null;
-  private readonly ids: { queryOpen: number; queryClose: number; docsOpen: number; docsClose: number; answerClose: number; eos: number; special: Set<number> };
+  private readonly ids: TagIds;
 
   private constructor(
     private readonly model: Llama,
@@ -58,13 +49,22 @@ export class LiveRollout {
     private readonly rng: Rng,
     private readonly cache: KVCache,
   ) {
-    this.tokens = [...prompt];
-    this.promptLength = prompt.length;
-    this.actionMask = prompt.map(() => 0);
-    this.retrieveMask = prompt.map(() => 1);
-    this.logProbs = prompt.map(() => 0);
+    this.seq = startSequence<SearchHit>(prompt);
     this.ids = tagIds(tokenizer);
   }
+
+  /** Prompt, generated tokens and spliced documents so far (T). */
+  get tokens(): readonly number[] { return this.seq.tokens; }
+  get promptLength(): number { return this.seq.promptLength; }
+  /** 1 where the policy generated the token (T). */
+  get actionMask(): readonly number[] { return this.seq.actionMask; }
+  /** 0 on document tokens (T). */
+  get retrieveMask(): readonly number[] { return this.seq.retrieveMask; }
+  /** log pi of each generated token, 0 elsewhere (T). */
+  get logProbs(): readonly number[] { return this.seq.logProbs; }
+  get searches(): readonly SearchCall[] { return this.seq.searches; }
+  /** Why the rollout ended; null while it goes on. */
+  get finishReason(): FinishReason | null { return this.seq.finish; }
 
   /**
    * Prefills `prompt` (token ids, BOS first) and returns a rollout ready for its first token.
@@ -102,64 +102,33 @@ export class LiveRollout {
     for (const x of [uniforms, tok, lp, this.logits]) b.dispose(x);
     this.logits = null;
 
-    const position = this.tokens.length;
-    this.tokens.push(t);
-    this.actionMask.push(1);
-    this.retrieveMask.push(1);
-    this.logProbs.push(logProb);
-    this.generated++;
+    const position = this.seq.tokens.length;
+    const query = stepSequence(this.seq, t, logProb, ids, this.tokenizer, s);
     let search: SearchCall | null = null;
-    // Same stops, in the same order, as generateRollouts.
-    if (t === ids.answerClose) this.finishReason = 'answer';
-    else if (t === ids.eos) this.finishReason = 'eos';
-    else if (this.generated >= s.maxNewTokens || this.tokens.length >= s.maxLength) this.finishReason = 'length';
-    else if (t === ids.queryClose) {
-      const query = extractQuery(this.tokens, this.promptLength, ids, this.tokenizer);
-      if (query === '') this.finishReason = 'empty-query';
-      else if (this.searches.length >= s.maxSearches) this.finishReason = 'search-limit';
-      else search = await this.splice(query);
+    if (query !== null) {
+      const hits = (await this.retriever.searchMany([query], s.topK))[0] ?? [];
+      search = spliceSearch(this.seq, query, hits, ids, this.tokenizer, s);
     }
-    if (this.finishReason === null) this.feed(position);
+    if (this.seq.finish === null) this.feed(position);
     else this.model.disposeCache(this.cache);
-    return { position, id: t, score, search, finishReason: this.finishReason };
+    return { position, id: t, score, search, finishReason: this.seq.finish };
   }
 
   /** Ends the rollout early and frees its cache (safe to call twice). */
   dispose(): void {
     if (this.logits) this.model.backend.dispose(this.logits);
     this.logits = null;
-    if (this.finishReason === null) {
-      this.finishReason = 'length';
+    if (this.seq.finish === null) {
+      this.seq.finish = 'length';
       this.model.disposeCache(this.cache);
     }
   }
 
-  /** Searches and appends the document block, or ends the rollout when it would not fit. */
-  private async splice(query: string): Promise<SearchCall | null> {
-    const s = this.settings, ids = this.ids;
-    const hits = (await this.retriever.searchMany([query], s.topK))[0] ?? [];
-    const block = [ids.docsOpen, ...this.tokenizer.encode(formatDocuments(hits, s.docMaxWords)), ids.docsClose];
-    if (this.tokens.length + block.length >= s.maxLength) {
-      this.finishReason = 'length';
-      return null;
-    }
-    const start = this.tokens.length;
-    for (const t of block) {
-      this.tokens.push(t);
-      this.actionMask.push(0);
-      this.retrieveMask.push(0);
-      this.logProbs.push(0);
-    }
-    const call: SearchCall = { query, hits, start, end: this.tokens.length };
-    this.searches.push(call);
-    return call;
-  }
-
   /** Feeds tokens [from, T) into the cache and keeps the last row's logits. */
   private feed(from: number): void {
-    const n = this.tokens.length - from;
+    const n = this.seq.tokens.length - from;
     this.logits = this.model.forwardInfer(this.cache, {
-      tokens: Int32Array.from(this.tokens.slice(from)),
+      tokens: Int32Array.from(this.seq.tokens.slice(from)),
       slots: new Int32Array(n),
       positions: Int32Array.from({ length: n }, (_, i) => from + i),
       outRows: Int32Array.of(n - 1),

@@ -10,9 +10,9 @@
  * page can show where a number came from; `f1`, `em`, `coverEm`, `docsFound` and
  * `answerInDocs` are measured in both stages whether or not they are paid.
  */
-import { containsAnswer, coverExactMatch, exactMatch, f1Score, findAnswer } from '../eval/metrics.ts';
-import { checkFormat, countTags, documentBlocks, retrievalCount, searchTagsBalanced, searchTurns } from './format.ts';
-import { contentWords } from './prompts.ts';
+import { containsAnswer, coverExactMatch, exactMatch, f1Score, findAnswer } from '../protocol/answer-metrics.ts';
+import { checkFormat, countTags, documentBlocks, retrievalCount, searchTagsBalanced, searchTurns } from '../protocol/format.ts';
+import { contentWords } from '../protocol/prompts.ts';
 
 /** R_retrieval of Stage 1 (recipe.md section 6). */
 export const STAGE1_RETRIEVAL_REWARD = 0.5;

@@ -8,48 +8,31 @@
  * tokens are marked retrieveMask 0 (never trained on, never in the KL), and actionMask 0
  * (the policy did not produce them).
  *
- * A sequence stops at `</answer>` (a stop in training too: recipe.md section 10), at
- * end-of-sequence, at an empty query, at a query beyond the search limit, or at the length
- * limits.
+ * The stop rules, the query extraction and the splice are src/protocol/decode-step.ts, shared with
+ * the live view and the ONNX check; this file drives them over a batch and a KV cache.
  */
 import type { Backend } from '../backend/backend.ts';
 import type { KVCache, Llama } from '../model/llama.ts';
 import type { Retriever } from '../search/retriever.ts';
 import type { SearchHit } from '../search/search-index.ts';
-import { tagIds, type TagIds, type TextTokenizer } from '../tokenizer/text-tokenizer.ts';
+import { tagIds, type TextTokenizer } from '../tokenizer/text-tokenizer.ts';
 import type { Rng } from '../util/rng.ts';
-import { formatDocuments } from './splice.ts';
+import {
+  spliceSearch, startSequence, stepSequence, type DecodeLimits, type DecodeSequence, type FinishReason, type SearchCall as DecodeSearchCall, type TagIds,
+} from '../protocol/decode-step.ts';
 
-/** Settings of a rollout batch. */
-export interface RolloutSettings {
-  /** Tokens the policy may generate per rollout (documents not counted). */
-  maxNewTokens: number;
-  /** Searches per rollout (paper: 8; small models: 2-4). A query beyond it ends the rollout. */
-  maxSearches: number;
-  /** Documents per search (paper: 3 in training, 5 in evaluation). */
-  topK: number;
-  /** Each document is cut to this many words when spliced (prototype: 40). */
-  docMaxWords: number;
+/** Settings of a rollout batch: the decode limits and the sampler's. */
+export interface RolloutSettings extends DecodeLimits {
   /** Sampling temperature; 0 = greedy (evaluation). */
   temperature: number;
   /** Nucleus mass (paper: 0.95 in training). */
   topP: number;
-  /** Longest whole sequence (prompt + completion + documents) in tokens; <= model maxPositions. */
-  maxLength: number;
 }
 
-/** Why a rollout ended. */
-export type FinishReason = 'answer' | 'eos' | 'length' | 'empty-query' | 'search-limit';
+/** One search call inside a rollout, with the search engine's hits. */
+export type SearchCall = DecodeSearchCall<SearchHit>;
 
-/** One search call inside a rollout. */
-export interface SearchCall {
-  /** The query as sent to the search engine. */
-  query: string;
-  hits: SearchHit[];
-  /** Token range [start, end) of the spliced block, `<|begin_of_documents|>`..`<|end_of_documents|>`. */
-  start: number;
-  end: number;
-}
+export type { FinishReason };
 
 /** One finished rollout. Arrays are indexed by token position (T = tokens.length). */
 export interface Rollout {
@@ -83,19 +66,11 @@ export function validateRolloutSettings(s: RolloutSettings, maxPositions: number
   return s;
 }
 
-/** A sequence being decoded. */
-interface Slot {
+/** A sequence being decoded in slot `i` of the batch's KV cache. */
+interface Slot extends DecodeSequence<SearchHit> {
   group: number;
-  promptLength: number;
-  tokens: number[];
-  actionMask: number[];
-  retrieveMask: number[];
-  logProbs: number[];
   /** Tokens already in the KV cache. */
   fed: number;
-  generated: number;
-  searches: SearchCall[];
-  finish: FinishReason | null;
 }
 
 /**
@@ -117,10 +92,7 @@ export async function generateRollouts(
   const slots: Slot[] = [];
   prompts.forEach((p, group) => {
     for (let g = 0; g < G; g++) {
-      slots.push({
-        group, promptLength: p.length, tokens: [...p], actionMask: p.map(() => 0), retrieveMask: p.map(() => 1), logProbs: p.map(() => 0),
-        fed: p.length, generated: 0, searches: [], finish: null,
-      });
+      slots.push({ ...startSequence<SearchHit>(p), group, fed: p.length });
     }
   });
   const cache = model.createCache(slots.length, settings.maxLength);
@@ -140,24 +112,12 @@ export async function generateRollouts(
     for (;;) {
       const { tokens, logProbs } = await sampleRows(b, logits, active.length, settings, rng);
       b.dispose(logits);
-      const wantSearch: number[] = [];
+      const wantSearch: { slot: Slot; query: string }[] = [];
       active.forEach((si, r) => {
-        const s = slots[si]!, t = tokens[r]!;
-        s.tokens.push(t);
-        s.actionMask.push(1);
-        s.retrieveMask.push(1);
-        s.logProbs.push(logProbs[r]!);
-        s.generated++;
-        if (t === ids.answerClose) s.finish = 'answer';
-        else if (t === ids.eos) s.finish = 'eos';
-        else if (s.generated >= settings.maxNewTokens || s.tokens.length >= settings.maxLength) s.finish = 'length';
-        else if (t === ids.queryClose) {
-          if (extractQuery(s.tokens, s.promptLength, ids, tokenizer) === '') s.finish = 'empty-query';
-          else if (s.searches.length >= settings.maxSearches) s.finish = 'search-limit';
-          else wantSearch.push(si);
-        }
+        const query = stepSequence(slots[si]!, tokens[r]!, logProbs[r]!, ids, tokenizer, settings);
+        if (query !== null) wantSearch.push({ slot: slots[si]!, query });
       });
-      if (wantSearch.length > 0) await spliceSearches(wantSearch.map((i) => slots[i]!), retriever, tokenizer, ids, settings);
+      if (wantSearch.length > 0) await spliceSearches(wantSearch, retriever, tokenizer, ids, settings);
       active = active.filter((i) => slots[i]!.finish === null);
       if (active.length === 0) break;
       const batch = packChunks(active.map((i) => ({ slot: i, tokens: slots[i]!.tokens.slice(slots[i]!.fed), start: slots[i]!.fed })));
@@ -198,45 +158,12 @@ async function sampleRows(b: Backend, logits: ReturnType<Backend['zeros']>, rows
   return { tokens, logProbs };
 }
 
-/** Runs the searches of the sequences that just closed a query and appends the document blocks. */
+/** Runs the searches of the sequences that just closed a query (one batch) and splices each one's documents. */
 async function spliceSearches(
-  pending: Slot[], retriever: Retriever, tokenizer: TextTokenizer, ids: TagIds, settings: RolloutSettings,
+  pending: { slot: Slot; query: string }[], retriever: Retriever, tokenizer: TextTokenizer, ids: TagIds, settings: RolloutSettings,
 ): Promise<void> {
-  const queries = pending.map((s) => extractQuery(s.tokens, s.promptLength, ids, tokenizer));
-  const results = await retriever.searchMany(queries, settings.topK, pending.map((s) => s.group));
-  pending.forEach((s, i) => {
-    const hits = results[i] ?? [];
-    const block = [ids.docsOpen, ...tokenizer.encode(formatDocuments(hits, settings.docMaxWords)), ids.docsClose];
-    if (s.tokens.length + block.length >= settings.maxLength) {
-      s.finish = 'length';
-      return;
-    }
-    const start = s.tokens.length;
-    for (const t of block) {
-      s.tokens.push(t);
-      s.actionMask.push(0);
-      s.retrieveMask.push(0);
-      s.logProbs.push(0);
-    }
-    s.searches.push({ query: queries[i]!, hits, start, end: s.tokens.length });
-  });
-}
-
-/**
- * The query of a sequence that just emitted `<|end_of_query|>`: the words after the last
- * `<|begin_of_query|>` that follows the last document block (recipe.md section 3), special
- * tokens and quotes removed. Empty when the completion opened no new query.
- */
-export function extractQuery(tokens: readonly number[], promptLength: number, ids: Pick<TagIds, 'queryOpen' | 'docsClose' | 'special'>, tokenizer: TextTokenizer): string {
-  const end = tokens.length - 1; // the <|end_of_query|>
-  let open = -1;
-  for (let i = end - 1; i >= promptLength; i--) {
-    if (tokens[i] === ids.docsClose) break;
-    if (tokens[i] === ids.queryOpen) { open = i; break; }
-  }
-  if (open < 0) return '';
-  const words = tokens.slice(open + 1, end).filter((t) => !ids.special.has(t));
-  return tokenizer.decode(words).replace(/["'`]/g, ' ').replace(/\s+/g, ' ').trim();
+  const results = await retriever.searchMany(pending.map((p) => p.query), settings.topK, pending.map((p) => p.slot.group));
+  pending.forEach((p, i) => spliceSearch(p.slot, p.query, results[i] ?? [], ids, tokenizer, settings));
 }
 
 /** A ragged inference batch from per-slot chunks; the last row of each chunk is returned. */

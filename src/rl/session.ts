@@ -33,10 +33,10 @@ import type { Retriever } from '../search/retriever.ts';
 import { Rng } from '../util/rng.ts';
 import { scoreTokens, type TokenScore } from './inspect.ts';
 import { LiveRollout, type LiveStep } from './live-rollout.ts';
-import { getPromptPreset, renderPrompt } from './prompts.ts';
+import { getPromptPreset, renderPrompt } from '../protocol/prompts.ts';
 import { computeReward, type RewardParts } from './rewards.ts';
 import { generateRollouts, type FinishReason, type RolloutSettings } from './rollout.ts';
-import { cutWords } from './splice.ts';
+import { cutWords } from '../protocol/splice.ts';
 import { defaultRlSettings, RlTrainer, slotAnswerWords, upgradeRlSettings, type RlSettings, type RolloutRecord, type StepMetrics } from './trainer.ts';
 
 /** What the page needs to know after loading. */

@@ -18,12 +18,12 @@ import { END_OF_WORD } from '../tokenizer/bpe.ts';
 import { Rng } from '../util/rng.ts';
 import { ADVANTAGE_ESTIMATORS, computeAdvantages, inLoss, type AdvantageEstimator } from './advantages.ts';
 import { policyUpdate, validateUpdateSettings, type TrainSequence, type UpdateSettings } from './policy-update.ts';
-import { contentWords, DEFAULT_PROMPT_PRESET, getPromptPreset, renderPrompt } from './prompts.ts';
-import { diagnoseSearches, summarizeSearches, type SearchSummary } from '../eval/search-diagnostics.ts';
+import { contentWords, DEFAULT_PROMPT_PRESET, getPromptPreset, renderPrompt } from '../protocol/prompts.ts';
+import { diagnoseSearches, summarizeSearches, type SearchSummary } from './search-diagnostics.ts';
 import { computeReward, resolveRewardSettings, type RewardParts, type RewardSettings } from './rewards.ts';
 import { generateRollouts, validateRolloutSettings, type Rollout, type RolloutSettings } from './rollout.ts';
 import { scoreSequences } from './score.ts';
-import { cutWords } from './splice.ts';
+import { cutWords } from '../protocol/splice.ts';
 
 /** A curriculum phase: from `fromStep` on, questions with these hop counts are drawn. */
 export interface CurriculumPhase {

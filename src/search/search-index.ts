@@ -16,7 +16,7 @@
  * The order matters only down to the last bit: the running average field length is a float.
  */
 import MiniSearch from 'minisearch';
-import type { CorpusDocument } from '../corpus/types.ts';
+import type { Bm25Params, CorpusDocument, PackSearchSettings } from '../corpus/types.ts';
 import { queryTerms, searchTerms } from './terms.ts';
 
 /** One retrieved document with its score (higher is better; comparable within one query). */
@@ -28,17 +28,8 @@ export interface SearchHit {
 }
 
 /** Settings of a {@link SearchIndex}. */
-export interface SearchIndexOptions {
-  /**
-   * Score multiplier of the title field (text has 1). Default 3: a document is about the
-   * entity in its title, and questions name entities, so the page titled with a query's
-   * entity should beat pages that only mention it. Measured on the world pack (seed 1, whole
-   * questions as queries; supporting document in the top 3): boost 1: 1-hop .952, first hop
-   * of multi-hop .475; 2: .978 / .681; 3: .996 / .888; 5: 1.000 / .971. Not higher than 3:
-   * a text matching three query terms should still beat a title matching one (checked in
-   * tests/node/search.test.ts), or text would only break ties among title matches.
-   */
-  titleBoost?: number;
+/** How a SearchIndex ranks: the pack's recorded settings plus the result cache. */
+export interface SearchIndexOptions extends PackSearchSettings {
   /**
    * Number of recent (query terms, k) results kept, least recently used dropped first; 0
    * disables the cache. Default 4096. Rollouts of one prompt often issue the same query, and
@@ -46,35 +37,6 @@ export interface SearchIndexOptions {
    * a cache hit costs a few microseconds. The cache is emptied whenever documents are added.
    */
   cacheSize?: number;
-  /**
-   * BM25+ parameters (MiniSearch's names: k = k1, b, d = delta). Default {@link DEFAULT_BM25},
-   * MiniSearch's own, with which the world pack was tuned.
-   */
-  bm25?: Bm25Params;
-  /**
-   * Whether a document's score is multiplied by the number of distinct query terms it matched
-   * (MiniSearch's "quality", the classic coordination factor). Default true. On long natural
-   * questions over real paragraphs it favours documents that match many common words; imported
-   * corpora turn it off (figures in src/corpus/import/search-settings.ts).
-   */
-  coordination?: boolean;
-  /**
-   * Query terms to ignore (analyzed form: lowercase, as `terms.ts` produces them). The index
-   * still holds them; a query made of stop words only keeps all its terms. Default none.
-   */
-  stopWords?: Iterable<string>;
-  /**
-   * Index the title inside the text field as well (as BM25 baselines over Wikipedia passages
-   * do with their single `"title"\ntext` field), besides the boosted title field. Default false.
-   */
-  titleInText?: boolean;
-}
-
-/** BM25+ parameters: k1 (term-frequency saturation), b (length normalization), delta (floor per matched term). */
-export interface Bm25Params {
-  k: number;
-  b: number;
-  d: number;
 }
 
 export const DEFAULT_TITLE_BOOST = 3;

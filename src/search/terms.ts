@@ -7,8 +7,8 @@
  * are dropped (neither says what a document is about, and a stray `.` would otherwise match
  * nearly every document).
  */
-import { splitWords } from '../tokenizer/normalize.ts';
-import { SPECIAL_TOKENS } from '../tokenizer/special.ts';
+import { splitWords } from '../protocol/normalize.ts';
+import { SPECIAL_TOKENS } from '../protocol/tags.ts';
 
 const SPECIAL = new Set<string>(SPECIAL_TOKENS);
 /** After normalization a word is a run of letters/digits/marks or a lone punctuation mark. */

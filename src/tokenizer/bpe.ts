@@ -13,8 +13,8 @@
  * @huggingface/tokenizers). Lossless on normalized text whose characters were seen in training:
  * `decode(encode(normalizeText(s))) === normalizeText(s)`; an unseen character becomes `<unk>`.
  */
-import { normalizeText, SPECIAL_RE } from './normalize.ts';
-import { SPECIAL_TOKENS, UNK } from './special.ts';
+import { normalizeText, SPECIAL_RE } from '../protocol/normalize.ts';
+import { SPECIAL_TOKENS, UNK } from '../protocol/tags.ts';
 import { huggingFaceFrame, Vocabulary, vocabFromHuggingFace } from './vocabulary.ts';
 import type { TextTokenizer } from './text-tokenizer.ts';
 

@@ -4,8 +4,8 @@
  * full word list, so that pretraining texts drawn from other worlds have no unknown words.
  */
 import type { Pack } from '../corpus/types.ts';
-import { FILLER_WORDS, PROMPT_PRESETS } from '../rl/prompts.ts';
-import { formatDocuments, NO_HITS } from '../rl/splice.ts';
+import { FILLER_WORDS, PROMPT_PRESETS } from '../protocol/prompts.ts';
+import { formatDocuments, NO_HITS } from '../protocol/splice.ts';
 import { Tokenizer, buildVocabulary } from './tokenizer.ts';
 import { trainBpe, type BpeTokenizer } from './bpe.ts';
 

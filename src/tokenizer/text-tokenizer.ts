@@ -1,12 +1,11 @@
 /**
  * What the model pipeline needs of a tokenizer, whichever kind it is: the word-level vocabulary
  * of generated packs (src/tokenizer/tokenizer.ts) or BPE for real text (src/tokenizer/bpe.ts).
- * Both keep the special tokens at ids 0..11 and pre-tokenize with normalizeText.
+ * Both keep the special tokens at ids 0..11 and pre-tokenize with normalizeText. The
+ * implementations import this interface; src/tokenizer/from-hugging-face.ts picks one.
  */
-import { BpeTokenizer } from './bpe.ts';
-import { ByteLevelBpeTokenizer, isByteLevelBpe, type SpecialIds } from './byte-level.ts';
-import { Tokenizer } from './tokenizer.ts';
-import { ANSWER_CLOSE, DOCS_CLOSE, DOCS_OPEN, QUERY_CLOSE, QUERY_OPEN, TAGS } from './special.ts';
+import type { TagIds } from '../protocol/decode-step.ts';
+import { ANSWER_CLOSE, DOCS_CLOSE, DOCS_OPEN, QUERY_CLOSE, QUERY_OPEN, TAGS } from '../protocol/tags.ts';
 
 export interface TextTokenizer {
   /** id -> token. */
@@ -32,28 +31,6 @@ export interface TextTokenizer {
   decode(ids: ArrayLike<number>, opts?: { skipSpecial?: (id: number) => boolean }): string;
   /** The Hugging Face `tokenizer.json` object. */
   toHuggingFace(): object;
-}
-
-/**
- * Reads a Hugging Face `tokenizer.json`: WordLevel or our BPE (special tokens at ids 0..11), or
- * a pretrained model's byte-level BPE (decoder ByteLevel; `special` gives its bos/eos/pad ids,
- * from config.json, where known).
- * @throws Error naming the field when it is none of them, or malformed (see each kind's reader).
- */
-export function tokenizerFromHuggingFace(json: unknown, special: SpecialIds = {}): TextTokenizer {
-  const type = (json as { model?: { type?: unknown } } | null)?.model?.type;
-  if (isByteLevelBpe(json)) return new ByteLevelBpeTokenizer(json as Record<string, unknown>, special);
-  if (type === 'BPE') return BpeTokenizer.fromHuggingFace(json);
-  if (type === 'WordLevel') return Tokenizer.fromHuggingFace(json);
-  if (!json || typeof json !== 'object') throw new Error('tokenizer.json: not a JSON object');
-  throw new Error(`tokenizer.json: model.type must be "WordLevel" or "BPE", got ${JSON.stringify(type)}`);
-}
-
-/** The ids a rollout needs: the tags it reacts to, end of sequence, and every special id. */
-export interface TagIds {
-  queryOpen: number; queryClose: number; docsOpen: number; docsClose: number; answerClose: number; eos: number;
-  /** pad, bos, eos, unk (where the vocabulary has one) and the eight tags. */
-  special: Set<number>;
 }
 
 /**

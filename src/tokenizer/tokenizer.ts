@@ -7,8 +7,8 @@
  * Lossless on normalized text: `decode(encode(normalizeText(s))) === normalizeText(s)` for any
  * s whose words are all in the vocabulary; unknown words become `<unk>`.
  */
-import { normalizeText, splitWords } from './normalize.ts';
-import { SPECIAL_TOKENS, UNK } from './special.ts';
+import { normalizeText, splitWords } from '../protocol/normalize.ts';
+import { SPECIAL_TOKENS, UNK } from '../protocol/tags.ts';
 import type { TextTokenizer } from './text-tokenizer.ts';
 import { huggingFaceFrame, Vocabulary, vocabFromHuggingFace } from './vocabulary.ts';
 

@@ -3,7 +3,7 @@
  * tokens of src/tokenizer/special.ts at ids 0..11, token -> id lookups, and reading a Hugging Face
  * `model.vocab` record back into that list.
  */
-import { BOS, EOS, PAD, SPECIAL_TOKENS, UNK } from './special.ts';
+import { BOS, EOS, PAD, SPECIAL_TOKENS, UNK } from '../protocol/tags.ts';
 
 export class Vocabulary {
   /** id -> token. */

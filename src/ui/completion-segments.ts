@@ -3,7 +3,7 @@
  * tags, and document blocks (spliced by the search engine, masked out of the loss). Pure
  * string work; the elements render each segment as text, never as HTML.
  */
-import { DOCS_CLOSE, DOCS_OPEN, TAGS } from '../tokenizer/special.ts';
+import { DOCS_CLOSE, DOCS_OPEN, TAGS } from '../protocol/tags.ts';
 
 export interface Segment {
   kind: 'text' | 'tag' | 'documents';

@@ -3,7 +3,7 @@
  * answer; then reward, group baseline, advantage, loss) a token of a rollout belongs to, for the
  * cycle diagram (<r1s-cycle>). Pure data from the token texts and masks (token-rows.ts).
  */
-import { ANSWER_CLOSE, ANSWER_OPEN, QUERY_CLOSE, QUERY_OPEN } from '../tokenizer/special.ts';
+import { ANSWER_CLOSE, ANSWER_OPEN, QUERY_CLOSE, QUERY_OPEN } from '../protocol/tags.ts';
 import type { TokenRow } from './token-rows.ts';
 
 /** The segment of a rollout a token is in. */

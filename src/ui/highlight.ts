@@ -7,7 +7,7 @@
  * one of the query's index terms (src/search/terms.ts): the highlighted words are exactly the
  * ones BM25 scored.
  */
-import { splitWords } from '../tokenizer/normalize.ts';
+import { splitWords } from '../protocol/normalize.ts';
 import { queryTerms } from '../search/terms.ts';
 
 /** A piece of text, marked when it is a query term. */

@@ -1,17 +1,18 @@
 /**
  * Greedy RAG decoding over any next-token function: the page's "Run the export" check drives
  * the exported ONNX model (onnxruntime-web) with it, and compares the answer and the logits with
- * the trainer's own policy. It follows src/rl/rollout.ts at temperature 0 (evaluation's
- * decoding): the argmax token (lowest id on ties), the same stops, the same query extraction and
- * document splicing (recipe.md section 3), so an exact export reproduces the trainer's tokens.
+ * the trainer's own policy. It drives the rollout's decoding step (src/protocol/decode-step.ts:
+ * stops, query extraction, document splicing) with the argmax token (lowest id on ties), which is
+ * src/rl/rollout.ts at temperature 0 (evaluation's decoding), so an exact export reproduces the
+ * trainer's tokens.
  *
  * A plain export runs the whole sequence at each step (fine for a nano model and a few dozen
  * tokens); a KV-cache export is fed the new tokens only (ortNextLogits).
  */
 import type { Retriever } from '../search/retriever.ts';
+import type { SearchHit } from '../search/search-index.ts';
 import { tagIds, type TextTokenizer } from '../tokenizer/text-tokenizer.ts';
-import { extractQuery, type FinishReason, type RolloutSettings } from '../rl/rollout.ts';
-import { formatDocuments } from '../rl/splice.ts';
+import { spliceSearch, startSequence, stepSequence, type DecodeLimits, type FinishReason } from '../protocol/decode-step.ts';
 import { ONNX_ATTENTION_MASK, ONNX_INPUT_IDS, ONNX_LOGITS, onnxPastNames, onnxPresentNames } from '../io/onnx-names.ts';
 
 /** Next-token logits (V) after a sequence of token ids. */
@@ -36,45 +37,27 @@ export function argmax(xs: ArrayLike<number>): number {
 
 /**
  * Decodes greedily from `prompt` (ids, BOS first), searching through `retriever` whenever a
- * query closes. Settings as in rollout.ts (temperature and topP are ignored: greedy).
+ * query closes, within the rollout's limits `s`.
  * @throws Error when the prompt is empty or not shorter than maxLength.
  */
 export async function greedyRagDecode(
   next: NextLogits, tokenizer: TextTokenizer, retriever: Retriever, prompt: readonly number[],
-  s: Pick<RolloutSettings, 'maxNewTokens' | 'maxSearches' | 'topK' | 'docMaxWords' | 'maxLength'>,
+  s: DecodeLimits,
 ): Promise<GreedyResult> {
   if (prompt.length === 0 || prompt.length >= s.maxLength) throw new Error(`greedy decode: the prompt has ${prompt.length} tokens, it must be 1 to ${s.maxLength - 1}`);
   const ids = tagIds(tokenizer);
-  const tokens = [...prompt];
-  const searches: GreedyResult['searches'] = [];
-  let generated = 0;
+  const seq = startSequence<SearchHit>(prompt);
   let firstLogits: Float32Array | null = null;
-  for (;;) {
-    const logits = await next(tokens);
+  while (seq.finish === null) {
+    const logits = await next(seq.tokens);
     firstLogits ??= logits;
-    const t = argmax(logits);
-    tokens.push(t);
-    generated++;
-    let finish: FinishReason | null = null;
-    if (t === ids.answerClose) finish = 'answer';
-    else if (t === ids.eos) finish = 'eos';
-    else if (generated >= s.maxNewTokens || tokens.length >= s.maxLength) finish = 'length';
-    else if (t === ids.queryClose) {
-      const query = extractQuery(tokens, prompt.length, ids, tokenizer);
-      if (query === '') finish = 'empty-query';
-      else if (searches.length >= s.maxSearches) finish = 'search-limit';
-      else {
-        const hits = (await retriever.searchMany([query], s.topK))[0] ?? [];
-        const block = [ids.docsOpen, ...tokenizer.encode(formatDocuments(hits, s.docMaxWords)), ids.docsClose];
-        if (tokens.length + block.length >= s.maxLength) finish = 'length';
-        else {
-          tokens.push(...block);
-          searches.push({ query, hits: hits.map((h) => ({ id: h.id, title: h.title, score: h.score })) });
-        }
-      }
-    }
-    if (finish) return { tokens, promptLength: prompt.length, searches, finishReason: finish, firstLogits: firstLogits! };
+    const query = stepSequence(seq, argmax(logits), 0, ids, tokenizer, s);
+    if (query !== null) spliceSearch(seq, query, (await retriever.searchMany([query], s.topK))[0] ?? [], ids, tokenizer, s);
   }
+  return {
+    tokens: seq.tokens, promptLength: seq.promptLength, finishReason: seq.finish, firstLogits: firstLogits!,
+    searches: seq.searches.map((c) => ({ query: c.query, hits: c.hits.map((h) => ({ id: h.id, title: h.title, score: h.score })) })),
+  };
 }
 
 /** The part of onnxruntime's API the check uses (the web and node builds share it). */

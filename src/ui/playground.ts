@@ -32,7 +32,7 @@ import type { RlSettings, RolloutRecord, StepMetrics } from '../rl/trainer.ts';
 import { asRetriever, createSearchWorker } from '../search/client.ts';
 import type { SearchHit } from '../search/search-index.ts';
 import type { LoadedPackInfo, SearchWorkerApi } from '../search/worker-api.ts';
-import { tokenizerFromHuggingFace } from '../tokenizer/text-tokenizer.ts';
+import { tokenizerFromHuggingFace } from '../tokenizer/from-hugging-face.ts';
 import { downloadBytes, type PickedFiles } from './files.ts';
 import { greedyRagDecode, maxAbsDiff } from './onnx-decode.ts';
 import { loadPackDocuments } from './pack-documents.ts';

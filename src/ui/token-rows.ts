@@ -4,8 +4,8 @@
  * loss, recipe.md section 3), which search each document block belongs to, and whether each
  * token is in the loss. Pure data from the rollout's own masks; the elements render it as text.
  */
-import { splitWords } from '../tokenizer/normalize.ts';
-import { TAGS } from '../tokenizer/special.ts';
+import { splitWords } from '../protocol/normalize.ts';
+import { TAGS } from '../protocol/tags.ts';
 
 /** One token of a rollout. */
 export interface TokenRow {

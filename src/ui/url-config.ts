@@ -9,10 +9,10 @@
  * older links hold) sets both stages; a stage-prefixed key overrides it for that stage.
  */
 import { ADVANTAGE_ESTIMATORS, type AdvantageEstimator } from '../rl/advantages.ts';
-import { ALL_PROMPT_PRESETS } from '../rl/prompts.ts';
+import { ALL_PROMPT_PRESETS } from '../protocol/prompts.ts';
 import { RETRIEVAL_REWARD_RULES, type RetrievalRewardRule } from '../rl/rewards.ts';
 import { DEFAULT_STAGE_STEPS, type SettingsOverride } from '../rl/session.ts';
-import { MAX_SPLICED_DOCUMENTS } from '../rl/splice.ts';
+import { MAX_SPLICED_DOCUMENTS } from '../protocol/splice.ts';
 import { defaultRlSettings } from '../rl/trainer.ts';
 
 /** The six steps of the guided path, in order. */

@@ -8,7 +8,7 @@
  *
  * Template slots are written `{slot}`; the filler functions live in documents.ts and questions.ts.
  */
-import { splitWords } from '../tokenizer/normalize.ts';
+import { splitWords } from '../protocol/normalize.ts';
 
 /** Person occupations (attribute `occupation`). */
 export const OCCUPATIONS = [

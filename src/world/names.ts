@@ -7,8 +7,8 @@
  * writes elsewhere, a word of a prompt preset, or a common English word, so a name is never
  * confused with ordinary text.
  */
-import { splitWords } from '../tokenizer/normalize.ts';
-import { FILLER_WORDS, PROMPT_PRESETS } from '../rl/prompts.ts';
+import { splitWords } from '../protocol/normalize.ts';
+import { FILLER_WORDS, PROMPT_PRESETS } from '../protocol/prompts.ts';
 import { Rng } from '../util/rng.ts';
 import { lexiconWords } from './lexicon.ts';
 import { deriveSeed, STREAM } from './seeds.ts';

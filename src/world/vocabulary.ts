@@ -4,10 +4,10 @@
  * tokenizer builds its word-level vocabulary from it plus the prompt presets' words, so every
  * name, year and answer is one token.
  */
-import { FILLER_WORDS } from '../rl/prompts.ts';
-import { SPECIAL_TOKENS } from '../tokenizer/special.ts';
+import { FILLER_WORDS } from '../protocol/prompts.ts';
+import { SPECIAL_TOKENS } from '../protocol/tags.ts';
 import { lexiconWords } from './lexicon.ts';
-import { MAX_SPLICED_DOCUMENTS } from '../rl/splice.ts';
+import { MAX_SPLICED_DOCUMENTS } from '../protocol/splice.ts';
 import { FIRST_BIRTH_YEAR, LAST_BIRTH_YEAR } from './types.ts';
 import { worldEntities } from './world.ts';
 

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run as makeHfModel } from '../../src/cli/commands/make-hf-model.ts';
 import { importCheckpointFiles } from '../../src/io/import.ts';
 import { unzipFiles } from '../../src/io/zip.ts';
-import { TAGS } from '../../src/tokenizer/special.ts';
+import { TAGS } from '../../src/protocol/tags.ts';
 import { chromiumAvailable, useServerAndBrowser } from './harness.ts';
 import { openStep, shot, SHOTS, SMALL, waitApp, watchedPage } from './page-helpers.ts';
 

@@ -9,8 +9,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { Tokenizer as HfTokenizer } from '@huggingface/tokenizers';
 import { BpeTokenizer, END_OF_WORD, trainBpe } from '../../src/tokenizer/bpe.ts';
-import { normalizeText } from '../../src/tokenizer/normalize.ts';
-import { SPECIAL_IDS, SPECIAL_TOKENS } from '../../src/tokenizer/special.ts';
+import { normalizeText } from '../../src/protocol/normalize.ts';
+import { SPECIAL_IDS, SPECIAL_TOKENS } from '../../src/protocol/tags.ts';
 
 const CORPUS = '../shared/data/multihop/corpus_paragraphs.jsonl';
 const HAVE_CORPUS = existsSync(CORPUS);

@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { Tokenizer as HfTokenizer } from '@huggingface/tokenizers';
 import { BYTES_TO_UNICODE, ByteLevelBpeTokenizer } from '../../src/tokenizer/byte-level.ts';
 import { trainByteLevelMerges } from '../../src/tokenizer/byte-level-train.ts';
-import { tokenizerFromHuggingFace } from '../../src/tokenizer/text-tokenizer.ts';
+import { tokenizerFromHuggingFace } from '../../src/tokenizer/from-hugging-face.ts';
 import { Rng } from '../../src/util/rng.ts';
 
 const QWEN_SPLIT = "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";

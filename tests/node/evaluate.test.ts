@@ -8,8 +8,8 @@ import { openPack, packTokenizer, type PackContext } from '../../src/cli/common.
 import { defaultEvalSettings, evaluate } from '../../src/eval/evaluate.ts';
 import { kreimponLlama } from './helpers/scripted-llama.ts';
 import type { Tokenizer } from '../../src/tokenizer/tokenizer.ts';
-import { formatDocuments } from '../../src/rl/splice.ts';
-import * as T from '../../src/tokenizer/special.ts';
+import { formatDocuments } from '../../src/protocol/splice.ts';
+import * as T from '../../src/protocol/tags.ts';
 
 let ctx: PackContext;
 let tok: Tokenizer;

@@ -24,7 +24,7 @@ import { Llama } from '../../src/model/llama.ts';
 import { paramSpecs } from '../../src/model/params.ts';
 import { byteLevelTokenizerJson, trainByteLevelMerges } from '../../src/tokenizer/byte-level-train.ts';
 import { ByteLevelBpeTokenizer } from '../../src/tokenizer/byte-level.ts';
-import { TAGS } from '../../src/tokenizer/special.ts';
+import { TAGS } from '../../src/protocol/tags.ts';
 import { Rng } from '../../src/util/rng.ts';
 import { expectClose } from './helpers/fd.ts';
 

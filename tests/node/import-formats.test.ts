@@ -22,7 +22,7 @@ import { importPack, type ImportInput } from '../../src/corpus/import/import-pac
 import { derivedDocumentId } from '../../src/corpus/import/doc-id.ts';
 import { fsSource, loadPack } from '../../src/corpus/pack-loader.ts';
 import { writePack } from '../../src/corpus/pack-writer.ts';
-import { coverExactMatch, exactMatch, f1Score } from '../../src/eval/metrics.ts';
+import { coverExactMatch, exactMatch, f1Score } from '../../src/protocol/answer-metrics.ts';
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const jsonl = (rows: unknown[]) => rows.map((r) => JSON.stringify(r)).join('\n') + '\n';

@@ -20,7 +20,7 @@ import { ImportError, type RejectReason } from '../../src/corpus/import/types.ts
 import { fsSource, loadPack } from '../../src/corpus/pack-loader.ts';
 import type { Pack, PackManifest } from '../../src/corpus/types.ts';
 import { packSearchOptions } from '../../src/search/search-index.ts';
-import { normalizeText, splitWords } from '../../src/tokenizer/normalize.ts';
+import { normalizeText, splitWords } from '../../src/protocol/normalize.ts';
 import { buildPackTokenizer } from '../../src/tokenizer/pack-vocab.ts';
 
 const SAMPLE_DIR = resolve(process.cwd(), '../shared/data/multihop');

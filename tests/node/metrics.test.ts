@@ -7,7 +7,7 @@ import {
   f1Score,
   findAnswer,
   normalizeAnswer,
-} from '../../src/eval/metrics.ts';
+} from '../../src/protocol/answer-metrics.ts';
 
 describe('normalizeAnswer (recipe.md section 4)', () => {
   it.each([

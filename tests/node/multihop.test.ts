@@ -6,14 +6,14 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { openPack, packTokenizer, type PackContext } from '../../src/cli/common.ts';
 import { defaultEvalSettings, evaluate } from '../../src/eval/evaluate.ts';
-import { answerSource, diagnoseSearches, summarizeSearches } from '../../src/eval/search-diagnostics.ts';
-import { retrievalCount, searchTurns } from '../../src/rl/format.ts';
-import { contentWords, getPromptPreset, renderPrompt } from '../../src/rl/prompts.ts';
+import { answerSource, diagnoseSearches, summarizeSearches } from '../../src/rl/search-diagnostics.ts';
+import { retrievalCount, searchTurns } from '../../src/protocol/format.ts';
+import { contentWords, getPromptPreset, renderPrompt } from '../../src/protocol/prompts.ts';
 import { queriesRelevant, stage1Reward } from '../../src/rl/rewards.ts';
 import { pickBalanced } from '../../src/rl/trainer.ts';
 import type { Question } from '../../src/corpus/types.ts';
 import type { Tokenizer } from '../../src/tokenizer/tokenizer.ts';
-import * as T from '../../src/tokenizer/special.ts';
+import * as T from '../../src/protocol/tags.ts';
 import { Rng } from '../../src/util/rng.ts';
 import { kreimponLlama } from './helpers/scripted-llama.ts';
 

@@ -6,12 +6,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Pack, Question } from '../../src/corpus/types.ts';
-import { createPackStage0Sampler } from '../../src/model/pack-stage0.ts';
-import { answerSpanOf, documentSpansOf } from '../../src/rl/splice.ts';
-import { encodeSample } from '../../src/model/pretrain.ts';
+import { createPackStage0Sampler } from '../../src/stage0/pack-mix.ts';
+import { answerSpanOf, documentSpansOf } from '../../src/protocol/splice.ts';
+import { encodeSample } from '../../src/stage0/pretrain.ts';
 import { trainBpe } from '../../src/tokenizer/bpe.ts';
 import { Tokenizer } from '../../src/tokenizer/tokenizer.ts';
-import { normalizeText } from '../../src/tokenizer/normalize.ts';
+import { normalizeText } from '../../src/protocol/normalize.ts';
 
 const q = (id: string, split: Question['split'], supportingIds: string[], question: string, answer: string): Question =>
   ({ id, question, answers: [answer], hops: 2, template: 'hotpotqa/bridge', split, supportingIds });

@@ -10,7 +10,7 @@ import {
   documentBlocks,
   retrievalCount,
   stripDocumentBlocks,
-} from '../../src/rl/format.ts';
+} from '../../src/protocol/format.ts';
 import {
   computeReward,
   DEFAULT_REWARD_SETTINGS,

@@ -16,7 +16,7 @@ import { trainingMasks } from '../../src/rl/trainer.ts';
 import type { Retriever } from '../../src/search/retriever.ts';
 import type { SearchHit } from '../../src/search/search-index.ts';
 import { Tokenizer } from '../../src/tokenizer/tokenizer.ts';
-import * as T from '../../src/tokenizer/special.ts';
+import * as T from '../../src/protocol/tags.ts';
 import { Rng } from '../../src/util/rng.ts';
 
 const b = new CpuBackend();

@@ -25,7 +25,7 @@ import { validateConfig, type ModelConfig } from '../../src/model/config.ts';
 import { Llama } from '../../src/model/llama.ts';
 import { AdamW } from '../../src/model/optimizer.ts';
 import { initParams, zerosLike, type ParamSet } from '../../src/model/params.ts';
-import { Pretrainer } from '../../src/model/pretrain.ts';
+import { Pretrainer } from '../../src/stage0/pretrain.ts';
 import { policyUpdate } from '../../src/rl/policy-update.ts';
 import { generateRollouts } from '../../src/rl/rollout.ts';
 import { mergeSettings } from '../../src/rl/session.ts';

@@ -29,7 +29,7 @@ import {
 import { RemoteRetriever, resolveEndpoint } from '../../src/search/remote-retriever.ts';
 import { LocalRetriever, type Retriever } from '../../src/search/retriever.ts';
 import { packSearchOptions, SearchIndex } from '../../src/search/search-index.ts';
-import * as T from '../../src/tokenizer/special.ts';
+import * as T from '../../src/protocol/tags.ts';
 import { Tokenizer } from '../../src/tokenizer/tokenizer.ts';
 import { Rng } from '../../src/util/rng.ts';
 

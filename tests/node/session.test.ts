@@ -13,13 +13,13 @@ import { loadCheckpointDir } from '../../src/io/checkpoint-fs.ts';
 import { validateConfig } from '../../src/model/config.ts';
 import { Llama } from '../../src/model/llama.ts';
 import { EMBED, initParams, LM_HEAD } from '../../src/model/params.ts';
-import { ANSWER_CLOSE, DOCS_CLOSE, QUERY_CLOSE, QUERY_OPEN } from '../../src/tokenizer/special.ts';
+import { ANSWER_CLOSE, DOCS_CLOSE, QUERY_CLOSE, QUERY_OPEN } from '../../src/protocol/tags.ts';
 import { scoreTokens, softmaxTop } from '../../src/rl/inspect.ts';
 import { LiveRollout } from '../../src/rl/live-rollout.ts';
 import { generateRollouts, type RolloutSettings } from '../../src/rl/rollout.ts';
 import { evaluationSample, TrainingSession, type SettingsOverride } from '../../src/rl/session.ts';
 import { slotAnswerWords, type StepMetrics } from '../../src/rl/trainer.ts';
-import { getPromptPreset, renderPrompt } from '../../src/rl/prompts.ts';
+import { getPromptPreset, renderPrompt } from '../../src/protocol/prompts.ts';
 import { Rng } from '../../src/util/rng.ts';
 
 const PACK = 'public/corpus/world';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Tokenizer, buildVocabulary } from '../../src/tokenizer/tokenizer.ts';
-import { normalizeText } from '../../src/tokenizer/normalize.ts';
-import { SPECIAL_TOKENS, QUERY_OPEN, QUERY_CLOSE } from '../../src/tokenizer/special.ts';
+import { normalizeText } from '../../src/protocol/normalize.ts';
+import { SPECIAL_TOKENS, QUERY_OPEN, QUERY_CLOSE } from '../../src/protocol/tags.ts';
 
 describe('normalizeText', () => {
   it('lowercases, isolates punctuation, keeps tags whole, collapses whitespace', () => {

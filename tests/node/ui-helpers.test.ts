@@ -14,7 +14,7 @@ import { uploadParams } from '../../src/io/checkpoint.ts';
 import { loadCheckpointDir } from '../../src/io/checkpoint-fs.ts';
 import { exportOnnx } from '../../src/io/onnx-export.ts';
 import { Llama } from '../../src/model/llama.ts';
-import { getPromptPreset, renderPrompt } from '../../src/rl/prompts.ts';
+import { getPromptPreset, renderPrompt } from '../../src/protocol/prompts.ts';
 import { generateRollouts, type RolloutSettings } from '../../src/rl/rollout.ts';
 import { mergeSettings } from '../../src/rl/session.ts';
 import { defaultRlSettings, slotAnswerWords } from '../../src/rl/trainer.ts';

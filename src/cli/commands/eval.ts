@@ -13,7 +13,7 @@ import { Llama } from '../../model/llama.ts';
 import { defaultEvalSettings, evaluate, EVAL_MODES, type EvalMode, type EvalResult } from '../../eval/evaluate.ts';
 import { intFlag, log, openBackend, openPack, parseFlags, progressBar, required } from '../common.ts';
 import { searchUrlRetriever } from '../../search/remote-retriever.ts';
-import { getPromptPreset } from '../../rl/prompts.ts';
+import { getPromptPreset } from '../../protocol/prompts.ts';
 
 const USAGE =
   'npm run cli -- eval --pack DIR --checkpoint CKPT [--split train|test|ood[,..]] [--mode search|naive|rag|oracle[,..]] [--limit N] ' +

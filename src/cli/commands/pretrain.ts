@@ -9,14 +9,14 @@ import { appendFile, mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { presetConfig } from '../../model/config.ts';
 import { countParams, initParams } from '../../model/params.ts';
-import { defaultPretrainSettings, Pretrainer } from '../../model/pretrain.ts';
+import { defaultPretrainSettings, Pretrainer } from '../../stage0/pretrain.ts';
 import { downloadParams } from '../../io/checkpoint.ts';
 import { CHECKPOINT_FOLDER, saveCheckpointDir } from '../../io/checkpoint-fs.ts';
 import { checkOutputFolder } from '../../util/output-folder.ts';
-import { createStage0Sampler } from '../../world/stage0.ts';
-import { createPackStage0Sampler } from '../../model/pack-stage0.ts';
+import { createStage0Sampler } from '../../stage0/world-mix.ts';
+import { createPackStage0Sampler } from '../../stage0/pack-mix.ts';
 import { slotAnswerWords } from '../../rl/trainer.ts';
-import { getPromptPreset } from '../../rl/prompts.ts';
+import { getPromptPreset } from '../../protocol/prompts.ts';
 import { packBpeTokenizer } from '../../tokenizer/pack-vocab.ts';
 import { intFlag, log, numFlag, openBackend, openPack, packTokenizer, parseFlags, progressBar, required } from '../common.ts';
 

@@ -10,7 +10,7 @@
  * from that document would score. Lookup goes through the answer's rarest word, so each answer
  * scans only the documents that hold that word.
  */
-import { normalizeAnswer } from '../../eval/metrics.ts';
+import { normalizeAnswer } from '../../protocol/answer-metrics.ts';
 
 export interface AnswerPresence {
   /** Whether any of `answers` occurs in some document (see the file comment). */

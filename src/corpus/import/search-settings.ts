@@ -21,7 +21,7 @@
  * Stop words matter twice: their posting lists are most of the work of a query (hence the
  * latency), and with the multiplier they reward documents for matching "the", "of", "was".
  */
-import type { SearchIndexOptions } from '../../search/search-index.ts';
+import type { PackSearchSettings } from '../types.ts';
 
 /**
  * Function words dropped from queries over real corpora: articles, auxiliaries, pronouns,
@@ -36,7 +36,7 @@ export const QUERY_STOP_WORDS: readonly string[] = [
 ];
 
 /** The settings recorded in an imported pack's manifest (see the table above). */
-export const REAL_CORPUS_SEARCH: Readonly<Required<Omit<SearchIndexOptions, 'cacheSize' | 'stopWords'>> & { stopWords: readonly string[] }> = Object.freeze({
+export const REAL_CORPUS_SEARCH: Readonly<Required<Omit<PackSearchSettings, 'stopWords'>> & { stopWords: readonly string[] }> = Object.freeze({
   titleBoost: 0.5,
   titleInText: true,
   bm25: Object.freeze({ k: 0.9, b: 0.4, d: 0 }),

@@ -9,7 +9,7 @@ import { validateConfig } from '../../../src/model/config.ts';
 import { Llama, type InferBatch, type KVCache } from '../../../src/model/llama.ts';
 import { initParams } from '../../../src/model/params.ts';
 import type { TextTokenizer } from '../../../src/tokenizer/text-tokenizer.ts';
-import * as T from '../../../src/tokenizer/special.ts';
+import * as T from '../../../src/protocol/tags.ts';
 
 export class ScriptedLlama extends Llama {
   prompts: number[][] = [];

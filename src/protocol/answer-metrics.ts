@@ -9,7 +9,7 @@
  * Everything works on text. Tags are single tokens in our vocabulary, but completions travel as
  * text with the tags written out (`"<answer> ulm </answer>"`).
  */
-import { ANSWER_CLOSE, ANSWER_OPEN } from '../tokenizer/special.ts';
+import { ANSWER_CLOSE, ANSWER_OPEN } from './tags.ts';
 
 /**
  * ASCII punctuation (Python's `string.punctuation`: ranges 0x21-0x2F, 0x3A-0x40, 0x5B-0x60,

@@ -5,8 +5,8 @@
  * Stage 0's reading passages (src/world/stage0.ts) use the same function, so that what the base
  * model learns to read is exactly what search returns.
  */
-import { SPECIAL_RE, splitWords } from '../tokenizer/normalize.ts';
-import { ANSWER_CLOSE, ANSWER_OPEN, DOCS_CLOSE, DOCS_OPEN, THINK_CLOSE, THINK_OPEN } from '../tokenizer/special.ts';
+import { SPECIAL_RE, splitWords } from './normalize.ts';
+import { ANSWER_CLOSE, ANSWER_OPEN, DOCS_CLOSE, DOCS_OPEN, THINK_CLOSE, THINK_OPEN } from './tags.ts';
 
 /** A document as the rollout sees it. */
 export interface SplicedDocument {

@@ -17,7 +17,7 @@ import {
   QUERY_OPEN,
   THINK_CLOSE,
   THINK_OPEN,
-} from '../tokenizer/special.ts';
+} from './tags.ts';
 
 /** Rule 6: the answer may have at most this many whitespace-separated words. */
 export const MAX_ANSWER_WORDS = 10;

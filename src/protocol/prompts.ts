@@ -12,7 +12,7 @@
  * Every prompt ends with an opened `<think>`; the model must close it exactly once.
  */
 import type { Rng } from '../util/rng.ts';
-import { DOCS_CLOSE, DOCS_OPEN, QUERY_CLOSE, QUERY_OPEN } from '../tokenizer/special.ts';
+import { DOCS_CLOSE, DOCS_OPEN, QUERY_CLOSE, QUERY_OPEN } from './tags.ts';
 
 /** A prompt preset. */
 export interface PromptPreset {

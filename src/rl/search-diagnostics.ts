@@ -5,7 +5,7 @@
  * question, whether a later query named the bridge entity (the first hop's answer). Shared by the
  * trainer's per-step metrics and the evaluation, so both count the same way.
  */
-import { containsAnswer, normalizeAnswer } from './metrics.ts';
+import { containsAnswer, normalizeAnswer } from '../protocol/answer-metrics.ts';
 
 /** One search of a rollout: the query and the text of each document it returned, as spliced. */
 export interface SearchTrace {

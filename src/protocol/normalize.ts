@@ -6,7 +6,7 @@
  * The word-level tokenizer is lossless on normalized text:
  * `decode(encode(normalizeText(s))) === normalizeText(s)`.
  */
-import { SPECIAL_TOKENS } from './special.ts';
+import { SPECIAL_TOKENS } from './tags.ts';
 
 const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 

@@ -12,12 +12,12 @@
  * some facts of the paragraphs it read; `eval --mode naive` measures how many.
  */
 import type { Pack, Question } from '../corpus/types.ts';
-import { COMPACT_PROMPT, renderPrompt } from '../rl/prompts.ts';
-import { DOCUMENT_WORDS, formatDocuments } from '../rl/splice.ts';
-import { ANSWER_CLOSE, ANSWER_OPEN } from '../tokenizer/special.ts';
-import { normalizeText } from '../tokenizer/normalize.ts';
+import { COMPACT_PROMPT, renderPrompt } from '../protocol/prompts.ts';
+import { DOCUMENT_WORDS, formatDocuments } from '../protocol/splice.ts';
+import { ANSWER_CLOSE, ANSWER_OPEN } from '../protocol/tags.ts';
+import { normalizeText } from '../protocol/normalize.ts';
 import { Rng } from '../util/rng.ts';
-import { DEFAULT_STAGE0_MIX, mixSampler, type Stage0Mix, type Stage0Sample, type Stage0Sampler } from '../world/stage0.ts';
+import { DEFAULT_STAGE0_MIX, mixSampler, type Stage0Mix, type Stage0Sample, type Stage0Sampler } from './world-mix.ts';
 
 /** Options of {@link createPackStage0Sampler}. */
 export interface PackStage0Options {

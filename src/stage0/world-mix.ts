@@ -17,17 +17,17 @@
  * world disagrees with it on every fact, see world.ts), so the base model cannot recall what
  * search serves.
  */
-import { DEFAULT_PROMPT_PRESET, getPromptPreset, renderPrompt, type PromptPreset } from '../rl/prompts.ts';
-import { normalizeText } from '../tokenizer/normalize.ts';
+import { DEFAULT_PROMPT_PRESET, getPromptPreset, renderPrompt, type PromptPreset } from '../protocol/prompts.ts';
+import { normalizeText } from '../protocol/normalize.ts';
 import { Rng, type RngState } from '../util/rng.ts';
-import { documentFor } from './documents.ts';
-import { worldVocabulary } from './vocabulary.ts';
-import { answerSpanOf, documentBlock, documentSpansOf, DOCUMENT_WORDS, formatDocuments, readingPassage } from '../rl/splice.ts';
-import { ANSWER_CLOSE, ANSWER_OPEN } from '../tokenizer/special.ts';
-import { askQuestion, QUESTION_TEMPLATES, type AskedQuestion, type QuestionTemplate } from './questions.ts';
-import { deriveSeed, STREAM } from './seeds.ts';
-import type { EntityKind, World } from './types.ts';
-import { checkSeed, generateWorld, neighboursOf, worldEntities } from './world.ts';
+import { documentFor } from '../world/documents.ts';
+import { worldVocabulary } from '../world/vocabulary.ts';
+import { answerSpanOf, documentBlock, documentSpansOf, DOCUMENT_WORDS, formatDocuments, readingPassage } from '../protocol/splice.ts';
+import { ANSWER_CLOSE, ANSWER_OPEN } from '../protocol/tags.ts';
+import { askQuestion, QUESTION_TEMPLATES, type AskedQuestion, type QuestionTemplate } from '../world/questions.ts';
+import { deriveSeed, STREAM } from '../world/seeds.ts';
+import type { EntityKind, World } from '../world/types.ts';
+import { checkSeed, generateWorld, neighboursOf, worldEntities } from '../world/world.ts';
 
 /** What a Stage-0 text is. */
 export type Stage0Kind = 'document' | 'reading' | 'prompt';

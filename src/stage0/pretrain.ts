@@ -6,11 +6,11 @@
  */
 import type { Backend } from '../backend/backend.ts';
 import type { TextTokenizer } from '../tokenizer/text-tokenizer.ts';
-import { normalizeText } from '../tokenizer/normalize.ts';
-import type { ModelConfig } from './config.ts';
-import { Llama, packSequences } from './llama.ts';
-import { AdamW, learningRate, validateOptimizer, type OptimizerSettings } from './optimizer.ts';
-import { zerosLike, type ParamSet } from './params.ts';
+import { normalizeText } from '../protocol/normalize.ts';
+import type { ModelConfig } from '../model/config.ts';
+import { Llama, packSequences } from '../model/llama.ts';
+import { AdamW, learningRate, validateOptimizer, type OptimizerSettings } from '../model/optimizer.ts';
+import { zerosLike, type ParamSet } from '../model/params.ts';
 
 /** One pretraining text. */
 export interface PretrainSample {
