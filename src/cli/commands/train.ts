@@ -13,15 +13,14 @@
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Question } from '../../corpus/types.ts';
-import { downloadParams, uploadParams, type Checkpoint, type TrainerState } from '../../io/checkpoint.ts';
+import { uploadParams, type Checkpoint, type TrainerState } from '../../io/checkpoint.ts';
+import { captureRun, resumeRun } from '../../rl/run-state.ts';
 import { CHECKPOINT_FOLDER, loadCheckpointDir, loadModelFolder, saveCheckpointDir } from '../../io/checkpoint-fs.ts';
 import { checkOutputFolder } from '../../util/output-folder.ts';
-import type { ParamSet } from '../../model/params.ts';
 import type { RewardSettings } from '../../rl/rewards.ts';
 import { defaultRlSettings, RlTrainer, upgradeRlSettings, validateRlSettings, type RlSettings, type StepMetrics } from '../../rl/trainer.ts';
 import { mergeSettingsInto, setSettingPath } from '../../rl/settings-schema.ts';
 import { jsonErrorOffset, lineColumn } from '../../util/json-where.ts';
-import type { Backend } from '../../backend/backend.ts';
 import { intFlag, log, numFlag, openBackend, openPack, parseFlags, progressBar, required } from '../common.ts';
 import { searchUrlRetriever } from '../../search/remote-retriever.ts';
 import { WasmBackend } from '../../backend/wasm/wasm-backend.ts';
@@ -118,10 +117,7 @@ export async function run(argv: string[]): Promise<void> {
     documentTitles: new Map(ctx.pack.documents.map((d) => [d.id, d.title])) });
   let elapsed = 0;
   if (resumeFrom) {
-    restoreOptimizer(backend, trainer.optimizer.m, trainer.optimizer.v, resumeFrom);
-    trainer.optimizer.step = resumeFrom.state!.optimizerStep;
-    trainer.rng.setState(resumeFrom.state!.rngState);
-    trainer.step = resumeFrom.state!.step;
+    resumeRun(backend, trainer, resumeFrom);
     elapsed = resumeFrom.state!.elapsedSeconds;
     log(`train: resuming ${out} at step ${trainer.step}/${totalSteps}`);
   }
@@ -129,16 +125,11 @@ export async function run(argv: string[]): Promise<void> {
 
   let rollouts: unknown[] = [];
   const save = async () => {
-    const state: TrainerState = {
-      format: 'r1s-trainer-state', version: 1, stage: stage as 1 | 2, step: trainer.step, totalSteps, seed, rngState: trainer.rng.getState(),
-      optimizerStep: trainer.optimizer.step, settings, pack: ctx.pack.manifest.name, ...(ctx.pack.manifestSha256 ? { packSha256: ctx.pack.manifestSha256 } : {}),
+    const ckpt = await captureRun(backend, init, trainer, {
+      stage: stage as 1 | 2, step: trainer.step, totalSteps, seed, settings, pack: ctx.pack.manifest.name, packSha256: ctx.pack.manifestSha256,
       preset: init.state?.preset ?? '', init: initDir,
       lineage: [...(init.state?.lineage ?? []), { stage: stage as 1 | 2, steps: trainer.step, pack: ctx.pack.manifest.name }], elapsedSeconds: elapsed,
-    };
-    const ckpt: Checkpoint = {
-      config: init.config, tokenizer, weights: await downloadParams(backend, params),
-      optimizer: { m: await downloadParams(backend, trainer.optimizer.m), v: await downloadParams(backend, trainer.optimizer.v) }, state,
-    };
+    });
     const extra = new Map<string, string>([
       ['metrics.jsonl', metrics.map((m) => JSON.stringify(m)).join('\n') + (metrics.length ? '\n' : '')],
       ['rollouts.json', `${JSON.stringify(rollouts)}\n`],
@@ -305,9 +296,4 @@ async function readMetrics(out: string): Promise<StepMetrics[]> {
     if (!v || typeof v !== 'object' || Array.isArray(v) || typeof (v as StepMetrics).step !== 'number') throw new Error(`--resume: ${file} line ${i + 1} is not a metrics record (an object with a "step" number)`);
     return v as StepMetrics;
   });
-}
-
-function restoreOptimizer(backend: Backend, m: ParamSet, v: ParamSet, ckpt: Checkpoint): void {
-  for (const [k, t] of ckpt.optimizer!.m) backend.write(m.get(k)!, t.data);
-  for (const [k, t] of ckpt.optimizer!.v) backend.write(v.get(k)!, t.data);
 }
