@@ -3,6 +3,6 @@
  * thread. Thin on purpose: the API is built in src/rl/trainer-api.ts.
  */
 import { expose } from 'comlink';
-import { createTrainerApi } from '../src/rl/trainer-api.ts';
+import { createTrainerApi } from '../src/session/trainer-api.ts';
 
 expose(createTrainerApi());

@@ -12,6 +12,7 @@ import type { ModelConfig } from '../model/config.ts';
 import { AdamW, learningRate, type OptimizerSettings } from '../model/optimizer.ts';
 import { zerosLike, type ParamSet } from '../model/params.ts';
 import type { Retriever } from '../search/retriever.ts';
+import { searchListing, type SearchListing } from '../search/search-index.ts';
 import { ByteLevelBpeTokenizer } from '../tokenizer/byte-level.ts';
 import type { TextTokenizer } from '../tokenizer/text-tokenizer.ts';
 import { END_OF_WORD } from '../tokenizer/bpe.ts';
@@ -207,7 +208,7 @@ export interface RolloutRecord {
   parts: RewardParts;
   /** Outcome reward after the group baseline. */
   shapedReward: number;
-  searches: { query: string; hits: { id: string; title: string; score: number }[] }[];
+  searches: SearchListing[];
   finishReason: string;
   /** Full token ids and per-token data for stepping through the rollout. */
   tokens: number[];
@@ -387,7 +388,7 @@ export class RlTrainer {
         questionId: q.id, question: q.question, answers: q.answers, template: q.template, hops: q.hops, group: r.group,
         prompt: promptTexts[r.group]!, completion: results[i]!.completion, reward: results[i]!.reward, parts: results[i]!.parts,
         shapedReward: adv[i]!.shapedReward,
-        searches: r.searches.map((c) => ({ query: c.query, hits: c.hits.map((h) => ({ id: h.id, title: h.title, score: h.score })) })),
+        searches: r.searches.map(searchListing),
         finishReason: r.finishReason, tokens: r.tokens, promptLength: r.promptLength,
         actionMask: Array.from(masks[i]!.action), retrieveMask: Array.from(masks[i]!.retrieve),
         logProbs: Array.from(oldLogProbs[i]!), advantages: Array.from(adv[i]!.advantages),

@@ -10,7 +10,7 @@
  * tokens); a KV-cache export is fed the new tokens only (ortNextLogits).
  */
 import type { Retriever } from '../search/retriever.ts';
-import type { SearchHit } from '../search/search-index.ts';
+import { searchListing, type SearchHit, type SearchListing } from '../search/search-index.ts';
 import { tagIds, type TextTokenizer } from '../tokenizer/text-tokenizer.ts';
 import { spliceSearch, startSequence, stepSequence, type DecodeLimits, type FinishReason } from '../protocol/decode-step.ts';
 import { ONNX_ATTENTION_MASK, ONNX_INPUT_IDS, ONNX_LOGITS, onnxPastNames, onnxPresentNames } from '../io/onnx-names.ts';
@@ -22,7 +22,7 @@ export type NextLogits = (ids: readonly number[]) => Promise<Float32Array>;
 export interface GreedyResult {
   tokens: number[];
   promptLength: number;
-  searches: { query: string; hits: { id: string; title: string; score: number }[] }[];
+  searches: SearchListing[];
   finishReason: FinishReason;
   /** Logits after the prompt (the first decoding step), for a parity check. */
   firstLogits: Float32Array;
@@ -56,7 +56,7 @@ export async function greedyRagDecode(
   }
   return {
     tokens: seq.tokens, promptLength: seq.promptLength, finishReason: seq.finish, firstLogits: firstLogits!,
-    searches: seq.searches.map((c) => ({ query: c.query, hits: c.hits.map((h) => ({ id: h.id, title: h.title, score: h.score })) })),
+    searches: seq.searches.map(searchListing),
   };
 }
 

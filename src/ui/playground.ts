@@ -19,15 +19,13 @@ import type { ExportFormat } from '../io/export-folder.ts';
 import { RunStore, type RunSummary } from '../io/run-store.ts';
 import { ONNX_MODEL_PATH } from '../io/onnx-names.ts';
 import { unzipFiles } from '../io/zip.ts';
-import { GREEDY_PROMPT_SEED } from '../rl/session.ts';
-import type {
-  EvalRow, ImportSummary, LiveView, PolicyName, RolloutInspection, SampleResult, SessionInfo, SessionProgress,
-} from '../rl/session.ts';
-import { keepStep, pickGroups, type KeptStep } from '../rl/rollout-history.ts';
+import { GREEDY_PROMPT_SEED } from '../session/types.ts';
+import type { EvalRow, ImportSummary, LiveView, PolicyName, RolloutInspection, SampleResult, SessionInfo, SessionProgress } from '../session/types.ts';
+import { keepStep, pickGroups, type KeptStep } from '../session/rollout-history.ts';
 import {
   checkShippedManifest, decodeShippedRollouts, parseMetricsJsonl, SHIPPED_RUN_FILES, SHIPPED_RUN_NAME, type ShippedRunManifest,
-} from '../rl/shipped-run.ts';
-import type { TrainerApi } from '../rl/trainer-api.ts';
+} from '../session/shipped-run.ts';
+import type { TrainerApi } from '../session/trainer-api.ts';
 import type { RlSettings, RolloutRecord, StepMetrics } from '../rl/trainer.ts';
 import { asRetriever, createSearchWorker } from '../search/client.ts';
 import type { SearchHit } from '../search/search-index.ts';

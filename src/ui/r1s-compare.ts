@@ -5,7 +5,7 @@
  * Property: `pg` (the Playground).
  */
 import { css, html, nothing } from 'lit';
-import type { PolicyName } from '../rl/session.ts';
+import type { PolicyName } from '../session/types.ts';
 import { PlaygroundElement, sharedStyles } from './playground-element.ts';
 import type { QuestionChoice } from './playground.ts';
 import './r1s-question-picker.ts';

@@ -11,7 +11,7 @@
  * `data-tokens` (generated tokens so far).
  */
 import { css, html, nothing } from 'lit';
-import type { PolicyName } from '../rl/session.ts';
+import type { PolicyName } from '../session/types.ts';
 import { PlaygroundElement, sharedStyles } from './playground-element.ts';
 import type { QuestionChoice } from './playground.ts';
 import { tokenRows } from './token-rows.ts';

@@ -8,7 +8,7 @@
  * Properties: `sample` (SampleResult), `heading`.
  */
 import { LitElement, css, html, nothing } from 'lit';
-import type { SampleResult } from '../rl/session.ts';
+import type { SampleResult } from '../session/types.ts';
 import './r1s-completion.ts';
 
 export class R1sSampleCard extends LitElement {

@@ -11,7 +11,7 @@
 import { css, html, nothing } from 'lit';
 import type { Split } from '../corpus/types.ts';
 import { RETRIEVER_EVAL_MODES as EVAL_MODES, type EvalMode } from '../eval/evaluate.ts';
-import type { EvalRow, PolicyName } from '../rl/session.ts';
+import type { EvalRow, PolicyName } from '../session/types.ts';
 import { PlaygroundElement, sharedStyles } from './playground-element.ts';
 import type { BarSeries } from './r1s-bars.ts';
 import './r1s-bars.ts';

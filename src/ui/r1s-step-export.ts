@@ -8,7 +8,7 @@
  */
 import { css, html, nothing } from 'lit';
 import type { ExportFormat } from '../io/export-folder.ts';
-import type { PolicyName } from '../rl/session.ts';
+import type { PolicyName } from '../session/types.ts';
 import { readDropped, readPicked } from './files.ts';
 import { message, type QuestionChoice } from './playground.ts';
 import { PlaygroundElement, sharedStyles } from './playground-element.ts';

@@ -11,7 +11,7 @@
 import { ADVANTAGE_ESTIMATORS, type AdvantageEstimator } from '../rl/advantages.ts';
 import { ALL_PROMPT_PRESETS } from '../protocol/prompts.ts';
 import { RETRIEVAL_REWARD_RULES, type RetrievalRewardRule } from '../rl/rewards.ts';
-import { DEFAULT_STAGE_STEPS, type SettingsOverride } from '../rl/session.ts';
+import { DEFAULT_STAGE_STEPS, type SettingsOverride } from '../session/types.ts';
 import { MAX_SPLICED_DOCUMENTS } from '../protocol/splice.ts';
 import { defaultRlSettings } from '../rl/trainer.ts';
 

@@ -15,7 +15,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { SHIPPED_RUN_FILES, SHIPPED_RUN_NAME, type ShippedRunManifest } from '../../src/rl/shipped-run.ts';
+import { SHIPPED_RUN_FILES, SHIPPED_RUN_NAME, type ShippedRunManifest } from '../../src/session/shipped-run.ts';
 import { chromiumAvailable, useServerAndBrowser } from './harness.ts';
 import { deepText, openStep, shot, SHOTS, SMALL, unnamedControls, waitApp, watchedPage } from './page-helpers.ts';
 

@@ -17,7 +17,12 @@ import { ANSWER_CLOSE, DOCS_CLOSE, QUERY_CLOSE, QUERY_OPEN } from '../../src/pro
 import { scoreTokens, softmaxTop } from '../../src/rl/inspect.ts';
 import { LiveRollout } from '../../src/rl/live-rollout.ts';
 import { generateRollouts, type RolloutSettings } from '../../src/rl/rollout.ts';
-import { evaluationSample, TrainingSession, type SettingsOverride } from '../../src/rl/session.ts';
+import { evaluationSample } from '../../src/session/evaluation.ts';
+import { inspectRollout } from '../../src/session/inspection.ts';
+import { LiveSampler } from '../../src/session/live.ts';
+import { sample } from '../../src/session/samples.ts';
+import { TrainingSession } from '../../src/session/training-session.ts';
+import { type SettingsOverride } from '../../src/session/types.ts';
 import { slotAnswerWords, type StepMetrics } from '../../src/rl/trainer.ts';
 import { getPromptPreset, renderPrompt } from '../../src/protocol/prompts.ts';
 import { Rng } from '../../src/util/rng.ts';
@@ -203,11 +208,11 @@ describe('training session', () => {
     const busy = await newSession();
     await busy.startStage(1, SMALL, 2, 9);
     await busy.step();
-    const sample = await busy.sample({ policy: 'stage1', question: 'Where was Kreimpon born?', answers: ['Shorhy'], rollout: { maxNewTokens: 5 } });
-    expect(sample.parts).not.toBeNull();
-    expect(sample.tokens.slice(0, 2)).toEqual(['<bos>', 'question']);
-    await busy.sample({ policy: 'base', question: 'Where was Fygra born?', greedy: true });
-    const insp = await busy.inspect(1);
+    const result = await sample(busy, { policy: 'stage1', question: 'Where was Kreimpon born?', answers: ['Shorhy'], rollout: { maxNewTokens: 5 } });
+    expect(result.parts).not.toBeNull();
+    expect(result.tokens.slice(0, 2)).toEqual(['<bos>', 'question']);
+    await sample(busy, { policy: 'base', question: 'Where was Fygra born?', greedy: true });
+    const insp = await inspectRollout(busy, 1);
     expect(insp.exact).toBe(true);
     // Under the policy that sampled the batch, a generated token's probability is the recorded one.
     const r = busy.progress().rollouts[1]!;
@@ -215,11 +220,12 @@ describe('training session', () => {
       const t = r.promptLength + i;
       if (r.actionMask[t]) expect(s.p).toBeCloseTo(Math.exp(r.logProbs[t]!), 5);
     });
-    await busy.liveStart({ policy: 'stage1', question: 'Who founded Ovathi?' });
-    await busy.liveNext();
+    const live = new LiveSampler(busy);
+    await live.start({ policy: 'stage1', question: 'Who founded Ovathi?' });
+    await live.next();
     await busy.step();
     expect(stripTimes(busy.progress().metrics[1])).toEqual(stripTimes(quiet.progress().metrics[1]));
-    await expect(busy.sample({ policy: 'stage2', question: 'x' })).rejects.toThrow(/no Stage-2 policy yet/);
+    await expect(sample(busy, { policy: 'stage2', question: 'x' })).rejects.toThrow(/no Stage-2 policy yet/);
   });
 
   it('refuses a checkpoint without an RL stage, a broken one, or impossible settings, and changes nothing', async () => {

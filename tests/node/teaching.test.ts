@@ -17,9 +17,11 @@ import { downloadParams, encodeCheckpoint } from '../../src/io/checkpoint.ts';
 import { readSafetensors, writeSafetensors } from '../../src/io/safetensors.ts';
 import { validateConfig } from '../../src/model/config.ts';
 import { initParams } from '../../src/model/params.ts';
-import { keepStep, pickGroups, type KeptStep } from '../../src/rl/rollout-history.ts';
-import { mergeSettings, TrainingSession } from '../../src/rl/session.ts';
-import { checkShippedManifest, decodeShippedRollouts, encodeShippedRollouts, parseMetricsJsonl, SHIPPED_RUN_FILES } from '../../src/rl/shipped-run.ts';
+import { keepStep, pickGroups, type KeptStep } from '../../src/session/rollout-history.ts';
+import { mergeSettings, TrainingSession } from '../../src/session/training-session.ts';
+import { exportPolicyZip } from '../../src/session/export.ts';
+import { sample } from '../../src/session/samples.ts';
+import { checkShippedManifest, decodeShippedRollouts, encodeShippedRollouts, parseMetricsJsonl, SHIPPED_RUN_FILES } from '../../src/session/shipped-run.ts';
 import { defaultRlSettings, type RolloutRecord } from '../../src/rl/trainer.ts';
 import { litBoxes, tokenParts } from '../../src/ui/cycle-parts.ts';
 import { tokenRows } from '../../src/ui/token-rows.ts';
@@ -125,11 +127,11 @@ describe('session: greedy answers and a shipped run', () => {
     await s.load(async (n) => files.get(n) ?? null, ctx.pack.questions, ctx.retriever, 'world');
     const q = ctx.pack.questions.find((x) => x.split === 'test')!;
     const req = { policy: 'base' as const, question: q.question, answers: q.answers, greedy: true, rollout: { maxNewTokens: 8 } };
-    const [a, c] = [await s.sample({ ...req, seed: 11 }), await s.sample({ ...req, seed: 12 })];
+    const [a, c] = [await sample(s, { ...req, seed: 11 }), await sample(s, { ...req, seed: 12 })];
     expect(c.prompt).toBe(a.prompt);
     expect(c.completion).toBe(a.completion);
     expect(a.decoding).toBe('greedy');
-    const sampled = await s.sample({ ...req, greedy: false, seed: 11 });
+    const sampled = await sample(s, { ...req, greedy: false, seed: 11 });
     expect([sampled.decoding, sampled.seed]).toEqual(['sampled', 11]);
 
     // A shipped run: two other policies (F16), no stage running; Stage 2 answers, a new stage drops it.
@@ -139,10 +141,10 @@ describe('session: greedy answers and a shipped run', () => {
     expect(progress.stage).toBeNull();
     expect(progress.policies).toEqual(['base', 'stage1', 'stage2']);
     expect([progress.metrics[1].length, progress.metrics[2].length]).toEqual([1, 1]);
-    const s2 = await s.sample({ ...req, policy: 'stage2' });
+    const s2 = await sample(s, { ...req, policy: 'stage2' });
     expect(s2.policy).toBe('stage2');
     // Its policies export as models (no trainer state: nothing to resume).
-    const ex = await s.exportZip('hf', 'stage2');
+    const ex = await exportPolicyZip(s, 'hf', 'stage2');
     expect(ex.name).toBe('r1s-world-stage2-step1');
     expect(ex.files).toContain('model.safetensors');
     expect(ex.files).not.toContain('trainer_state.json');

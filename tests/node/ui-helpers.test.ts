@@ -16,7 +16,7 @@ import { exportOnnx } from '../../src/io/onnx-export.ts';
 import { Llama } from '../../src/model/llama.ts';
 import { getPromptPreset, renderPrompt } from '../../src/protocol/prompts.ts';
 import { generateRollouts, type RolloutSettings } from '../../src/rl/rollout.ts';
-import { mergeSettings } from '../../src/rl/session.ts';
+import { mergeSettings } from '../../src/session/training-session.ts';
 import { defaultRlSettings, slotAnswerWords } from '../../src/rl/trainer.ts';
 import { Rng } from '../../src/util/rng.ts';
 import { highlightSegments } from '../../src/ui/highlight.ts';

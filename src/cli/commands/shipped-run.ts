@@ -13,9 +13,11 @@
  */
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { keepStep, pickGroups, type KeptStep } from '../../rl/rollout-history.ts';
-import { DEFAULT_STAGE_STEPS, TrainingSession, type EvalRow, type PolicyName, type SettingsOverride } from '../../rl/session.ts';
-import { encodeShippedRollouts, SHIPPED_RUN_FILES, SHIPPED_RUN_NAME, type ShippedRunManifest } from '../../rl/shipped-run.ts';
+import { keepStep, pickGroups, type KeptStep } from '../../session/rollout-history.ts';
+import { DEFAULT_STAGE_STEPS, type EvalRow, type PolicyName, type SettingsOverride } from '../../session/types.ts';
+import { TrainingSession } from '../../session/training-session.ts';
+import { evaluatePolicy } from '../../session/evaluation.ts';
+import { encodeShippedRollouts, SHIPPED_RUN_FILES, SHIPPED_RUN_NAME, type ShippedRunManifest } from '../../session/shipped-run.ts';
 import { RETRIEVER_EVAL_MODES } from '../../eval/evaluate.ts';
 import { intFlag, log, openBackend, openPack, parseFlags } from '../common.ts';
 
@@ -84,7 +86,7 @@ export async function run(argv: string[]): Promise<void> {
   const tEval = performance.now();
   const evalRows: EvalRow[] = [];
   for (const policy of ['base', 'stage1', 'stage2'] as PolicyName[]) {
-    evalRows.push(...await session.evaluate({ policy, splits: ['test', 'ood'], modes: [...RETRIEVER_EVAL_MODES], limit: evalLimit }));
+    evalRows.push(...await evaluatePolicy(session, { policy, splits: ['test', 'ood'], modes: [...RETRIEVER_EVAL_MODES], limit: evalLimit }));
     log(`evaluated ${policy}: ${evalRows.filter((r) => r.policy === policy && r.mode === 'search').map((r) => `${r.split} Cover-EM ${r.overall.coverEm.toFixed(3)}`).join(', ')}`);
   }
   const evalSeconds = (performance.now() - tEval) / 1000;

@@ -1,7 +1,8 @@
 /**
  * What the trainer worker exposes (`workers/trainer.worker.ts` only wraps this in comlink):
  * a {@link TrainingSession} on the best available backend, searching through the search worker
- * over a MessagePort the page hands over.
+ * over a MessagePort the page hands over, with the tools around it (samples, the live mode, the
+ * inspector, evaluation, exports).
  *
  * Calls run one at a time, in the order they arrive: a sample or an inspection asked for while
  * a training step runs waits for the step to finish instead of interleaving with it on the
@@ -14,11 +15,14 @@ import { WebGpuBackend } from '../backend/webgpu/webgpu-backend.ts';
 import type { ExportFormat } from '../io/export-folder.ts';
 import type { ImportInput } from '../io/import.ts';
 import type { SearchWorkerApi } from '../search/worker-api.ts';
-import type { RlSettings, RolloutRecord, StepMetrics } from './trainer.ts';
-import {
-  TrainingSession, type EvalRequest, type EvalRow, type ImportSummary, type LiveView, type PolicyName, type RolloutInspection,
-  type SampleRequest, type SampleResult, type SessionInfo, type SessionProgress, type SessionSnapshot, type SettingsOverride, type ShippedPolicies,
-} from './session.ts';
+import { evaluatePolicy } from './evaluation.ts';
+import { exportPolicyZip } from './export.ts';
+import { inspectRecord, inspectRollout } from './inspection.ts';
+import { LiveSampler } from './live.ts';
+import { policyLogits, sample, stagePrompt } from './samples.ts';
+import type { RlSettings, RolloutRecord, StepMetrics } from '../rl/trainer.ts';
+import { TrainingSession } from './training-session.ts';
+import { type EvalRequest, type EvalRow, type ImportSummary, type LiveView, type PolicyName, type RolloutInspection, type SampleRequest, type SampleResult, type SessionInfo, type SessionProgress, type SessionSnapshot, type SettingsOverride, type ShippedPolicies } from './types.ts';
 
 /** What the page hands the trainer worker at start. */
 export interface TrainerInit {
@@ -32,7 +36,7 @@ export interface TrainerInit {
   packName?: string;
 }
 
-/** The trainer worker's API; every method is a TrainingSession method of the same name. */
+/** The trainer worker's API: the session's methods and its tools' (src/session/*.ts), by the page's names. */
 export interface TrainerApi {
   /**
    * Loads the backend, the base checkpoint and the pack's questions. `backendNote` says why
@@ -91,6 +95,7 @@ function buffers(arrays: Iterable<Uint8Array>): ArrayBuffer[] {
 /** The worker's API over one session; calls run one at a time (see the file comment). */
 export function createTrainerApi(): TrainerApi {
   let session: TrainingSession | null = null;
+  let live: LiveSampler | null = null;
   let backend: Backend | null = null;
   // A WebGPU device can be lost mid-step (driver reset, GPU removed): the pending call then
   // rejects with a clear error instead of waiting forever.
@@ -120,26 +125,27 @@ export function createTrainerApi(): TrainerApi {
       const s = new TrainingSession(backend);
       const info = await guard(s.load(fetchReader(opts.modelUrl), questions, { search: (q, k) => search.search(q, k), searchMany: (qs, k) => search.searchMany(qs, k) }, opts.packName ?? ''));
       session = s;
+      live = new LiveSampler(s);
       return { ...info, backendNote: note, backendDetail: backendDetail(backend) };
     },
     progress: () => serial((s) => s.progress()),
     startStage: (stage, override, totalSteps, seed) => serial((s) => s.startStage(stage, override, totalSteps, seed)),
     step: () => serial((s) => s.step()),
-    renderPrompt: (q, seed, preset) => serial((s) => s.renderPrompt(q, seed, preset)),
-    sample: (req) => serial((s) => s.sample(req)),
+    renderPrompt: (q, seed, preset) => serial((s) => stagePrompt(s, q, seed, preset)),
+    sample: (req) => serial((s) => sample(s, req)),
     logits: (policy, ids) => serial(async (s) => {
-      const l = await s.logits(policy, ids);
+      const l = await policyLogits(s, policy, ids);
       return transfer(l, [l.buffer as ArrayBuffer]);
     }),
-    inspect: (index, topN) => serial((s) => s.inspect(index, topN)),
-    inspectRecord: (record, policy, topN) => serial((s) => s.inspectRecord(record, policy, topN)),
+    inspect: (index, topN) => serial((s) => inspectRollout(s, index, topN)),
+    inspectRecord: (record, policy, topN) => serial((s) => inspectRecord(s, record, policy, topN)),
     adoptShipped: (run) => serial((s) => s.adoptShipped(run)),
-    liveStart: (req) => serial((s) => s.liveStart(req)),
-    liveNext: (topN) => serial((s) => s.liveNext(topN)),
-    liveStop: () => serial((s) => s.liveStop()),
-    evaluate: (req, onProgress) => serial((s) => s.evaluate(req, onProgress && ((d, t) => void Promise.resolve(onProgress(d, t)).catch(() => {})))),
+    liveStart: (req) => serial(() => live!.start(req)),
+    liveNext: (topN) => serial(() => live!.next(topN)),
+    liveStop: () => serial(() => live!.stop()),
+    evaluate: (req, onProgress) => serial((s) => evaluatePolicy(s, req, onProgress && ((d, t) => void Promise.resolve(onProgress(d, t)).catch(() => {})))),
     exportZip: (format, policy, opts) => serial(async (s) => {
-      const r = await s.exportZip(format, policy, opts);
+      const r = await exportPolicyZip(s, format, policy, opts);
       return transfer(r, buffers([r.zip]));
     }),
     snapshot: () => serial(async (s) => {

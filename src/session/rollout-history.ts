@@ -7,7 +7,7 @@
  * doubles (steps 1, 2, 3, ... then 1, 3, 5, ... then 1, 5, 9, ...), the way a long log is thinned.
  * The page and the `shipped-run` command keep the same steps.
  */
-import type { RolloutRecord } from './trainer.ts';
+import type { RolloutRecord } from '../rl/trainer.ts';
 
 /** The rollouts of one step of a stage. */
 export interface KeptStep {

@@ -13,8 +13,8 @@
  */
 import { gunzipSync, gzipSync } from 'fflate';
 import type { KeptStep } from './rollout-history.ts';
-import type { EvalRow } from './session.ts';
-import type { RlSettings, RolloutRecord, StepMetrics } from './trainer.ts';
+import type { EvalRow } from './types.ts';
+import type { RlSettings, RolloutRecord, StepMetrics } from '../rl/trainer.ts';
 
 export const SHIPPED_RUN_FILES = {
   manifest: 'run.json',
