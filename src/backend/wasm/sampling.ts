@@ -1,5 +1,5 @@
 /**
- * Token sampling with exactly the reference's arithmetic (src/backend/cpu/softmax.ts
+ * Token sampling with exactly the reference's arithmetic (src/backend/cpu/sampling.ts
  * sampleRows: same float64 exp, same summation order, same tie rules), so both backends draw
  * the same token from the same uniform, but without its comparator sort: the reference orders
  * all V tokens with a JavaScript comparator to find the top-p set (~0.4 ms a row at V = 2.7k,

@@ -1,6 +1,6 @@
 /**
  * Sampling, one 256-thread workgroup per logits row, following the canonical procedure of the
- * CPU reference (src/backend/cpu/softmax.ts sampleRows) without a sort:
+ * CPU reference (src/backend/cpu/sampling.ts sampleRows) without a sort:
  *
  * 1. e_j = exp((l_j - max) / temperature) (softmax numerators; normalizing is not needed
  *    because every later test compares masses with a mass of the same row);
