@@ -6,7 +6,7 @@
  * - generated SIMD kernels (src/backend/wasm/kernels/): matmul in every layout, attention
  *   forward/backward, RMSNorm, RoPE, SwiGLU, log-softmax gather, AdamW, fills: the ops that
  *   cost time;
- * - sampling: the reference's exact arithmetic without its comparator sort (sampling.ts);
+ * - sampling: the reference's exact arithmetic without its comparator sort (kernels/sampling.ts);
  * - everything else (embedding, row gather/scatter, losses over per-token scalars,
  *   norms for clipping) runs the CPU reference kernels directly on views of the wasm
  *   memory (zero-copy CpuTensor wrappers), so those ops are the reference by construction.
@@ -30,7 +30,7 @@ import { buildKernelModule, PAGE_BYTES, relaxedSimdSupported, sharedMemorySuppor
 import { matmulScratchBytes, type MatmulTile } from './kernels/matmul.ts';
 import { Heap } from './heap.ts';
 import { canBlock, ThreadPool } from './thread-pool.ts';
-import { sampleRowsExact } from './sampling.ts';
+import { sampleRowsExact } from './kernels/sampling.ts';
 
 /** Options of WasmBackend.create. */
 export interface WasmBackendOptions {
