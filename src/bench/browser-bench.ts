@@ -5,7 +5,7 @@
  *
  * - matmul GFLOP/s at the products a training step runs, one pretraining step and one RL step
  *   (generation tokens/s through the KV cache, then the policy update): runBackendBench of
- *   src/backend/webgpu/bench.ts, the same code on every backend;
+ *   src/bench/backend-bench.ts, the same code on every backend;
  * - the model's forward pass on a (B, T) batch, ours against onnxruntime-web running the ONNX
  *   export of the same weights (its WebGPU provider when the browser has WebGPU, wasm
  *   otherwise): `ratio` = their ms / our ms (above 1: we are faster), with the largest logit
@@ -23,7 +23,7 @@ import { CpuBackend } from '../backend/cpu/cpu-backend.ts';
 import { WasmBackend } from '../backend/wasm/wasm-backend.ts';
 import { WebGpuBackend } from '../backend/webgpu/webgpu-backend.ts';
 import { probeWebGpu } from '../backend/webgpu/device.ts';
-import { runBackendBench, type BackendBenchOptions, type BackendBenchResult } from '../backend/webgpu/bench.ts';
+import { runBackendBench, type BackendBenchOptions, type BackendBenchResult } from './backend-bench.ts';
 import { destroyBackend } from '../backend/select.ts';
 import { presetConfig, type ModelConfig } from '../model/config.ts';
 import { Llama, packSequences } from '../model/llama.ts';

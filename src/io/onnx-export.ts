@@ -29,7 +29,7 @@
  * model.safetensors; Linear layers use a Transpose of the (out, in) weight, which runtimes fold
  * into a constant when the session starts.
  */
-import { ropeInvFreq } from '../backend/cpu/layers.ts';
+import { ropeInvFreq } from '../backend/cpu/rope.ts';
 import { headSize, type ModelConfig } from '../model/config.ts';
 import { EMBED, FINAL_NORM, LM_HEAD, layerNames } from '../model/params.ts';
 import { BOS, EOS, PAD, SPECIAL_IDS } from '../protocol/tags.ts';

@@ -19,8 +19,8 @@ import { buildKernelModule, relaxedSimdSupported, simdSupported } from '../../sr
 import { execFileSync } from 'node:child_process';
 import { ThreadPool } from '../../src/backend/wasm/thread-pool.ts';
 import { createBackend, destroyBackend } from '../../src/backend/select.ts';
-import { sampleRowsExact } from '../../src/backend/wasm/sampling.ts';
-import { sampleRows } from '../../src/backend/cpu/softmax.ts';
+import { sampleRowsExact } from '../../src/backend/wasm/kernels/sampling.ts';
+import { sampleRows } from '../../src/backend/cpu/sampling.ts';
 import { Llama, packSequences } from '../../src/model/llama.ts';
 import { initParams, paramSpecs, zerosLike, type ParamSet } from '../../src/model/params.ts';
 import { presetConfig, validateConfig, type ModelConfig } from '../../src/model/config.ts';

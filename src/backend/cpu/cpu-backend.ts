@@ -1,17 +1,26 @@
 /**
  * The CPU backend: plain TypeScript, synchronous, single-threaded. It is slow and meant to be
  * obviously right: every other backend's kernels are tested against it, and it runs the whole
- * pipeline headless in Node. Kernels live in matmul.ts, layers.ts and softmax.ts; this class
- * only checks shapes and dispatches.
+ * pipeline headless in Node. Kernels live in one file per op family, named as in
+ * wasm/kernels/ and webgpu/kernels/ (matmul, rows, norm, rope, attention, swiglu, softmax,
+ * loss, optimizer, sampling, elementwise); this class only checks shapes and dispatches.
  */
 import {
-  appliesScale, checkReshape, expectShape, shapeSize, SKIP_SCALE,
+  checkReshape, expectShape, shapeSize,
   type AdamWParams, type Backend, type DType, type MatmulOptions, type RopeScaling, type SampleParams, type Tensor,
 } from '../backend.ts';
 import { CpuTensor, f32, i32 } from './tensor.ts';
 import { matmulNT, transpose } from './matmul.ts';
-import * as L from './layers.ts';
-import * as S from './softmax.ts';
+import * as EW from './elementwise.ts';
+import * as ROWS from './rows.ts';
+import * as NORM from './norm.ts';
+import * as ROPE from './rope.ts';
+import * as ATT from './attention.ts';
+import * as SWIGLU from './swiglu.ts';
+import * as SM from './softmax.ts';
+import * as LOSS from './loss.ts';
+import * as OPT from './optimizer.ts';
+import { sampleRows } from './sampling.ts';
 
 export class CpuBackend implements Backend {
   readonly name = 'cpu';
@@ -65,25 +74,15 @@ export class CpuBackend implements Backend {
   async sync(): Promise<void> {}
 
   axpy(y: Tensor, x: Tensor, alpha: number): void {
-    const yd = f32(y, 'axpy y'), xd = f32(x, 'axpy x');
-    if (yd.length !== xd.length) throw new Error(`axpy: sizes differ (${yd.length} vs ${xd.length})`);
-    for (let i = 0; i < yd.length; i++) yd[i] = yd[i]! + alpha * xd[i]!;
+    EW.axpy(f32(y, 'axpy y'), f32(x, 'axpy x'), alpha);
   }
 
   sumSquares(x: Tensor, out: Tensor, accumulate: boolean): void {
-    const xd = f32(x), o = f32(out);
-    let s = 0;
-    for (let i = 0; i < xd.length; i++) s += xd[i]! * xd[i]!;
-    o[0] = (accumulate ? o[0]! : 0) + s;
+    OPT.sumSquares(f32(x), f32(out), accumulate);
   }
 
   clipScale(sumSq: Tensor, maxNorm: number, scale: Tensor, guard?: Tensor): void {
-    const sq = f32(sumSq)[0]!;
-    if (!Number.isFinite(sq) || (guard && !Number.isFinite(f32(guard)[0]!))) {
-      f32(scale)[0] = SKIP_SCALE; // adamw skips the step
-      return;
-    }
-    f32(scale)[0] = Math.min(1, maxNorm / (Math.sqrt(sq) + 1e-6));
+    OPT.clipScale(f32(sumSq), maxNorm, f32(scale), guard && f32(guard));
   }
 
   matmul(a: Tensor, b: Tensor, out: Tensor, opts: MatmulOptions = {}): void {
@@ -99,64 +98,51 @@ export class CpuBackend implements Backend {
 
   gatherRows(src: Tensor, idx: Tensor, out: Tensor): void {
     const s = f32(src), ix = i32(idx), o = f32(out);
-    const C = rowWidth(src), R = src.size / C;
-    for (let m = 0; m < ix.length; m++) {
-      const r = ix[m]!;
-      if (r < 0 || r >= R) throw new RangeError(`gatherRows: row ${r} outside [0, ${R})`);
-      o.set(s.subarray(r * C, r * C + C), m * C);
-    }
+    const C = rowWidth(src);
+    ROWS.gatherRows(s, ix, o, C, src.size / C);
   }
 
   scatterAddRows(src: Tensor, idx: Tensor, dst: Tensor): void {
-    const s = f32(src), ix = i32(idx), d = f32(dst);
-    const C = rowWidth(dst);
-    for (let m = 0; m < ix.length; m++) {
-      const o = ix[m]! * C;
-      for (let c = 0; c < C; c++) d[o + c] = d[o + c]! + s[m * C + c]!;
-    }
+    ROWS.scatterAddRows(f32(src), i32(idx), f32(dst), rowWidth(dst));
   }
 
   scatterRows(src: Tensor, idx: Tensor, dst: Tensor): void {
     const s = f32(src), ix = i32(idx), d = f32(dst);
-    const C = rowWidth(dst), R = dst.size / C;
-    for (let m = 0; m < ix.length; m++) {
-      const r = ix[m]!;
-      if (r < 0 || r >= R) throw new RangeError(`scatterRows: row ${r} outside [0, ${R})`);
-      d.set(s.subarray(m * C, m * C + C), r * C);
-    }
+    const C = rowWidth(dst);
+    ROWS.scatterRows(s, ix, d, C, dst.size / C);
   }
 
   embeddingForward(ids: Tensor, table: Tensor, out: Tensor): void {
-    L.embeddingForward(i32(ids, 'ids'), f32(table), f32(out), rowWidth(table));
+    ROWS.embeddingForward(i32(ids, 'ids'), f32(table), f32(out), rowWidth(table));
   }
 
   embeddingBackward(ids: Tensor, dOut: Tensor, dTable: Tensor): void {
-    L.embeddingBackward(i32(ids, 'ids'), f32(dOut), f32(dTable), rowWidth(dTable));
+    ROWS.embeddingBackward(i32(ids, 'ids'), f32(dOut), f32(dTable), rowWidth(dTable));
   }
 
   rmsnormForward(x: Tensor, w: Tensor, out: Tensor, rstd: Tensor, eps: number): void {
-    L.rmsnormForward(f32(x), f32(w), f32(out), f32(rstd), w.size, eps);
+    NORM.rmsnormForward(f32(x), f32(w), f32(out), f32(rstd), w.size, eps);
   }
 
   rmsnormBackward(x: Tensor, w: Tensor, rstd: Tensor, dOut: Tensor, dX: Tensor, dW: Tensor): void {
-    L.rmsnormBackward(f32(x), f32(w), f32(rstd), f32(dOut), f32(dX), f32(dW), w.size);
+    NORM.rmsnormBackward(f32(x), f32(w), f32(rstd), f32(dOut), f32(dX), f32(dW), w.size);
   }
 
   ropeForward(x: Tensor, positions: Tensor, out: Tensor, heads: number, theta: number, scaling?: RopeScaling): void {
     const D = rowWidth(x) / heads;
-    L.ropeApply(f32(x), i32(positions, 'positions'), f32(out), heads, D, theta, 1, false, scaling);
+    ROPE.ropeApply(f32(x), i32(positions, 'positions'), f32(out), heads, D, theta, 1, false, scaling);
   }
 
   ropeBackward(dOut: Tensor, positions: Tensor, dX: Tensor, heads: number, theta: number, scaling?: RopeScaling): void {
     const D = rowWidth(dOut) / heads;
-    L.ropeApply(f32(dOut), i32(positions, 'positions'), f32(dX), heads, D, theta, -1, true, scaling);
+    ROPE.ropeApply(f32(dOut), i32(positions, 'positions'), f32(dX), heads, D, theta, -1, true, scaling);
   }
 
   attentionForward(
     q: Tensor, k: Tensor, v: Tensor, kvStart: Tensor, pos: Tensor, out: Tensor, lse: Tensor, heads: number, scale: number,
   ): void {
     const D = rowWidth(q) / heads;
-    L.attentionForward(f32(q), f32(k), f32(v), i32(kvStart), i32(pos), f32(out), f32(lse), heads, D, scale);
+    ATT.attentionForward(f32(q), f32(k), f32(v), i32(kvStart), i32(pos), f32(out), f32(lse), heads, D, scale);
   }
 
   attentionBackward(
@@ -164,81 +150,44 @@ export class CpuBackend implements Backend {
     dOut: Tensor, dQ: Tensor, dK: Tensor, dV: Tensor, heads: number, scale: number,
   ): void {
     const D = rowWidth(q) / heads;
-    L.attentionBackward(
+    ATT.attentionBackward(
       f32(q), f32(k), f32(v), i32(kvStart), i32(pos), f32(out), f32(lse), f32(dOut), f32(dQ), f32(dK), f32(dV), heads, D, scale,
     );
   }
 
   swigluForward(gate: Tensor, up: Tensor, out: Tensor): void {
-    L.swigluForward(f32(gate), f32(up), f32(out));
+    SWIGLU.swigluForward(f32(gate), f32(up), f32(out));
   }
 
   swigluBackward(gate: Tensor, up: Tensor, dOut: Tensor, dGate: Tensor, dUp: Tensor): void {
-    L.swigluBackward(f32(gate), f32(up), f32(dOut), f32(dGate), f32(dUp));
+    SWIGLU.swigluBackward(f32(gate), f32(up), f32(dOut), f32(dGate), f32(dUp));
   }
 
   logSoftmaxGatherForward(logits: Tensor, targets: Tensor, logProbs: Tensor, lse: Tensor): void {
-    S.logSoftmaxGatherForward(f32(logits), i32(targets, 'targets'), f32(logProbs), f32(lse), rowWidth(logits));
+    SM.logSoftmaxGatherForward(f32(logits), i32(targets, 'targets'), f32(logProbs), f32(lse), rowWidth(logits));
   }
 
   logSoftmaxGatherBackward(logits: Tensor, targets: Tensor, lse: Tensor, dLogProbs: Tensor, dLogits: Tensor): void {
-    S.logSoftmaxGatherBackward(f32(logits), i32(targets), f32(lse), f32(dLogProbs), f32(dLogits), rowWidth(logits));
+    SM.logSoftmaxGatherBackward(f32(logits), i32(targets), f32(lse), f32(dLogProbs), f32(dLogits), rowWidth(logits));
   }
 
   policyLoss(
     logProbs: Tensor, oldLogProbs: Tensor, advantages: Tensor, weights: Tensor, clipEps: number,
     loss: Tensor, dLogProbs: Tensor, stats: Tensor,
   ): void {
-    const lp = f32(logProbs), old = f32(oldLogProbs), adv = f32(advantages), w = f32(weights);
-    const d = f32(dLogProbs);
-    let total = 0, clipped = 0;
-    for (let m = 0; m < lp.length; m++) {
-      const wm = w[m]!;
-      if (wm === 0) continue;
-      const r = Math.exp(lp[m]! - old[m]!);
-      const a = adv[m]!;
-      const surr1 = r * a;
-      const surr2 = Math.min(Math.max(r, 1 - clipEps), 1 + clipEps) * a;
-      if (surr1 <= surr2) {
-        total -= wm * surr1;
-        d[m] = d[m]! - wm * a * r; // d(r a)/d logp = r a
-      } else {
-        total -= wm * surr2; // clipped branch: constant in logp
-        clipped += wm;
-      }
-    }
-    f32(loss)[0] = f32(loss)[0]! + total;
-    f32(stats)[0] = f32(stats)[0]! + clipped;
+    LOSS.policyLoss(f32(logProbs), f32(oldLogProbs), f32(advantages), f32(weights), clipEps, f32(loss), f32(dLogProbs), f32(stats));
   }
 
   nllLoss(logProbs: Tensor, weights: Tensor, loss: Tensor, dLogProbs: Tensor): void {
-    const lp = f32(logProbs), w = f32(weights), d = f32(dLogProbs);
-    let total = 0;
-    for (let m = 0; m < lp.length; m++) {
-      total -= w[m]! * lp[m]!;
-      d[m] = d[m]! - w[m]!;
-    }
-    f32(loss)[0] = f32(loss)[0]! + total;
+    LOSS.nllLoss(f32(logProbs), f32(weights), f32(loss), f32(dLogProbs));
   }
 
   adamw(param: Tensor, grad: Tensor, m: Tensor, v: Tensor, gradScale: Tensor, p: AdamWParams): void {
-    const w = f32(param), g = f32(grad), md = f32(m), vd = f32(v);
-    const s = f32(gradScale)[0]!;
-    if (!appliesScale(s)) return; // a skipped step: nothing is written
-    const bc1 = 1 - Math.pow(p.beta1, p.step), bc2 = 1 - Math.pow(p.beta2, p.step);
-    for (let i = 0; i < w.length; i++) {
-      const gi = g[i]! * s;
-      const mi = p.beta1 * md[i]! + (1 - p.beta1) * gi;
-      const vi = p.beta2 * vd[i]! + (1 - p.beta2) * gi * gi;
-      md[i] = mi;
-      vd[i] = vi;
-      const wi = w[i]! * (1 - p.lr * p.weightDecay);
-      w[i] = wi - (p.lr * (mi / bc1)) / (Math.sqrt(vi / bc2) + p.eps);
-    }
+    OPT.adamw(f32(param), f32(grad), f32(m), f32(v), f32(gradScale), p);
   }
 
   sample(logits: Tensor, uniforms: Tensor, tokens: Tensor, logProbs: Tensor, p: SampleParams): void {
-    S.sampleRows(f32(logits), f32(uniforms), i32(tokens), f32(logProbs), rowWidth(logits), p.temperature, p.topP);
+    sampleRows(f32(logits), f32(uniforms), i32(tokens), f32(logProbs), rowWidth(logits), p.temperature, p.topP);
   }
 }
 

@@ -6,6 +6,8 @@
 import { ModuleBuilder } from './wasm-builder.ts';
 import { addMatmul, DEFAULT_TILE, type MatmulTile } from './kernels/matmul.ts';
 import { addNorm } from './kernels/norm.ts';
+import { addSwiglu } from './kernels/swiglu.ts';
+import { addOptimizer } from './kernels/optimizer.ts';
 import { addElementwise } from './kernels/elementwise.ts';
 import { addSoftmax } from './kernels/softmax.ts';
 import { addAttention } from './kernels/attention.ts';
@@ -39,6 +41,10 @@ export function generateKernelModule(opts: KernelModuleOptions): { bytes: Uint8A
   const mb = new ModuleBuilder({ module: 'env', name: 'memory', initialPages: 1, maximumPages: opts.maximumPages, shared: opts.shared });
   addMatmul(mb, tile, fma);
   addNorm(mb);
+  // swiglu, optimizer, elementwise: the order these kernels were added in when they shared one
+  // file, kept so that the module's bytes (and its export order) do not change.
+  addSwiglu(mb);
+  addOptimizer(mb);
   addElementwise(mb);
   addSoftmax(mb);
   addAttention(mb);

@@ -6,7 +6,7 @@
  * - generated SIMD kernels (src/backend/wasm/kernels/): matmul in every layout, attention
  *   forward/backward, RMSNorm, RoPE, SwiGLU, log-softmax gather, AdamW, fills: the ops that
  *   cost time;
- * - sampling: the reference's exact arithmetic without its comparator sort (sampling.ts);
+ * - sampling: the reference's exact arithmetic without its comparator sort (kernels/sampling.ts);
  * - everything else (embedding, row gather/scatter, losses over per-token scalars,
  *   norms for clipping) runs the CPU reference kernels directly on views of the wasm
  *   memory (zero-copy CpuTensor wrappers), so those ops are the reference by construction.
@@ -24,12 +24,13 @@ import {
 } from '../backend.ts';
 import { CpuBackend } from '../cpu/cpu-backend.ts';
 import { CpuTensor } from '../cpu/tensor.ts';
-import * as L from '../cpu/layers.ts';
+import { ropeInvFreq } from '../cpu/rope.ts';
+import * as SWIGLU from '../cpu/swiglu.ts';
 import { buildKernelModule, PAGE_BYTES, relaxedSimdSupported, sharedMemorySupported, simdSupported, type KernelModule } from './kernel-module.ts';
 import { matmulScratchBytes, type MatmulTile } from './kernels/matmul.ts';
 import { Heap } from './heap.ts';
 import { canBlock, ThreadPool } from './thread-pool.ts';
-import { sampleRowsExact } from './sampling.ts';
+import { sampleRowsExact } from './kernels/sampling.ts';
 
 /** Options of WasmBackend.create. */
 export interface WasmBackendOptions {
@@ -445,7 +446,7 @@ export class WasmBackend implements Backend {
     if (have) this.heap.release(have.ptr, 4 * have.positions * D);
     const ptr = this.heap.alloc(4 * P * D);
     this.refresh();
-    const inv = L.ropeInvFreq(D, theta, scaling), half = D / 2, t = this.f32, o = ptr >>> 2;
+    const inv = ropeInvFreq(D, theta, scaling), half = D / 2, t = this.f32, o = ptr >>> 2;
     for (let p = 0; p < P; p++) {
       for (let i = 0; i < half; i++) {
         const ang = Math.fround(p * inv[i]!);
@@ -513,7 +514,7 @@ export class WasmBackend implements Backend {
     this.run('swiglu_fwd', this.vectorJobs(n4, 40, (v0, v1) => [G.ptr + 16 * v0, U.ptr + 16 * v0, O.ptr + 16 * v0, v1 - v0]));
     if (n4 * 4 < G.size) {
       const s = n4 * 4;
-      L.swigluForward(this.fv(G).subarray(s), this.fv(U).subarray(s), this.fv(O).subarray(s));
+      SWIGLU.swigluForward(this.fv(G).subarray(s), this.fv(U).subarray(s), this.fv(O).subarray(s));
     }
   }
 
@@ -526,7 +527,7 @@ export class WasmBackend implements Backend {
       [G.ptr + 16 * v0, U.ptr + 16 * v0, dY.ptr + 16 * v0, DG.ptr + 16 * v0, DU.ptr + 16 * v0, v1 - v0]));
     if (n4 * 4 < G.size) {
       const s = n4 * 4;
-      L.swigluBackward(this.fv(G).subarray(s), this.fv(U).subarray(s), this.fv(dY).subarray(s), this.fv(DG).subarray(s), this.fv(DU).subarray(s));
+      SWIGLU.swigluBackward(this.fv(G).subarray(s), this.fv(U).subarray(s), this.fv(dY).subarray(s), this.fv(DG).subarray(s), this.fv(DU).subarray(s));
     }
   }
 

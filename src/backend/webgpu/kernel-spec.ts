@@ -93,17 +93,3 @@ export const EW_WG = 256;
 export function ewGroups(n: number, wg = EW_WG): [number, number] {
   return grid(Math.ceil(n / wg));
 }
-
-/**
- * WGSL: a tree sum over `var<workgroup> <arr>: array<f32, wg>` (wg a power of two), leaving
- * the total in arr[0]. Must be reached in uniform control flow, in an entry point whose
- * local_invocation_index is named `li`.
- */
-export function workgroupSum(arr: string, wg: number): string {
-  return `
-  workgroupBarrier();
-  for (var w = ${wg / 2}u; w > 0u; w = w >> 1u) {
-    if (li < w) { ${arr}[li] = ${arr}[li] + ${arr}[li + w]; }
-    workgroupBarrier();
-  }`;
-}

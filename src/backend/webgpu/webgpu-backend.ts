@@ -28,6 +28,7 @@ import type { KernelSpec } from './kernel-spec.ts';
 import { PipelineCache } from './pipeline-cache.ts';
 import { WebGpuTensor, type KernelRunner } from './tensor.ts';
 import * as EW from './kernels/elementwise.ts';
+import * as SWIGLU from './kernels/swiglu.ts';
 import * as OPT from './kernels/optimizer.ts';
 import { matmul } from './kernels/matmul.ts';
 import * as ROWS from './kernels/rows.ts';
@@ -401,11 +402,11 @@ export class WebGpuBackend implements Backend, KernelRunner {
   }
 
   swigluForward(gate: Tensor, up: Tensor, out: Tensor): void {
-    EW.swigluForward(this, this.f32(gate, 'swiglu gate'), this.f32(up, 'swiglu up'), this.f32(out, 'swiglu out'));
+    SWIGLU.swigluForward(this, this.f32(gate, 'swiglu gate'), this.f32(up, 'swiglu up'), this.f32(out, 'swiglu out'));
   }
 
   swigluBackward(gate: Tensor, up: Tensor, dOut: Tensor, dGate: Tensor, dUp: Tensor): void {
-    EW.swigluBackward(
+    SWIGLU.swigluBackward(
       this, this.f32(gate, 'swiglu gate'), this.f32(up, 'swiglu up'), this.f32(dOut, 'swiglu dOut'),
       this.f32(dGate, 'swiglu dGate'), this.f32(dUp, 'swiglu dUp'),
     );

@@ -1,8 +1,8 @@
 /**
  * Generated causal attention over a ragged batch or a KV cache (reference:
- * src/backend/cpu/layers.ts attentionForward/attentionBackward). Query row n, head h attends
- * to kv rows kvStart[n] .. kvStart[n] + pos[n]. The head size D must be a multiple of 4 (the
- * backend falls back to the reference otherwise).
+ * src/backend/cpu/attention.ts). Query row n, head h attends to kv rows kvStart[n] ..
+ * kvStart[n] + pos[n]. The head size D must be a multiple of 4 (the backend falls back to the
+ * reference otherwise).
  *
  * Per (row, head) the forward makes three passes over its keys: scores (four keys at a time,
  * their four dot products reduced together by one 4x4 transpose-add), then exp(s - max) in

@@ -1,6 +1,6 @@
 /**
  * Generated RMSNorm forward and backward (Llama's RMSNorm; the reference is
- * src/backend/cpu/layers.ts). Each call handles a contiguous range of rows, so threads split
+ * src/backend/cpu/norm.ts). Each call handles a contiguous range of rows, so threads split
  * rows; widths that are not a multiple of 4 finish each row with a scalar tail.
  *
  * Exports (pointers are byte addresses already offset to the first row of the range):

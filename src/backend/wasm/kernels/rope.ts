@@ -1,6 +1,6 @@
 /**
  * Generated rotary position embedding, rotate-half convention (reference:
- * src/backend/cpu/layers.ts ropeApply): for each head, the pairs (i, i + D/2) of row n are
+ * src/backend/cpu/rope.ts ropeApply): for each head, the pairs (i, i + D/2) of row n are
  * rotated by angle pos[n] * theta^(-2i/D). The cosines and sines come from a table indexed by
  * position (built once on the host with the reference's float32 angles), so the kernel is pure
  * f32x4 arithmetic; D/2 must be a multiple of 4 (the backend falls back to the reference

@@ -5,7 +5,8 @@
  * (and clip fraction) are summed in workgroup memory and added by one thread, so nothing is
  * read back.
  */
-import { workgroupSum, type KernelSpec } from '../kernel-spec.ts';
+import type { KernelSpec } from '../kernel-spec.ts';
+import { workgroupReduce } from '../workgroup-reduce.ts';
 import type { KernelRunner, WebGpuTensor } from '../tensor.ts';
 
 const WG = 256;
@@ -44,11 +45,7 @@ fn main(@builtin(local_invocation_index) li: u32) {
   }
   red[li] = total;
   red2[li] = clipped;
-  workgroupBarrier();
-  for (var s = ${WG / 2}u; s > 0u; s = s >> 1u) {
-    if (li < s) { red[li] = red[li] + red[li + s]; red2[li] = red2[li] + red2[li + s]; }
-    workgroupBarrier();
-  }
+  ${workgroupReduce(['red', 'red2'], WG, 'sum')}
   if (li == 0u) {
     loss[0] = loss[0] + red[0];
     stats[0] = stats[0] + red2[0];
@@ -82,7 +79,7 @@ fn main(@builtin(local_invocation_index) li: u32) {
     dLogProbs[m] = dLogProbs[m] - w;
   }
   red[li] = total;
-  ${workgroupSum('red', WG)}
+  ${workgroupReduce('red', WG, 'sum')}
   if (li == 0u) { loss[0] = loss[0] + red[0]; }
 }`,
 };

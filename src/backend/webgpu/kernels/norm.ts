@@ -6,7 +6,8 @@
  *   y_c = x_c r w_c, r = (mean x^2 + eps)^(-1/2)
  *   dx_c = r w_c dy_c - (r^3 / C) x_c sum_j dy_j w_j x_j,   dw_c = sum_n dy_c x_c r
  */
-import { FLAT_GROUP_WGSL, grid, workgroupSum, type KernelSpec } from '../kernel-spec.ts';
+import { FLAT_GROUP_WGSL, grid, type KernelSpec } from '../kernel-spec.ts';
+import { workgroupReduce } from '../workgroup-reduce.ts';
 import type { KernelRunner, WebGpuTensor } from '../tensor.ts';
 
 const ROW_WG = 64;
@@ -28,7 +29,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   var s = 0.0;
   for (var c = li; c < P.C; c = c + ${ROW_WG}u) { let v = x[o + c]; s = s + v * v; }
   red[li] = s;
-  ${workgroupSum('red', ROW_WG)}
+  ${workgroupReduce('red', ROW_WG, 'sum')}
   let r = 1.0 / sqrt(red[0] / f32(P.C) + P.eps);
   if (li == 0u) { rstd[n] = r; }
   for (var c = li; c < P.C; c = c + ${ROW_WG}u) { out[o + c] = x[o + c] * r * w[c]; }
@@ -60,7 +61,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   var s = 0.0;
   for (var c = li; c < P.C; c = c + ${ROW_WG}u) { s = s + dOut[o + c] * w[c] * x[o + c]; }
   red[li] = s;
-  ${workgroupSum('red', ROW_WG)}
+  ${workgroupReduce('red', ROW_WG, 'sum')}
   let r = rstd[n];
   let kk = r * r * r * red[0] / f32(P.C);
   for (var c = li; c < P.C; c = c + ${ROW_WG}u) {

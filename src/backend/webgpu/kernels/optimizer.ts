@@ -3,7 +3,8 @@
  * clipping, computed on the device so a step reads nothing back), and the AdamW update
  * (recipe.md section 7, step 6).
  */
-import { elementwiseMain, EW_WG, ewGroups, workgroupSum, type KernelSpec } from '../kernel-spec.ts';
+import { elementwiseMain, EW_WG, ewGroups, type KernelSpec } from '../kernel-spec.ts';
+import { workgroupReduce } from '../workgroup-reduce.ts';
 import type { KernelRunner, WebGpuTensor } from '../tensor.ts';
 import type { AdamWParams } from '../../backend.ts';
 
@@ -22,7 +23,7 @@ fn main(@builtin(local_invocation_index) li: u32) {
   var s = 0.0;
   for (var i = li; i < P.n; i = i + ${RED_WG}u) { let v = x[i]; s = s + v * v; }
   red[li] = s;
-  ${workgroupSum('red', RED_WG)}
+  ${workgroupReduce('red', RED_WG, 'sum')}
   if (li == 0u) {
     var prev = 0.0;
     if (P.accumulate == 1u) { prev = out[0]; }

@@ -9,7 +9,7 @@
  * Table layout (f32): inverse frequencies (D/2), then per position p and pair i: cos, sin.
  */
 import type { RopeScaling } from '../../backend.ts';
-import { ropeInvFreq } from '../../cpu/layers.ts';
+import { ropeInvFreq } from '../../cpu/rope.ts';
 import { elementwiseMain, EW_WG, ewGroups, type KernelSpec } from '../kernel-spec.ts';
 import type { KernelRunner, WebGpuTensor } from '../tensor.ts';
 

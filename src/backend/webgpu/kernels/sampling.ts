@@ -1,6 +1,6 @@
 /**
  * Sampling, one 256-thread workgroup per logits row, following the canonical procedure of the
- * CPU reference (src/backend/cpu/softmax.ts sampleRows) without a sort:
+ * CPU reference (src/backend/cpu/sampling.ts sampleRows) without a sort:
  *
  * 1. e_j = exp((l_j - max) / temperature) (softmax numerators; normalizing is not needed
  *    because every later test compares masses with a mass of the same row);
@@ -23,6 +23,7 @@ import { FLAT_GROUP_WGSL, grid, type KernelSpec } from '../kernel-spec.ts';
 import type { KernelRunner, WebGpuTensor } from '../tensor.ts';
 import type { SampleParams } from '../../backend.ts';
 import { ROW_REDUCE_WGSL } from './softmax.ts';
+import { workgroupReduceFn } from '../workgroup-reduce.ts';
 
 const WG = 256;
 
@@ -40,30 +41,8 @@ var<workgroup> chunkMass: array<f32, ${WG}>;
 var<workgroup> chunkTies: array<u32, ${WG}>;
 var<workgroup> lastTie: u32;
 var<workgroup> keptMass: f32;
-
-fn reduceMinU(li: u32, x: u32) -> u32 {
-  redu[li] = x;
-  workgroupBarrier();
-  for (var w = ${WG / 2}u; w > 0u; w = w >> 1u) {
-    if (li < w) { redu[li] = min(redu[li], redu[li + w]); }
-    workgroupBarrier();
-  }
-  let r = redu[0];
-  workgroupBarrier();
-  return r;
-}
-
-fn reduceMaxU(li: u32, x: u32) -> u32 {
-  redu[li] = x;
-  workgroupBarrier();
-  for (var w = ${WG / 2}u; w > 0u; w = w >> 1u) {
-    if (li < w) { redu[li] = max(redu[li], redu[li + w]); }
-    workgroupBarrier();
-  }
-  let r = redu[0];
-  workgroupBarrier();
-  return r;
-}
+${workgroupReduceFn('reduceMinU', 'redu', 'u32', WG, 'min')}
+${workgroupReduceFn('reduceMaxU', 'redu', 'u32', WG, 'max')}
 
 @compute @workgroup_size(${WG})
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {

@@ -6,34 +6,17 @@
  */
 import { FLAT_GROUP_WGSL, elementwiseMain, EW_WG, ewGroups, grid, type KernelSpec } from '../kernel-spec.ts';
 import type { KernelRunner, WebGpuTensor } from '../tensor.ts';
+import { workgroupReduceFn } from '../workgroup-reduce.ts';
 
 const WG = 256;
 
-/** WGSL helpers over `red` (array<f32, WG>, indexed by li): workgroup max and sum of one value per thread. */
+/**
+ * WGSL helpers for a 256-lane workgroup (WG) over `red` (array<f32, WG>, indexed by li):
+ * `reduceMax(li, x)` and `reduceSum(li, x)` return the workgroup max and sum of one value per
+ * lane (workgroup-reduce.ts). Shared with sampling.ts, which needs the same log-sum-exp.
+ */
 export const ROW_REDUCE_WGSL = `
-var<workgroup> red: array<f32, ${WG}>;
-fn reduceMax(li: u32, x: f32) -> f32 {
-  red[li] = x;
-  workgroupBarrier();
-  for (var w = ${WG / 2}u; w > 0u; w = w >> 1u) {
-    if (li < w) { red[li] = max(red[li], red[li + w]); }
-    workgroupBarrier();
-  }
-  let r = red[0];
-  workgroupBarrier();
-  return r;
-}
-fn reduceSum(li: u32, x: f32) -> f32 {
-  red[li] = x;
-  workgroupBarrier();
-  for (var w = ${WG / 2}u; w > 0u; w = w >> 1u) {
-    if (li < w) { red[li] = red[li] + red[li + w]; }
-    workgroupBarrier();
-  }
-  let r = red[0];
-  workgroupBarrier();
-  return r;
-}`;
+var<workgroup> red: array<f32, ${WG}>;${workgroupReduceFn('reduceMax', 'red', 'f32', WG, 'max')}${workgroupReduceFn('reduceSum', 'red', 'f32', WG, 'sum')}`;
 
 const FORWARD: KernelSpec = {
   name: 'log-softmax-gather.forward', variant: '',

@@ -1,5 +1,5 @@
 /**
- * Token sampling with exactly the reference's arithmetic (src/backend/cpu/softmax.ts
+ * Token sampling with exactly the reference's arithmetic (src/backend/cpu/sampling.ts
  * sampleRows: same float64 exp, same summation order, same tie rules), so both backends draw
  * the same token from the same uniform, but without its comparator sort: the reference orders
  * all V tokens with a JavaScript comparator to find the top-p set (~0.4 ms a row at V = 2.7k,
@@ -17,6 +17,10 @@
  *
  * At temperature 1 the row's log-sum-exp comes from the same exponentials as the
  * probabilities (the reference's second pass computes identical terms in the same order).
+ *
+ * Unlike the other files here this is host TypeScript, not a generated wasm kernel (float64
+ * arithmetic that must match the reference's); it sits in kernels/ because it is the wasm
+ * backend's own implementation of the sampling family (cpu/sampling.ts, webgpu/kernels/sampling.ts).
  */
 
 /** Work arrays reused across calls (one row at a time). */

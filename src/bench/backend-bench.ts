@@ -1,7 +1,9 @@
 /**
- * Benchmarks of the WebGPU backend, for a page or a script that has WebGPU (a browser): the
- * same figures the wasm/cpu bench reports (src/cli/commands/bench.ts), so the backends can be
- * set side by side in one run:
+ * Benchmarks of one backend (runBackendBench: any backend; benchWebGpu: a new WebGPU device,
+ * for a page or a script that has WebGPU, i.e. a browser): the same figures the wasm/cpu bench
+ * reports (src/cli/commands/bench.ts), so the backends can be set side by side in one run.
+ * It lives in src/bench, not src/backend, because it builds a model preset and runs model
+ * steps, and the backend layer must not depend on the model or the benchmarks:
  *
  * - matmul GFLOP/s of every product a training step runs (src/bench/shapes.ts), timed by
  *   recording `reps` products and waiting once for the queue (the time of one kernel is far
@@ -13,13 +15,13 @@
  * On a software adapter (`info.isFallbackAdapter`, e.g. SwiftShader) every figure measures a
  * CPU emulation of a GPU, and the result says so.
  */
-import type { Backend } from '../backend.ts';
-import { operandShapes, trainingMatmuls, type MatmulShape } from '../../bench/shapes.ts';
-import { benchPretrainStep, benchRlStep, type PretrainTiming, type RlStepOptions, type RlTiming } from '../../bench/step-bench.ts';
-import { presetConfig } from '../../model/config.ts';
-import { Rng } from '../../util/rng.ts';
-import type { GpuDeviceInfo } from './device.ts';
-import { WebGpuBackend } from './webgpu-backend.ts';
+import type { Backend } from '../backend/backend.ts';
+import { operandShapes, trainingMatmuls, type MatmulShape } from './shapes.ts';
+import { benchPretrainStep, benchRlStep, type PretrainTiming, type RlStepOptions, type RlTiming } from './step-bench.ts';
+import { presetConfig } from '../model/config.ts';
+import { Rng } from '../util/rng.ts';
+import type { GpuDeviceInfo } from '../backend/webgpu/device.ts';
+import { WebGpuBackend } from '../backend/webgpu/webgpu-backend.ts';
 
 /** One matmul measurement. */
 export interface GpuMatmulResult {

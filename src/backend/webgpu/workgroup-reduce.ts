@@ -1,0 +1,68 @@
+/**
+ * WGSL for workgroup tree reductions, written once for every kernel that reduces one value
+ * per lane: sums (RMSNorm, the losses, the squared gradient norm, log-sum-exp), maxima
+ * (log-sum-exp, sampling) and minima (sampling's lowest id).
+ *
+ * The tree is fixed: at step w = wg/2, wg/4, ..., 1, lane li < w combines element li + w into
+ * element li, with a barrier between steps. Floating-point addition is not associative, so the
+ * order of the additions decides the bits of a sum; every kernel built on these helpers adds in
+ * this one order, on every run and every device, and a change of the tree would change the
+ * bits of every result built on it.
+ *
+ * Helpers that reduce in a different order stay written out where they are used (attention
+ * merges its 32 lanes in lane order; RMSNorm's dW sums its 16 lanes in lane order).
+ */
+
+/** How a reduction combines two values: `a + b`, or WGSL's built-in max / min. */
+export type ReduceOp = 'sum' | 'max' | 'min';
+
+/** Element type of the workgroup array a reduction runs over. */
+export type ReduceType = 'f32' | 'u32' | 'i32';
+
+/** WGSL expression combining `a` and `b` with `op`. */
+function combine(op: ReduceOp, a: string, b: string): string {
+  return op === 'sum' ? `${a} + ${b}` : `${op}(${a}, ${b})`;
+}
+
+/**
+ * WGSL statements: an in-place tree reduction over the `var<workgroup>` arrays `arrays` (each
+ * of `wg` elements), leaving each array's total in element 0, readable by every lane when the
+ * statements end. Several arrays are reduced in one pass (one barrier per step for all), each
+ * with the same tree. Starts with a barrier, so the caller's writes of one value per lane
+ * (`arr[li] = x`) are visible first.
+ *
+ * Must be reached in uniform control flow, in a function where the local invocation index is
+ * named `li`; declares a loop variable `w`. Throws (when the kernel is generated) if `wg` is not
+ * a power of two of at least 2, since the tree would skip elements.
+ */
+export function workgroupReduce(arrays: string | readonly string[], wg: number, op: ReduceOp): string {
+  if (!Number.isInteger(wg) || wg < 2 || (wg & (wg - 1)) !== 0) {
+    throw new Error(`workgroupReduce: workgroup size ${wg} is not a power of two >= 2`);
+  }
+  const names = typeof arrays === 'string' ? [arrays] : arrays;
+  const steps = names.map((a) => `${a}[li] = ${combine(op, `${a}[li]`, `${a}[li + w]`)};`).join(' ');
+  return `
+  workgroupBarrier();
+  for (var w = ${wg / 2}u; w > 0u; w = w >> 1u) {
+    if (li < w) { ${steps} }
+    workgroupBarrier();
+  }`;
+}
+
+/**
+ * A WGSL function `fn <name>(li: u32, x: <type>) -> <type>` that every lane of a `wg`-lane
+ * workgroup calls with its own value and that returns the reduction of all of them (the tree
+ * of workgroupReduce), to every lane. `arr` is its scratch and must be declared by the caller
+ * as `var<workgroup> <arr>: array<<type>, wg>`, so that several such functions can share one
+ * array: the function ends with a barrier, so the array may be reused at once. Same calling
+ * rules and errors as workgroupReduce.
+ */
+export function workgroupReduceFn(name: string, arr: string, type: ReduceType, wg: number, op: ReduceOp): string {
+  return `
+fn ${name}(li: u32, x: ${type}) -> ${type} {
+  ${arr}[li] = x;${workgroupReduce(arr, wg, op)}
+  let r = ${arr}[0];
+  workgroupBarrier();
+  return r;
+}`;
+}
