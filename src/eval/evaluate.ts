@@ -23,7 +23,7 @@ import { checkFormat } from '../protocol/format.ts';
 import { DEFAULT_PROMPT_PRESET, getPromptPreset, renderPrompt } from '../protocol/prompts.ts';
 import { generateRollouts, type RolloutSettings } from '../rl/rollout.ts';
 import { formatDocuments } from '../protocol/splice.ts';
-import { slotAnswerWords } from '../rl/trainer.ts';
+import { slotAnswerWords } from '../tokenizer/slot-words.ts';
 import { containsAnswer, coverExactMatch, exactMatch, f1Score, findAnswer } from '../protocol/answer-metrics.ts';
 import { answerSource, diagnoseSearches, summarizeSearches, type AnswerSource, type SearchDiagnosis } from '../rl/search-diagnostics.ts';
 import type { SearchHit } from '../search/search-index.ts';

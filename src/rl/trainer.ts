@@ -12,10 +12,9 @@ import type { ModelConfig } from '../model/config.ts';
 import { AdamW, learningRate, type OptimizerSettings } from '../model/optimizer.ts';
 import { zerosLike, type ParamSet } from '../model/params.ts';
 import type { Retriever } from '../search/retriever.ts';
-import { searchListing, type SearchListing } from '../search/search-index.ts';
-import { ByteLevelBpeTokenizer } from '../tokenizer/byte-level.ts';
+import { slotAnswerWords } from '../tokenizer/slot-words.ts';
+import { rolloutTrace, type RolloutTrace } from '../protocol/trace.ts';
 import type { TextTokenizer } from '../tokenizer/text-tokenizer.ts';
-import { END_OF_WORD } from '../tokenizer/bpe.ts';
 import { Rng } from '../util/rng.ts';
 import { ADVANTAGE_ESTIMATORS, computeAdvantages, inLoss, type AdvantageEstimator } from './advantages.ts';
 import { policyUpdate, validateUpdateSettings, type TrainSequence, type UpdateSettings } from './policy-update.ts';
@@ -195,12 +194,13 @@ export interface HopMetrics extends SearchSummary {
 }
 
 /** One rollout as the page and the logs show it. */
-export interface RolloutRecord {
+export interface RolloutRecord extends RolloutTrace {
   questionId: string;
   question: string;
   answers: string[];
   template: string;
   hops: number;
+  /** Index of its prompt in the step's batch (its group for the baseline). */
   group: number;
   prompt: string;
   completion: string;
@@ -208,14 +208,7 @@ export interface RolloutRecord {
   parts: RewardParts;
   /** Outcome reward after the group baseline. */
   shapedReward: number;
-  searches: SearchListing[];
-  finishReason: string;
-  /** Full token ids and per-token data for stepping through the rollout. */
-  tokens: number[];
-  promptLength: number;
-  actionMask: number[];
-  retrieveMask: number[];
-  logProbs: number[];
+  /** Advantage per token (T), what the policy loss weighs each generated token by. */
   advantages: number[];
 }
 
@@ -388,10 +381,9 @@ export class RlTrainer {
         questionId: q.id, question: q.question, answers: q.answers, template: q.template, hops: q.hops, group: r.group,
         prompt: promptTexts[r.group]!, completion: results[i]!.completion, reward: results[i]!.reward, parts: results[i]!.parts,
         shapedReward: adv[i]!.shapedReward,
-        searches: r.searches.map(searchListing),
-        finishReason: r.finishReason, tokens: r.tokens, promptLength: r.promptLength,
-        actionMask: Array.from(masks[i]!.action), retrieveMask: Array.from(masks[i]!.retrieve),
-        logProbs: Array.from(oldLogProbs[i]!), advantages: Array.from(adv[i]!.advantages),
+        // The masks and log-probs the update used (the retrieve-mask ablation changes both).
+        ...rolloutTrace({ ...r, actionMask: masks[i]!.action, retrieveMask: masks[i]!.retrieve, logProbs: oldLogProbs[i]! }, r.finishReason),
+        advantages: Array.from(adv[i]!.advantages),
       };
     });
     return { metrics, rollouts: records };
@@ -433,16 +425,4 @@ export function pickBalanced(questions: readonly Question[], hops: readonly numb
   const counts = pools.map(() => Math.floor(n / pools.length));
   for (const k of rng.shuffle(pools.map((_, i) => i)).slice(0, n % pools.length)) counts[k]!++;
   return pools.flatMap((p, k) => (counts[k]! > 0 ? pickDistinct(p, counts[k]!, rng) : []));
-}
-
-/**
- * Words the prompts' answer slot is filled with: every plain word of the vocabulary (for BPE,
- * the tokens that are whole words: those ending in `</w>`, without it).
- */
-export function slotAnswerWords(tokenizer: TextTokenizer): string[] {
-  // An imported byte-level vocabulary spells bytes as characters ("Ġword"): use its decoded tokens.
-  const words = tokenizer instanceof ByteLevelBpeTokenizer
-    ? tokenizer.vocab.map((_, i) => tokenizer.decode([i]).trim())
-    : tokenizer.vocab.map((w) => (w.endsWith(END_OF_WORD) ? w.slice(0, -END_OF_WORD.length) : w));
-  return words.filter((w) => /^[\p{L}\p{N}]+$/u.test(w));
 }

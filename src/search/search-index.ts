@@ -27,24 +27,6 @@ export interface SearchHit {
   score: number;
 }
 
-/** A hit as the page and the CLI list it: the text is left out (it is in the spliced tokens). */
-export interface HitSummary {
-  id: string;
-  title: string;
-  score: number;
-}
-
-/** One search call as listed: the query and its hits' summaries, in rank order. */
-export interface SearchListing {
-  query: string;
-  hits: HitSummary[];
-}
-
-/** The listing of a search call (the one projection every view of a rollout uses). */
-export function searchListing(call: { query: string; hits: readonly SearchHit[] }): SearchListing {
-  return { query: call.query, hits: call.hits.map((h) => ({ id: h.id, title: h.title, score: h.score })) };
-}
-
 /** How a SearchIndex ranks: the pack's recorded settings plus the result cache. */
 export interface SearchIndexOptions extends PackSearchSettings {
   /**

@@ -8,7 +8,7 @@
 import { LiveRollout, type LiveStep } from '../rl/live-rollout.ts';
 import type { RewardParts } from '../rl/rewards.ts';
 import { defaultRlSettings } from '../rl/trainer.ts';
-import { searchListing } from '../search/search-index.ts';
+import { rolloutTrace } from '../protocol/trace.ts';
 import { Rng } from '../util/rng.ts';
 import { requestRolloutSettings, scoreCompletion, stagePrompt } from './samples.ts';
 import type { TrainingSession } from './training-session.ts';
@@ -63,9 +63,9 @@ export class LiveSampler {
       const completion = ckpt.tokenizer.decode(r.tokens.slice(r.promptLength));
       parts = scoreCompletion(completion, answers, r.searches.map((c) => c.hits), DEFAULT_DOC_WORDS).parts;
     }
+    const trace = rolloutTrace(r, r.finishReason ?? 'length');
     return {
-      step, tokens: r.tokens.map((t) => ckpt.tokenizer.vocab[t]!), promptLength: r.promptLength, actionMask: [...r.actionMask], retrieveMask: [...r.retrieveMask],
-      logProbs: [...r.logProbs], searches: r.searches.map((c) => ({ ...searchListing(c), start: c.start, end: c.end })),
+      ...trace, step, tokenTexts: r.tokens.map((t) => ckpt.tokenizer.vocab[t]!), searches: trace.searches.map((c, i) => ({ ...c, start: r.searches[i]!.start, end: r.searches[i]!.end })),
       finishReason: r.finishReason, parts, prompt,
     };
   }

@@ -5,11 +5,12 @@
  * the trainer's generator (each uses its own seeded one), so asking cannot change a run.
  */
 import { getPromptPreset, renderPrompt } from '../protocol/prompts.ts';
+import { rolloutTrace } from '../protocol/trace.ts';
 import { cutWords } from '../protocol/splice.ts';
 import { computeReward, type RewardResult } from '../rl/rewards.ts';
 import { generateRollouts, type RolloutSettings } from '../rl/rollout.ts';
-import { defaultRlSettings, slotAnswerWords } from '../rl/trainer.ts';
-import { searchListing } from '../search/search-index.ts';
+import { defaultRlSettings } from '../rl/trainer.ts';
+import { slotAnswerWords } from '../tokenizer/slot-words.ts';
 import { Rng } from '../util/rng.ts';
 import type { TrainingSession } from './training-session.ts';
 import { GREEDY_PROMPT_SEED, type PolicyName, type SampleRequest, type SampleResult } from './types.ts';
@@ -56,10 +57,8 @@ export async function sample(session: TrainingSession, req: SampleRequest): Prom
   const completion = ckpt.tokenizer.decode(roll.tokens.slice(roll.promptLength));
   const scored = req.answers && req.answers.length > 0 ? scoreCompletion(completion, req.answers, roll.searches.map((c) => c.hits), settings.docMaxWords) : null;
   return {
-    policy: req.policy, question: req.question, decoding: req.greedy ? 'greedy' : 'sampled', seed, prompt, completion, ids: roll.tokens, tokens: roll.tokens.map((t) => ckpt.tokenizer.vocab[t]!),
-    promptLength: roll.promptLength, actionMask: Array.from(roll.actionMask), retrieveMask: Array.from(roll.retrieveMask), logProbs: Array.from(roll.logProbs),
-    searches: roll.searches.map(searchListing),
-    finishReason: roll.finishReason, reward: scored?.reward ?? null, parts: scored?.parts ?? null,
+    ...rolloutTrace(roll, roll.finishReason), policy: req.policy, question: req.question, decoding: req.greedy ? 'greedy' : 'sampled', seed, prompt, completion,
+    tokenTexts: roll.tokens.map((t) => ckpt.tokenizer.vocab[t]!), reward: scored?.reward ?? null, parts: scored?.parts ?? null,
   };
 }
 

@@ -10,7 +10,7 @@ import type { LiveStep } from '../rl/live-rollout.ts';
 import type { RewardParts } from '../rl/rewards.ts';
 import type { FinishReason, RolloutSettings } from '../rl/rollout.ts';
 import type { RlSettings, RolloutRecord, StepMetrics } from '../rl/trainer.ts';
-import type { SearchListing } from '../search/search-index.ts';
+import type { RolloutTrace, SearchListing } from '../protocol/trace.ts';
 
 /** What the page needs to know after loading. */
 export interface SessionInfo {
@@ -80,7 +80,7 @@ export interface SampleRequest {
 }
 
 /** One rollout outside training, as the page shows it. */
-export interface SampleResult {
+export interface SampleResult extends RolloutTrace {
   policy: PolicyName;
   question: string;
   /** How it was decoded: `greedy` (argmax, fixed prompt) or `sampled` (temperature and top-p of the stage). */
@@ -90,15 +90,8 @@ export interface SampleResult {
   prompt: string;
   /** The completion's text (documents included, tags written out). */
   completion: string;
-  /** Token ids and their text (prompt, then completion). */
-  ids: number[];
-  tokens: string[];
-  promptLength: number;
-  actionMask: number[];
-  retrieveMask: number[];
-  logProbs: number[];
-  searches: SearchListing[];
-  finishReason: FinishReason;
+  /** The text of every token (T). */
+  tokenTexts: string[];
   /** Stage-2 reward and parts against `answers` (null without answers). */
   reward: number | null;
   parts: RewardParts | null;
@@ -119,16 +112,13 @@ export interface RolloutInspection {
 }
 
 /** One live step as the page shows it. */
-export interface LiveView {
+export interface LiveView extends Omit<RolloutTrace, 'searches' | 'finishReason'> {
   step: LiveStep | null;
-  /** Text of every token so far. */
-  tokens: string[];
-  promptLength: number;
-  actionMask: number[];
-  retrieveMask: number[];
-  logProbs: number[];
+  /** The text of every token so far (T). */
+  tokenTexts: string[];
   /** Each search with the token range [start, end) of its spliced block. */
   searches: (SearchListing & { start: number; end: number })[];
+  /** Why it ended; null while it goes on. */
   finishReason: FinishReason | null;
   /** Stage-2 reward parts when finished and gold answers were given. */
   parts: RewardParts | null;

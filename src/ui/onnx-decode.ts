@@ -10,20 +10,17 @@
  * tokens); a KV-cache export is fed the new tokens only (ortNextLogits).
  */
 import type { Retriever } from '../search/retriever.ts';
-import { searchListing, type SearchHit, type SearchListing } from '../search/search-index.ts';
+import type { SearchHit } from '../search/search-index.ts';
+import { rolloutTrace, type RolloutTrace } from '../protocol/trace.ts';
 import { tagIds, type TextTokenizer } from '../tokenizer/text-tokenizer.ts';
-import { spliceSearch, startSequence, stepSequence, type DecodeLimits, type FinishReason } from '../protocol/decode-step.ts';
+import { spliceSearch, startSequence, stepSequence, type DecodeLimits } from '../protocol/decode-step.ts';
 import { ONNX_ATTENTION_MASK, ONNX_INPUT_IDS, ONNX_LOGITS, onnxPastNames, onnxPresentNames } from '../io/onnx-names.ts';
 
 /** Next-token logits (V) after a sequence of token ids. */
 export type NextLogits = (ids: readonly number[]) => Promise<Float32Array>;
 
-/** A greedy rollout: token ids (prompt first), its searches, why it ended, and the first step's logits (V). */
-export interface GreedyResult {
-  tokens: number[];
-  promptLength: number;
-  searches: SearchListing[];
-  finishReason: FinishReason;
+/** A greedy rollout (its trace: ids, masks, searches, why it ended) and the first step's logits (V). */
+export interface GreedyResult extends RolloutTrace {
   /** Logits after the prompt (the first decoding step), for a parity check. */
   firstLogits: Float32Array;
 }
@@ -54,10 +51,7 @@ export async function greedyRagDecode(
     const query = stepSequence(seq, argmax(logits), 0, ids, tokenizer, s);
     if (query !== null) spliceSearch(seq, query, (await retriever.searchMany([query], s.topK))[0] ?? [], ids, tokenizer, s);
   }
-  return {
-    tokens: seq.tokens, promptLength: seq.promptLength, finishReason: seq.finish, firstLogits: firstLogits!,
-    searches: seq.searches.map(searchListing),
-  };
+  return { ...rolloutTrace(seq, seq.finish), firstLogits: firstLogits! };
 }
 
 /** The part of onnxruntime's API the check uses (the web and node builds share it). */

@@ -835,7 +835,7 @@ export class Playground extends EventTarget {
           policy, question: q.question, provider: model.provider, note: model.note, kvCache: exported.kvCache,
           completion: tokenizer.decode(res.tokens.slice(res.promptLength)), searches: res.searches,
           trainerCompletion: ours.completion,
-          tokensMatch: res.tokens.length === ours.ids.length && res.tokens.every((t, i) => t === ours.ids[i]),
+          tokensMatch: res.tokens.length === ours.tokens.length && res.tokens.every((t, i) => t === ours.tokens[i]),
           maxLogitDiff: maxAbsDiff(res.firstLogits, trainerLogits), seconds: (performance.now() - t0) / 1000,
         };
       } finally {

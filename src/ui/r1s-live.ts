@@ -81,7 +81,7 @@ export class R1sLive extends PlaygroundElement {
 
   private renderLive() {
     const pg = this.pg!, live = pg.live!;
-    const rows = tokenRows(live.tokens, live.promptLength, live.actionMask, live.retrieveMask, live.searches);
+    const rows = tokenRows(live.tokenTexts, live.promptLength, live.actionMask, live.retrieveMask, live.searches);
     const last = live.actionMask.lastIndexOf(1);
     const cursor = this.cursor >= live.promptLength && this.cursor < rows.length ? this.cursor : Math.max(last, live.promptLength - 1);
     const row = rows[cursor] ?? null;

@@ -23,7 +23,8 @@ import { LiveSampler } from '../../src/session/live.ts';
 import { sample } from '../../src/session/samples.ts';
 import { TrainingSession } from '../../src/session/training-session.ts';
 import { type SettingsOverride } from '../../src/session/types.ts';
-import { slotAnswerWords, type StepMetrics } from '../../src/rl/trainer.ts';
+import { type StepMetrics } from '../../src/rl/trainer.ts';
+import { slotAnswerWords } from '../../src/tokenizer/slot-words.ts';
 import { getPromptPreset, renderPrompt } from '../../src/protocol/prompts.ts';
 import { Rng } from '../../src/util/rng.ts';
 
@@ -210,7 +211,7 @@ describe('training session', () => {
     await busy.step();
     const result = await sample(busy, { policy: 'stage1', question: 'Where was Kreimpon born?', answers: ['Shorhy'], rollout: { maxNewTokens: 5 } });
     expect(result.parts).not.toBeNull();
-    expect(result.tokens.slice(0, 2)).toEqual(['<bos>', 'question']);
+    expect(result.tokenTexts.slice(0, 2)).toEqual(['<bos>', 'question']);
     await sample(busy, { policy: 'base', question: 'Where was Fygra born?', greedy: true });
     const insp = await inspectRollout(busy, 1);
     expect(insp.exact).toBe(true);

@@ -15,7 +15,7 @@ import { CHECKPOINT_FOLDER, saveCheckpointDir } from '../../io/checkpoint-fs.ts'
 import { checkOutputFolder } from '../../util/output-folder.ts';
 import { createStage0Sampler } from '../../stage0/world-mix.ts';
 import { createPackStage0Sampler } from '../../stage0/pack-mix.ts';
-import { slotAnswerWords } from '../../rl/trainer.ts';
+import { slotAnswerWords } from '../../tokenizer/slot-words.ts';
 import { getPromptPreset } from '../../protocol/prompts.ts';
 import { packBpeTokenizer } from '../../tokenizer/pack-vocab.ts';
 import { intFlag, log, numFlag, openBackend, openPack, packTokenizer, parseFlags, progressBar, required } from '../common.ts';
