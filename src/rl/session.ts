@@ -20,7 +20,7 @@ import type { Question, Split } from '../corpus/types.ts';
 import { defaultEvalSettings, evaluate, type EvalMetrics, type EvalMode, type EvalRecord } from '../eval/evaluate.ts';
 import { mergeSettingsInto } from './settings-schema.ts';
 import { checkWeights, decodeCheckpoint, downloadParams, encodeCheckpoint, uploadParams, type Checkpoint, type TrainerState } from '../io/checkpoint.ts';
-import { exportFiles, type ExportFormat } from '../io/export-folder.ts';
+import { exportFiles, type ExportFormat } from '../onnx/export-folder.ts';
 import { importCheckpointFiles, type ImportInput } from '../io/import.ts';
 import { addTagTokens } from '../io/hf-model.ts';
 import { checkTrainingFits } from './memory-check.ts';

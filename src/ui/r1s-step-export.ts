@@ -1,13 +1,13 @@
 /**
  * <r1s-step-export>: step 6 of the guided path. Download a policy as a Hugging Face folder or
- * an ONNX model (zips made in the trainer worker, src/io/export-folder.ts), run the ONNX export
+ * an ONNX model (zips made in the trainer worker, src/onnx/export-folder.ts), run the ONNX export
  * in onnxruntime-web as a check that it is the trained policy, import a checkpoint folder or zip
  * (validated by src/io/import.ts, errors shown), and manage the runs saved in this browser.
  *
  * Property: `pg` (the Playground).
  */
 import { css, html, nothing } from 'lit';
-import type { ExportFormat } from '../io/export-folder.ts';
+import type { ExportFormat } from '../onnx/export-folder.ts';
 import type { PolicyName } from '../rl/session.ts';
 import { readDropped, readPicked } from './files.ts';
 import { message, type QuestionChoice } from './playground.ts';

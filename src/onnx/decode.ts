@@ -12,7 +12,7 @@ import type { Retriever } from '../search/retriever.ts';
 import { tagIds, type TextTokenizer } from '../tokenizer/text-tokenizer.ts';
 import { extractQuery, type FinishReason, type RolloutSettings } from '../rl/rollout.ts';
 import { formatDocuments } from '../rl/splice.ts';
-import { ONNX_ATTENTION_MASK, ONNX_INPUT_IDS, ONNX_LOGITS, onnxPastNames, onnxPresentNames } from '../io/onnx-names.ts';
+import { ONNX_ATTENTION_MASK, ONNX_INPUT_IDS, ONNX_LOGITS, onnxPastNames, onnxPresentNames } from './names.ts';
 
 /** Next-token logits (V) after a sequence of token ids. */
 export type NextLogits = (ids: readonly number[]) => Promise<Float32Array>;
@@ -95,7 +95,7 @@ export interface KvCacheShape {
 }
 
 /**
- * Next-token logits from an exported model (src/io/onnx-export.ts: input_ids, attention_mask ->
+ * Next-token logits from an exported model (src/onnx/export.ts: input_ids, attention_mask ->
  * logits). A model exported with a KV cache (it has `past_key_values.0.key` among its inputs) is
  * fed only the tokens after those it has seen, with the cache of the previous call, as long as
  * each sequence extends the previous one (a decoding loop); any other sequence starts over with

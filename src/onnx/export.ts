@@ -33,13 +33,13 @@ import { ropeInvFreq } from '../backend/cpu/layers.ts';
 import { headSize, type ModelConfig } from '../model/config.ts';
 import { EMBED, FINAL_NORM, LM_HEAD, layerNames } from '../model/params.ts';
 import { BOS, EOS, PAD, SPECIAL_IDS } from '../tokenizer/special.ts';
-import { checkWeights } from './checkpoint.ts';
-import { toHfConfig } from './hf-config.ts';
-import { GraphBuilder } from './onnx/graph-builder.ts';
-import { encodeModel, ONNX_IR_VERSION, ONNX_OPSET, OnnxDataType } from './onnx/onnx-proto.ts';
-import type { HostTensor } from './safetensors.ts';
+import { checkWeights } from '../io/checkpoint.ts';
+import { toHfConfig } from '../io/hf-config.ts';
+import { GraphBuilder } from './graph-builder.ts';
+import { encodeModel, ONNX_IR_VERSION, ONNX_OPSET, OnnxDataType } from './proto.ts';
+import type { HostTensor } from '../io/safetensors.ts';
 
-import { ONNX_ATTENTION_MASK, ONNX_INPUT_IDS, ONNX_LOGITS, onnxPastNames, onnxPresentNames } from './onnx-names.ts';
+import { ONNX_ATTENTION_MASK, ONNX_INPUT_IDS, ONNX_LOGITS, onnxPastNames, onnxPresentNames } from './names.ts';
 
 export { ONNX_ATTENTION_MASK, ONNX_INPUT_IDS, ONNX_LOGITS, onnxPastNames, onnxPresentNames };
 
