@@ -35,7 +35,7 @@ export class R1sInspector extends PlaygroundElement {
 
   static override styles = [sharedStyles, css`
     .list { max-height: 13rem; overflow-y: auto; }
-    tr.sel { background: #fff6d6; }
+    tr.sel { background: var(--r1s-selected); }
     td.q { max-width: 22rem; text-align: left; overflow-wrap: anywhere; }
     .controls { margin: 0.5rem 0; }
     input[type=range] { width: min(100%, 24rem); }
@@ -43,7 +43,7 @@ export class R1sInspector extends PlaygroundElement {
     h4 { font-size: 0.9rem; margin: 0.8rem 0 0.3rem; }
     .pos { color: var(--r1s-adv-positive); } .neg { color: var(--r1s-adv-negative); }
     .steps { display: flex; flex-wrap: wrap; gap: 0.4rem 0.8rem; align-items: center; margin-bottom: 0.4rem; }
-    .pin { font-size: 0.82rem; background: #fff6d6; border: 1px solid #f0d48a; border-radius: 999px; padding: 0.05rem 0.6rem; }
+    .pin { font-size: 0.82rem; background: var(--r1s-selected); border: 1px solid var(--r1s-notice-border); border-radius: 999px; padding: 0.05rem 0.6rem; }
     @media (max-width: 900px) { .split { grid-template-columns: minmax(0, 1fr); } }
   `];
 

@@ -27,11 +27,11 @@ export class R1sStepExport extends PlaygroundElement {
   declare readError: string;
 
   static override styles = [sharedStyles, css`
-    .drop { border: 2px dashed #9aa6b8; border-radius: 8px; padding: 1rem; text-align: center; color: #445; background: #fafbfc; }
-    .drop.over { border-color: #2457c5; background: #eef4ff; }
-    .files { font-size: 0.82rem; color: #445; }
+    .drop { border: 2px dashed var(--r1s-line-drop); border-radius: 8px; padding: 1rem; text-align: center; color: var(--r1s-ink-dim); background: var(--r1s-surface-drop); }
+    .drop.over { border-color: var(--r1s-accent); background: var(--r1s-accent-pale); }
+    .files { font-size: 0.82rem; color: var(--r1s-ink-dim); }
     dl { display: grid; grid-template-columns: max-content 1fr; gap: 0.2rem 0.8rem; font-size: 0.88rem; }
-    dt { color: #556; }
+    dt { color: var(--r1s-muted); }
     dd { margin: 0; overflow-wrap: anywhere; }
     input[type=file] { font-size: 0.85rem; max-width: 100%; }
   `];
