@@ -198,3 +198,9 @@ export class R1sApp extends PlaygroundElement {
 }
 
 customElements.define('r1s-app', R1sApp);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'r1s-app': R1sApp;
+  }
+}

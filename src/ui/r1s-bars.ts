@@ -67,3 +67,9 @@ export class R1sBars extends LitElement {
 }
 
 customElements.define('r1s-bars', R1sBars);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'r1s-bars': R1sBars;
+  }
+}

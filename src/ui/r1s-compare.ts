@@ -57,3 +57,9 @@ export class R1sCompare extends PlaygroundElement {
 }
 
 customElements.define('r1s-compare', R1sCompare);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'r1s-compare': R1sCompare;
+  }
+}

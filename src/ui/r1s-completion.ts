@@ -37,3 +37,9 @@ export class R1sCompletion extends LitElement {
 }
 
 customElements.define('r1s-completion', R1sCompletion);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'r1s-completion': R1sCompletion;
+  }
+}

@@ -105,7 +105,7 @@ export class R1sCurves extends LitElement {
   }
 
   private draw(): void {
-    const el = this.renderRoot.querySelector('.chart') as HTMLElement | null;
+    const el = this.renderRoot.querySelector<HTMLElement>('.chart');
     if (!el) return;
     if (this.points.length === 0) {
       // A restarted stage has no steps yet: drop the old plot rather than keep its lines.
@@ -134,9 +134,15 @@ export class R1sCurves extends LitElement {
   }
 
   private fit(): void {
-    const el = this.renderRoot.querySelector('.chart') as HTMLElement | null;
+    const el = this.renderRoot.querySelector<HTMLElement>('.chart');
     if (this.plot && el && el.clientWidth > 0) this.plot.setSize({ width: el.clientWidth, height: this.height });
   }
 }
 
 customElements.define('r1s-curves', R1sCurves);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'r1s-curves': R1sCurves;
+  }
+}

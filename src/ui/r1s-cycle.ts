@@ -132,3 +132,9 @@ export class R1sCycle extends LitElement {
 }
 
 customElements.define('r1s-cycle', R1sCycle);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'r1s-cycle': R1sCycle;
+  }
+}

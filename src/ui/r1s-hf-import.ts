@@ -84,3 +84,9 @@ export class R1sHfImport extends PlaygroundElement {
 }
 
 customElements.define('r1s-hf-import', R1sHfImport);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'r1s-hf-import': R1sHfImport;
+  }
+}

@@ -225,3 +225,9 @@ export class R1sInspector extends PlaygroundElement {
 }
 
 customElements.define('r1s-inspector', R1sInspector);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'r1s-inspector': R1sInspector;
+  }
+}

@@ -141,3 +141,9 @@ export class R1sPackImport extends PlaygroundElement {
 }
 
 customElements.define('r1s-pack-import', R1sPackImport);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'r1s-pack-import': R1sPackImport;
+  }
+}

@@ -111,3 +111,9 @@ export class R1sQuestionPicker extends LitElement {
 }
 
 customElements.define('r1s-question-picker', R1sQuestionPicker);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'r1s-question-picker': R1sQuestionPicker;
+  }
+}

@@ -45,3 +45,9 @@ export class R1sQuestionStructure extends LitElement {
 }
 
 customElements.define('r1s-question-structure', R1sQuestionStructure);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'r1s-question-structure': R1sQuestionStructure;
+  }
+}

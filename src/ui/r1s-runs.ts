@@ -64,3 +64,9 @@ export class R1sRuns extends PlaygroundElement {
 }
 
 customElements.define('r1s-runs', R1sRuns);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'r1s-runs': R1sRuns;
+  }
+}

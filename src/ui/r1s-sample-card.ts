@@ -62,3 +62,9 @@ export class R1sSampleCard extends LitElement {
 }
 
 customElements.define('r1s-sample-card', R1sSampleCard);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'r1s-sample-card': R1sSampleCard;
+  }
+}

@@ -42,3 +42,9 @@ export class R1sSearchCall extends LitElement {
 }
 
 customElements.define('r1s-search-call', R1sSearchCall);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'r1s-search-call': R1sSearchCall;
+  }
+}

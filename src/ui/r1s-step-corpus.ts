@@ -179,3 +179,9 @@ export class R1sStepCorpus extends PlaygroundElement {
 }
 
 customElements.define('r1s-step-corpus', R1sStepCorpus);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'r1s-step-corpus': R1sStepCorpus;
+  }
+}

@@ -193,3 +193,9 @@ export class R1sStepEvaluate extends PlaygroundElement {
 }
 
 customElements.define('r1s-step-evaluate', R1sStepEvaluate);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'r1s-step-evaluate': R1sStepEvaluate;
+  }
+}

@@ -137,3 +137,9 @@ export class R1sStepExport extends PlaygroundElement {
 }
 
 customElements.define('r1s-step-export', R1sStepExport);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'r1s-step-export': R1sStepExport;
+  }
+}

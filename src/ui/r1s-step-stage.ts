@@ -221,3 +221,9 @@ export class R1sStepStage extends PlaygroundElement {
 }
 
 customElements.define('r1s-step-stage', R1sStepStage);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'r1s-step-stage': R1sStepStage;
+  }
+}

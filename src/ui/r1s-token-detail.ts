@@ -68,3 +68,9 @@ export class R1sTokenDetail extends LitElement {
 }
 
 customElements.define('r1s-token-detail', R1sTokenDetail);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'r1s-token-detail': R1sTokenDetail;
+  }
+}

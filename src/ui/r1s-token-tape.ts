@@ -121,3 +121,9 @@ export class R1sTokenTape extends LitElement {
 }
 
 customElements.define('r1s-token-tape', R1sTokenTape);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'r1s-token-tape': R1sTokenTape;
+  }
+}
