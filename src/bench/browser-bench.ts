@@ -29,13 +29,13 @@ import { presetConfig, type ModelConfig } from '../model/config.ts';
 import { Llama, packSequences } from '../model/llama.ts';
 import { countParams, initParams } from '../model/params.ts';
 import { downloadParams } from '../io/checkpoint.ts';
-import { exportOnnx, ONNX_ATTENTION_MASK, ONNX_INPUT_IDS, ONNX_LOGITS, onnxPastNames, onnxPresentNames } from '../io/onnx-export.ts';
+import { exportOnnx, ONNX_ATTENTION_MASK, ONNX_INPUT_IDS, ONNX_LOGITS, onnxPastNames, onnxPresentNames } from '../onnx/export.ts';
 import { Rng } from '../util/rng.ts';
 import { fromHfConfig } from '../io/hf-config.ts';
 import { HF_SHAPES } from './hf-shapes.ts';
 import { timeMedianAsync } from './matmul-bench.ts';
-import { createOrtSession } from '../ui/onnx-runtime.ts';
-import { argmax } from '../ui/onnx-decode.ts';
+import { createOrtSession } from '../onnx/runtime.ts';
+import { argmax } from '../onnx/decode.ts';
 
 /** What to measure: the backends and presets, runBackendBench's sizes, and the forward comparison. */
 export interface BrowserBenchSettings {

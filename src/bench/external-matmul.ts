@@ -8,8 +8,8 @@
  * onnxruntime-web reads its thread count once per process, so each thread count runs in its own
  * child process (src/bench/external-main.ts); this module measures in the current one.
  */
-import { GraphBuilder } from '../io/onnx/graph-builder.ts';
-import { encodeModel, ONNX_IR_VERSION, ONNX_OPSET, OnnxDataType } from '../io/onnx/onnx-proto.ts';
+import { GraphBuilder } from '../onnx/graph-builder.ts';
+import { encodeModel, ONNX_IR_VERSION, ONNX_OPSET, OnnxDataType } from '../onnx/proto.ts';
 import { Rng } from '../util/rng.ts';
 import { timeMedianAsync, type MatmulResult, type TimingOptions } from './matmul-bench.ts';
 import type { Array as JaxArray } from '@jax-js/jax';

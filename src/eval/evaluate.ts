@@ -10,7 +10,7 @@
  * Metrics per split, template and hop count: EM, F1, Cover-EM (the paper's ACC_R), format rate,
  * searches per question, response length, the share of questions whose supporting documents
  * were all retrieved, for multi-hop questions the share whose first query found the first hop,
- * the searches' diagnosis (src/eval/search-diagnostics.ts), and where a wrong answer came from
+ * the searches' diagnosis (src/rl/search-diagnostics.ts), and where a wrong answer came from
  * when the documents held the right one.
  */
 import type { Question } from '../corpus/types.ts';

@@ -15,7 +15,7 @@
  * - a single top folder inside the zip or the file list (`nano/config.json`).
  * Refused, with the reason: other architectures and config features we do not implement
  * (src/io/hf-config.ts), other dtypes, tokenizers that are not WordLevel or lack our special
- * tokens at ids 0..11 (src/tokenizer/special.ts), and pickled `pytorch_model.bin` weights.
+ * tokens at ids 0..11 (src/protocol/tags.ts), and pickled `pytorch_model.bin` weights.
  */
 import { CheckpointError, checkState, checkWeights, type Checkpoint } from './checkpoint.ts';
 import { fromHfConfig, specialIdsOf } from './hf-config.ts';

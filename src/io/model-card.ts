@@ -20,7 +20,7 @@ export interface ModelCardInput {
   /** Title of the card (the checkpoint's folder name). */
   name: string;
   format: 'hf' | 'onnx';
-  /** The ONNX model takes and returns the KV cache (src/io/onnx-export.ts). */
+  /** The ONNX model takes and returns the KV cache (src/onnx/export.ts). */
   kvCache?: boolean;
   config: ModelConfig;
   state?: TrainerState;

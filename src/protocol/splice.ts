@@ -2,7 +2,7 @@
  * How retrieved documents are written into a rollout (recipe.md section 3): `(i) Title: text`
  * for each hit, each text cut to its first `maxWords` words, enclosed by the rollout in
  * `<|begin_of_documents|>` ... `<|end_of_documents|>`; `None` when nothing was found.
- * Stage 0's reading passages (src/world/stage0.ts) use the same function, so that what the base
+ * Stage 0's reading passages (src/stage0/world-mix.ts) use the same function, so that what the base
  * model learns to read is exactly what search returns.
  */
 import { SPECIAL_RE, splitWords } from './normalize.ts';

@@ -217,7 +217,7 @@ function measure(completion: string, sample: RewardSample) {
 
 /**
  * True iff the completion made at least one search and every query shares a content word
- * (`contentWords` of src/rl/prompts.ts) with the question or with the documents retrieved by
+ * (`contentWords` of src/protocol/prompts.ts) with the question or with the documents retrieved by
  * the searches before it. A constant query ("to", or one name for every question) fails it.
  */
 export function queriesRelevant(completion: string, question: string, retrievedDocs?: string[][]): boolean {

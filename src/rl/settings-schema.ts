@@ -1,7 +1,7 @@
 /**
  * Changing settings by path, safely: the one rule behind `--settings FILE`, `--set path=value`
  * (src/cli/commands/train.ts), the page's overrides and a stored run's settings
- * (src/rl/session.ts). The defaults object is the schema: a path must name an OWN key of it
+ * (src/session/training-session.ts). The defaults object is the schema: a path must name an OWN key of it
  * (so `__proto__`, `constructor`, `prototype`, `toString` never reach an object's prototype),
  * and a value must have the default's type (number, string, boolean, array of the default
  * elements' type, object with the same keys). Errors name the source and the path.

@@ -50,7 +50,7 @@ export interface RlSettings {
   update: UpdateSettings;
   rollout: RolloutSettings;
   reward: RewardSettings;
-  /** Prompt preset name (src/rl/prompts.ts). */
+  /** Prompt preset name (src/protocol/prompts.ts). */
   promptPreset: string;
   curriculum: CurriculumPhase[];
   /**
@@ -182,7 +182,7 @@ export interface StepMetrics {
   skippedUpdates?: number;
   /**
    * Per hop count drawn this step (issue 15; the paper's figure is searches per rollout by hop
-   * count over the steps): the searches' diagnosis (src/eval/search-diagnostics.ts), F1 and Cover-EM.
+   * count over the steps): the searches' diagnosis (src/rl/search-diagnostics.ts), F1 and Cover-EM.
    */
   byHops: Record<string, HopMetrics>;
 }

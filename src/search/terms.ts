@@ -3,7 +3,7 @@
  *
  * One function serves both sides, so a query word matches a document word exactly when the
  * tokenizer would see the same word: text goes through `splitWords` (NFKC, lowercase,
- * punctuation split off, src/tokenizer/normalize.ts), then punctuation tokens and special tags
+ * punctuation split off, src/protocol/normalize.ts), then punctuation tokens and special tags
  * are dropped (neither says what a document is about, and a stray `.` would otherwise match
  * nearly every document).
  */

@@ -1,10 +1,10 @@
 /**
- * A policy of the session as a zip (src/io/export-folder.ts): `hf` (Hugging Face folder) or
+ * A policy of the session as a zip (src/onnx/export-folder.ts): `hf` (Hugging Face folder) or
  * `onnx`, with a model card naming the pack, the stages and their steps, and the latest
  * evaluation of that policy.
  */
 import type { TrainerState } from '../io/checkpoint.ts';
-import { exportFiles, type ExportFormat } from '../io/export-folder.ts';
+import { exportFiles, type ExportFormat } from '../onnx/export-folder.ts';
 import { zipFiles } from '../io/zip.ts';
 import type { TrainingSession } from './training-session.ts';
 import { POLICY_STAGE, type PolicyName } from './types.ts';

@@ -12,7 +12,7 @@ import { transfer, wrap } from 'comlink';
 import { backendDetail, backendLost, createBackendWithNote, type BackendName } from '../backend/select.ts';
 import type { Backend } from '../backend/backend.ts';
 import { WebGpuBackend } from '../backend/webgpu/webgpu-backend.ts';
-import type { ExportFormat } from '../io/export-folder.ts';
+import type { ExportFormat } from '../onnx/export-folder.ts';
 import type { ImportInput } from '../io/import.ts';
 import type { SearchWorkerApi } from '../search/worker-api.ts';
 import { evaluatePolicy } from './evaluation.ts';

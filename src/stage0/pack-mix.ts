@@ -1,6 +1,6 @@
 /**
  * Stage-0 pretraining data for a pack without a world generator (an imported, real corpus):
- * the same three kinds as the world's mix (src/world/stage0.ts, recipe.md section 11), drawn
+ * the same three kinds as the world's mix (src/stage0/world-mix.ts, recipe.md section 11), drawn
  * from the pack itself:
  * - documents: paragraphs of the corpus, except those that support a `test` or `ood` question
  *   (the base model should not have read the evidence of the questions it is evaluated on);

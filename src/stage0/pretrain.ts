@@ -1,6 +1,6 @@
 /**
  * Stage 0: next-token pretraining of the base model (recipe.md section 11). The texts come from
- * a sampler (for the world pack: src/world/stage0.ts): documents of a pretraining world, reading
+ * a sampler (for the world pack: src/stage0/world-mix.ts): documents of a pretraining world, reading
  * passages whose answer tokens weigh `answerWeight` times more, and rendered prompts that show
  * the tags in trajectory order. Never search trajectories, never search-world facts.
  */

@@ -3,10 +3,10 @@
  * vocabulary of the imported multi-hop corpus (1.3M words, 62k distinct) would either explode
  * the embedding or turn answers into `<unk>`; ~8k subwords cover every word.
  *
- * Pre-tokenization is the word-level tokenizer's (src/tokenizer/normalize.ts: NFKC, lowercase,
+ * Pre-tokenization is the word-level tokenizer's (src/protocol/normalize.ts: NFKC, lowercase,
  * punctuation as words of their own, whitespace split). A word is split into characters, its
  * last character marked with the end-of-word suffix `</w>`, and the merges are applied by rank.
- * The special tokens (src/tokenizer/special.ts) keep ids 0..11 and are never split.
+ * The special tokens (src/protocol/tags.ts) keep ids 0..11 and are never split.
  *
  * Saved as a Hugging Face `tokenizer.json` with a BPE model (`end_of_word_suffix` "</w>",
  * decoder BPEDecoder), which standard tooling loads (tests/node/bpe.test.ts checks it with

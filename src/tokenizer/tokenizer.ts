@@ -1,6 +1,6 @@
 /**
- * Word-level tokenizer: one token per normalized word (src/tokenizer/normalize.ts), with the
- * special tokens of src/tokenizer/special.ts at fixed ids 0..11. Saved and loaded as a Hugging
+ * Word-level tokenizer: one token per normalized word (src/protocol/normalize.ts), with the
+ * special tokens of src/protocol/tags.ts at fixed ids 0..11. Saved and loaded as a Hugging
  * Face `tokenizer.json` (WordLevel model) so an exported checkpoint tokenizes the same way in
  * `transformers`.
  *

@@ -1,6 +1,6 @@
 /**
  * What the word-level and the BPE tokenizer share: the token list in id order, with the special
- * tokens of src/tokenizer/special.ts at ids 0..11, token -> id lookups, and reading a Hugging Face
+ * tokens of src/protocol/tags.ts at ids 0..11, token -> id lookups, and reading a Hugging Face
  * `model.vocab` record back into that list.
  */
 import { BOS, EOS, PAD, SPECIAL_TOKENS, UNK } from '../protocol/tags.ts';

@@ -3,7 +3,7 @@
  * The text is split into segments that the element renders as text (`<mark>` around matches):
  * never as HTML, since corpus text may hold anything.
  *
- * A word matches when it normalizes (src/tokenizer/normalize.ts, as the search index does) to
+ * A word matches when it normalizes (src/protocol/normalize.ts, as the search index does) to
  * one of the query's index terms (src/search/terms.ts): the highlighted words are exactly the
  * ones BM25 scored.
  */

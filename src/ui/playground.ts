@@ -5,7 +5,7 @@
  * its methods; it dispatches `change` after every state change (see playground-element.ts).
  *
  * It computes nothing about the model: every number comes from the trainer worker
- * (src/rl/trainer-api.ts) or the search worker (src/search/worker-api.ts). What it does itself
+ * (src/session/trainer-api.ts) or the search worker (src/search/worker-api.ts). What it does itself
  * is orchestration: the step loop with pause, saving every N steps and at a stage's end
  * (src/io/run-store.ts), resuming a saved run, and the URL that holds the configuration.
  *
@@ -15,10 +15,9 @@ import { proxy, transfer, wrap, type Remote } from 'comlink';
 import type { PackProgress } from '../corpus/pack-loader.ts';
 import type { CorpusDocument, Question, Split } from '../corpus/types.ts';
 import type { EvalMode } from '../eval/evaluate.ts';
-import type { ExportFormat } from '../io/export-folder.ts';
+import type { ExportFormat } from '../onnx/export-folder.ts';
 import { RunStore, type RunSummary } from '../io/run-store.ts';
-import { ONNX_MODEL_PATH } from '../io/onnx-names.ts';
-import { unzipFiles } from '../io/zip.ts';
+import { compareWithTrainer, type OnnxCheckApi } from '../onnx/parity-check.ts';
 import { GREEDY_PROMPT_SEED } from '../session/types.ts';
 import type { EvalRow, ImportSummary, LiveView, PolicyName, RolloutInspection, SampleResult, SessionInfo, SessionProgress } from '../session/types.ts';
 import { keepStep, pickGroups, type KeptStep } from '../session/rollout-history.ts';
@@ -27,12 +26,10 @@ import {
 } from '../session/shipped-run.ts';
 import type { TrainerApi } from '../session/trainer-api.ts';
 import type { RlSettings, RolloutRecord, StepMetrics } from '../rl/trainer.ts';
-import { asRetriever, createSearchWorker } from '../search/client.ts';
+import { createSearchWorker } from '../search/client.ts';
 import type { SearchHit } from '../search/search-index.ts';
 import type { LoadedPackInfo, SearchWorkerApi } from '../search/worker-api.ts';
-import { tokenizerFromHuggingFace } from '../tokenizer/from-hugging-face.ts';
 import { downloadBytes, type PickedFiles } from './files.ts';
-import { greedyRagDecode, maxAbsDiff } from './onnx-decode.ts';
 import { loadPackDocuments } from './pack-documents.ts';
 import { storedPackSource } from '../corpus/pack-source.ts';
 import { PackStore, STORED_PACK_PREFIX, type StoredPackSummary } from '../corpus/pack-store.ts';
@@ -91,6 +88,14 @@ export interface ExportView {
   files: string[];
 }
 
+/** The ONNX check worker and its state: `failed` rejects, and `dead` is set, on its error event. */
+interface OnnxWorker {
+  worker: Worker;
+  api: Remote<OnnxCheckApi>;
+  failed: Promise<never>;
+  dead: boolean;
+}
+
 /** What a saved run keeps besides the checkpoint (run-store `settings`). */
 interface SavedPage {
   config: PageConfig;
@@ -131,11 +136,11 @@ export class Playground extends EventTarget {
   totalSteps: { 1: number; 2: number };
   settingsInForce: { 1: RlSettings | null; 2: RlSettings | null } = { 1: null, 2: null };
   rollouts: RolloutRecord[] = [];
-  /** Rollouts kept from several steps of each stage (src/rl/rollout-history.ts), for the inspector's step slider. */
+  /** Rollouts kept from several steps of each stage (src/session/rollout-history.ts), for the inspector's step slider. */
   history: KeptStep[] = [];
   policies: PolicyName[] = ['base'];
 
-  // The shipped run (src/rl/shipped-run.ts): offered when it matches the loaded model and pack.
+  // The shipped run (src/session/shipped-run.ts): offered when it matches the loaded model and pack.
   shippedRun: ShippedRunManifest | null = null;
   /** The page shows the shipped run (no stage of the learner's own has started since). */
   showingShipped = false;
@@ -154,7 +159,7 @@ export class Playground extends EventTarget {
   evalRows: EvalRow[] = [];
   evalProgress: { done: number; total: number } | null = null;
   exports: Partial<Record<ExportFormat, ExportView>> = {};
-  /** Export the ONNX model with the attention cache as inputs and outputs (src/io/onnx-export.ts). */
+  /** Export the ONNX model with the attention cache as inputs and outputs (src/onnx/export.ts). */
   onnxKvCache = false;
   onnxCheck: OnnxCheck | null = null;
   importResult: { kind: 'base' | 'run'; label: string; notes: string[] } | null = null;
@@ -171,6 +176,8 @@ export class Playground extends EventTarget {
   private search: Remote<SearchWorkerApi> | null = null;
   private trainer: Remote<TrainerApi> | null = null;
   private trainerWorker: Worker | null = null;
+  /** The ONNX check worker (workers/onnx-check.worker.ts), started by the first "Run the export". */
+  private onnxWorker: OnnxWorker | null = null;
   /** What the last device-loss recovery did, shown with the stage's status line; empty when none. */
   deviceRecovery = '';
   private store: RunStore | null = null;
@@ -802,8 +809,9 @@ export class Playground extends EventTarget {
   }
 
   /**
-   * "Run the export": loads the policy's ONNX export in onnxruntime-web, answers `q` greedily
-   * with search, and compares tokens and first-step logits with the trainer's own policy.
+   * "Run the export": the ONNX check worker (src/onnx/parity-check.ts) loads the policy's ONNX
+   * export in onnxruntime-web and answers `q` greedily with search, off the main thread; its
+   * tokens and first-step logits are then compared with the trainer's own policy.
    */
   async runExport(policy: PolicyName, q: QuestionChoice): Promise<void> {
     let ex = this.exports.onnx;
@@ -816,32 +824,63 @@ export class Playground extends EventTarget {
     const exported = ex;
     await this.task('onnx', async () => {
       const t0 = performance.now();
-      const files = unzipFiles(exported.zip);
-      const modelBytes = files.get(ONNX_MODEL_PATH), tokBytes = files.get('tokenizer.json');
-      if (!modelBytes || !tokBytes) throw new Error(`the ONNX export lacks ${modelBytes ? 'tokenizer.json' : ONNX_MODEL_PATH}`);
-      const tokenizer = tokenizerFromHuggingFace(JSON.parse(new TextDecoder().decode(tokBytes)));
-      const { openOnnxModel } = await import('./onnx-runtime.ts');
+      const seed = GREEDY_PROMPT_SEED; // the prompt greedy decoding always renders
+      const settings = { ...this.rolloutOverride(policy), maxLength: Math.min(448, this.info?.config.maxPositions ?? 448) };
+      const prompt = await this.trainer!.renderPrompt(q.question, seed, this.config.preset);
       const c = this.info?.config;
-      const model = await openOnnxModel(modelBytes, c ? { numLayers: c.numLayers, numHeads: c.numHeads, headSize: c.hiddenSize / c.numHeads } : undefined);
-      try {
-        const seed = GREEDY_PROMPT_SEED; // the prompt greedy decoding always renders
-        const settings = { ...this.rolloutOverride(policy), maxLength: Math.min(448, this.info?.config.maxPositions ?? 448) };
-        const prompt = await this.trainer!.renderPrompt(q.question, seed, this.config.preset);
-        const ids = [tokenizer.bosId, ...tokenizer.encode(prompt)];
-        const res = await greedyRagDecode(model.next, tokenizer, asRetriever(this.search!), ids, settings);
-        const ours = await this.trainer!.sample({ policy, question: q.question, answers: q.answers, greedy: true, seed, promptPreset: this.config.preset, rollout: settings });
-        const trainerLogits = await this.trainer!.logits(policy, ids);
-        this.onnxCheck = {
-          policy, question: q.question, provider: model.provider, note: model.note, kvCache: exported.kvCache,
-          completion: tokenizer.decode(res.tokens.slice(res.promptLength)), searches: res.searches,
-          trainerCompletion: ours.completion,
-          tokensMatch: res.tokens.length === ours.tokens.length && res.tokens.every((t, i) => t === ours.tokens[i]),
-          maxLogitDiff: maxAbsDiff(res.firstLogits, trainerLogits), seconds: (performance.now() - t0) / 1000,
-        };
-      } finally {
-        await model.release();
-      }
+      const kv = c ? { numLayers: c.numLayers, numHeads: c.numHeads, headSize: c.hiddenSize / c.numHeads } : undefined;
+      // The zip is copied into the worker: the export stays here for its download.
+      const res = await this.withOnnxWorker((api) => api.decode({ zip: exported.zip, prompt, settings, ...(kv ? { kv } : {}) }));
+      const ours = await this.trainer!.sample({ policy, question: q.question, answers: q.answers, greedy: true, seed, promptPreset: this.config.preset, rollout: settings });
+      const trainerLogits = await this.trainer!.logits(policy, res.promptIds);
+      this.onnxCheck = {
+        policy, question: q.question, provider: res.provider, note: res.note, kvCache: exported.kvCache,
+        completion: res.completion, searches: res.searches,
+        trainerCompletion: ours.completion,
+        ...compareWithTrainer(res, { ids: ours.tokens, logits: trainerLogits }), seconds: (performance.now() - t0) / 1000,
+      };
     });
+  }
+
+  /**
+   * Calls the ONNX check worker, started on first use with a port of the search worker. A
+   * worker that fails to start, or dies, never answers: its error event ends the wait instead,
+   * and the next check starts a new worker. A call that merely throws leaves the worker in use.
+   */
+  private async withOnnxWorker<T>(call: (api: Remote<OnnxCheckApi>) => Promise<T>): Promise<T> {
+    let w = this.onnxWorker;
+    if (!w) {
+      const worker = new Worker(new URL('../../workers/onnx-check.worker.ts', import.meta.url), { type: 'module' });
+      let fail: (e: Error) => void = () => {};
+      const failed = new Promise<never>((_, reject) => { fail = reject; });
+      failed.catch(() => {}); // reported through the call it ends
+      const started: OnnxWorker = { worker, api: wrap<OnnxCheckApi>(worker), failed, dead: false };
+      worker.addEventListener('error', (e) => {
+        started.dead = true;
+        fail(new Error(`the ONNX check worker failed: ${e.message || 'it could not start'}`));
+      });
+      try {
+        const channel = new MessageChannel();
+        await this.search!.connect(transfer(channel.port1, [channel.port1]));
+        await Promise.race([failed, started.api.connect(transfer(channel.port2, [channel.port2]))]);
+      } catch (e) {
+        worker.terminate();
+        throw e;
+      }
+      this.onnxWorker = w = started;
+    }
+    return this.raceOnnxWorker(w, call(w.api));
+  }
+
+  private async raceOnnxWorker<T>(w: OnnxWorker, call: Promise<T>): Promise<T> {
+    try {
+      return await Promise.race([w.failed, call]);
+    } finally {
+      if (w.dead) {
+        w.worker.terminate();
+        if (this.onnxWorker === w) this.onnxWorker = null;
+      }
+    }
   }
 
   /** Imports a checkpoint (folder or zip): a model replaces the base; a run with trainer state resumes. */

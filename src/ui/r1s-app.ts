@@ -44,19 +44,19 @@ export class R1sApp extends PlaygroundElement {
   static override styles = [themeStyles, sharedStyles, css`
     :host { max-width: 1200px; margin: 0 auto; padding: 0.8rem 1rem 2rem; }
     header h1 { font-size: 1.45rem; margin: 0 0 0.2rem; }
-    .sub { color: #445; margin: 0 0 0.6rem; max-width: 80ch; }
-    .status { color: #34405a; font-size: 0.9rem; margin: 0.2rem 0 0.6rem; }
+    .sub { color: var(--r1s-ink-dim); margin: 0 0 0.6rem; max-width: 80ch; }
+    .status { color: var(--r1s-ink-soft); font-size: 0.9rem; margin: 0.2rem 0 0.6rem; }
     nav ol { list-style: none; display: flex; flex-wrap: wrap; gap: 0.4rem; padding: 0; margin: 0 0 0.8rem; counter-reset: step; }
-    nav button { background: #fff; color: #1d2330; border: 1px solid #c9ced8; border-radius: 999px; padding: 0.3rem 0.8rem; font-size: 0.9rem; }
-    nav button[aria-current='step'] { background: var(--r1s-accent); color: #fff; border-color: var(--r1s-accent); }
+    nav button { background: var(--r1s-surface); color: var(--r1s-ink); border: 1px solid var(--r1s-line-strong); border-radius: 999px; padding: 0.3rem 0.8rem; font-size: 0.9rem; }
+    nav button[aria-current='step'] { background: var(--r1s-accent); color: var(--r1s-surface); border-color: var(--r1s-accent); }
     nav .done { color: var(--r1s-green); font-weight: 700; margin-left: 0.25rem; }
-    nav button[aria-current='step'] .done { color: #c8f0d2; }
+    nav button[aria-current='step'] .done { color: var(--r1s-ok-on-accent); }
     main h2 { font-size: 1.3rem; margin: 0.2rem 0 0.5rem; }
     .pager { display: flex; justify-content: space-between; gap: 0.5rem; margin-top: 1rem; }
-    .resume { background: #fff8e1; border: 1px solid #f0d48a; border-radius: 8px; padding: 0.6rem 0.9rem; margin-bottom: 0.8rem; }
-    .trained { background: var(--r1s-accent-soft); border: 1px solid #c5d5f5; border-radius: 8px; padding: 0.5rem 0.9rem; margin-bottom: 0.7rem; }
+    .resume { background: var(--r1s-notice); border: 1px solid var(--r1s-notice-border); border-radius: 8px; padding: 0.6rem 0.9rem; margin-bottom: 0.8rem; }
+    .trained { background: var(--r1s-accent-soft); border: 1px solid var(--r1s-accent-border); border-radius: 8px; padding: 0.5rem 0.9rem; margin-bottom: 0.7rem; }
     .trained p { margin: 0 0 0.35rem; }
-    footer { margin-top: 1.5rem; font-size: 0.82rem; color: #556; border-top: 1px solid #dde1e8; padding-top: 0.6rem; }
+    footer { margin-top: 1.5rem; font-size: 0.82rem; color: var(--r1s-muted); border-top: 1px solid var(--r1s-line); padding-top: 0.6rem; }
     @media (max-width: 800px) { :host { padding: 0.6rem 0.6rem 1.5rem; } nav button { font-size: 0.85rem; padding: 0.25rem 0.6rem; } }
   `];
 
@@ -152,7 +152,7 @@ export class R1sApp extends PlaygroundElement {
   }
 
   /**
-   * "See a trained run": the shipped run (src/rl/shipped-run.ts) in seconds, or train it yourself.
+   * "See a trained run": the shipped run (src/session/shipped-run.ts) in seconds, or train it yourself.
    * Offered until the learner has results of their own; secondary while a saved run is offered
    * (the resume offer is then the only primary action).
    */
@@ -198,3 +198,9 @@ export class R1sApp extends PlaygroundElement {
 }
 
 customElements.define('r1s-app', R1sApp);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'r1s-app': R1sApp;
+  }
+}

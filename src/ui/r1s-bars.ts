@@ -26,6 +26,9 @@ export class R1sBars extends LitElement {
     /* Scales down to the width there is (a 768 px tablet sees the whole chart, never a clipped part). */
     svg { font: 11px system-ui, sans-serif; width: 100%; height: auto; display: block; }
     .legend { display: flex; flex-wrap: wrap; gap: 0.8rem; font-size: 0.8rem; margin-bottom: 0.3rem; }
+    .rule { stroke: var(--r1s-line-grid); }
+    .tick { fill: var(--r1s-muted); }
+    .group { fill: var(--r1s-ink-soft); }
     .swatch { display: inline-block; width: 0.8rem; height: 0.8rem; border-radius: 2px; margin-right: 0.25rem; vertical-align: -0.1rem; }
   `;
 
@@ -47,8 +50,8 @@ export class R1sBars extends LitElement {
       <div class="legend">${this.series.map((s) => html`<span><span class="swatch" style="background:${s.color}"></span>${s.label}</span>`)}</div>
       <svg style=${`max-width: ${W}px`} viewBox="0 0 ${W} ${H}" role="img" aria-label=${this.label}>
         <title>${this.label}</title>
-        ${[0, 0.25, 0.5, 0.75, 1].map((t) => svg`<line x1=${left} x2=${W - 10} y1=${y(t)} y2=${y(t)} stroke="#e3e6eb" />
-          <text x=${left - 4} y=${y(t) + 4} text-anchor="end" fill="#556">${t}</text>`)}
+        ${[0, 0.25, 0.5, 0.75, 1].map((t) => svg`<line x1=${left} x2=${W - 10} y1=${y(t)} y2=${y(t)} class="rule" />
+          <text x=${left - 4} y=${y(t) + 4} class="tick" text-anchor="end">${t}</text>`)}
         ${this.groups.map((g, gi) => {
           const x0 = left + gi * groupW + gap / 2;
           return svg`${this.series.map((s, si) => {
@@ -57,10 +60,16 @@ export class R1sBars extends LitElement {
               ? svg`<rect x=${x0 + si * bar} y=${y(v)} width=${bar - 2} height=${Math.max(0.5, y(0) - y(v))} fill=${s.color}><title>${`${g}, ${s.label}: ${v.toFixed(3)}`}</title></rect>`
               : svg``;
           })}
-          <text transform="translate(${x0 + (S * bar) / 2}, ${top + plotH + 8}) rotate(40)" text-anchor="start" fill="#34405a">${g}</text>`;
+          <text transform="translate(${x0 + (S * bar) / 2}, ${top + plotH + 8}) rotate(40)" class="group" text-anchor="start">${g}</text>`;
         })}
       </svg>`;
   }
 }
 
 customElements.define('r1s-bars', R1sBars);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'r1s-bars': R1sBars;
+  }
+}

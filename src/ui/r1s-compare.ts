@@ -27,7 +27,7 @@ export class R1sCompare extends PlaygroundElement {
   static override styles = [sharedStyles, css`
     .cols { display: grid; grid-template-columns: repeat(3, minmax(0, 1fr)); gap: 0.8rem; }
     @media (max-width: 900px) { .cols { grid-template-columns: minmax(0, 1fr); } }
-    .missing { color: #667; font-style: italic; border: 1px dashed #c9ced8; border-radius: 8px; padding: 0.6rem; }
+    .missing { color: var(--r1s-muted-soft); font-style: italic; border: 1px dashed var(--r1s-line-strong); border-radius: 8px; padding: 0.6rem; }
   `];
 
   constructor() {
@@ -57,3 +57,9 @@ export class R1sCompare extends PlaygroundElement {
 }
 
 customElements.define('r1s-compare', R1sCompare);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'r1s-compare': R1sCompare;
+  }
+}

@@ -14,10 +14,10 @@ export class R1sCompletion extends LitElement {
 
   static override styles = css`
     :host { display: block; font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: 0.82rem; line-height: 1.6; overflow-wrap: anywhere; }
-    .tag { color: #7a3db8; font-weight: 600; }
-    .documents { display: block; margin: 0.25rem 0 0.25rem 1rem; padding: 0.25rem 0.5rem; border-left: 3px solid #b9c2d0; background: repeating-linear-gradient(135deg, #eef1f5, #eef1f5 6px, #e6eaf0 6px, #e6eaf0 12px); color: #556; }
-    .label { display: block; font-family: system-ui, sans-serif; font-size: 0.72rem; color: #667; }
-    .empty { color: #778; font-style: italic; }
+    .tag { color: var(--r1s-purple); font-weight: 600; }
+    .documents { display: block; margin: 0.25rem 0 0.25rem 1rem; padding: 0.25rem 0.5rem; border-left: 3px solid var(--r1s-line-input); background: repeating-linear-gradient(135deg, var(--r1s-doc-stripe), var(--r1s-doc-stripe) 6px, var(--r1s-doc-stripe-alt) 6px, var(--r1s-doc-stripe-alt) 12px); color: var(--r1s-muted); }
+    .label { display: block; font-family: system-ui, sans-serif; font-size: 0.72rem; color: var(--r1s-muted-soft); }
+    .empty { color: var(--r1s-muted-faint); font-style: italic; }
   `;
 
   constructor() {
@@ -37,3 +37,9 @@ export class R1sCompletion extends LitElement {
 }
 
 customElements.define('r1s-completion', R1sCompletion);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'r1s-completion': R1sCompletion;
+  }
+}

@@ -9,6 +9,7 @@
 import { LitElement, css, html, unsafeCSS, type PropertyValues } from 'lit';
 import uPlot from 'uplot';
 import uplotCss from 'uplot/dist/uPlot.min.css?inline';
+import { PALETTE } from './theme.ts';
 
 export interface CurveSeries {
   /** Field of each point. */
@@ -48,10 +49,10 @@ export class R1sCurves extends LitElement {
     css`
       :host { display: block; min-height: 120px; }
       .chart { width: 100%; }
-      .empty { color: #667; font-size: 0.9rem; padding: 1rem 0; }
+      .empty { color: var(--r1s-muted-soft); font-size: 0.9rem; padding: 1rem 0; }
       .u-legend { font-size: 0.78rem; }
       .u-legend th { padding: 0 0.3rem; }
-      .x-label { font-size: 0.72rem; color: #667; text-align: right; margin-top: -0.2rem; }
+      .x-label { font-size: 0.72rem; color: var(--r1s-muted-soft); text-align: right; margin-top: -0.2rem; }
     `,
   ];
 
@@ -104,7 +105,7 @@ export class R1sCurves extends LitElement {
   }
 
   private draw(): void {
-    const el = this.renderRoot.querySelector('.chart') as HTMLElement | null;
+    const el = this.renderRoot.querySelector<HTMLElement>('.chart');
     if (!el) return;
     if (this.points.length === 0) {
       // A restarted stage has no steps yet: drop the old plot rather than keep its lines.
@@ -123,7 +124,7 @@ export class R1sCurves extends LitElement {
           legend: { live: false },
           series: [{ label: 'step' }, ...this.series.map((s) => ({
             label: s.label, stroke: s.color, width: 2, ...(s.dash ? { dash: s.dash } : {}),
-            points: s.marker ? { show: true, size: 6, stroke: s.color, fill: '#fff', width: 1.5 } : { show: false },
+            points: s.marker ? { show: true, size: 6, stroke: s.color, fill: PALETTE.surface, width: 1.5 } : { show: false },
           }))],
         },
         this.data(),
@@ -133,9 +134,15 @@ export class R1sCurves extends LitElement {
   }
 
   private fit(): void {
-    const el = this.renderRoot.querySelector('.chart') as HTMLElement | null;
+    const el = this.renderRoot.querySelector<HTMLElement>('.chart');
     if (this.plot && el && el.clientWidth > 0) this.plot.setSize({ width: el.clientWidth, height: this.height });
   }
 }
 
 customElements.define('r1s-curves', R1sCurves);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'r1s-curves': R1sCurves;
+  }
+}

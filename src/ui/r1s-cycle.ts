@@ -43,15 +43,18 @@ export class R1sCycle extends LitElement {
   static override styles = css`
     :host { display: block; }
     svg { width: 100%; height: auto; display: block; font-family: system-ui, -apple-system, 'Segoe UI', sans-serif; }
-    .box rect { fill: #fff; stroke: #c9ced8; stroke-width: 1.5; }
+    .box rect { fill: var(--r1s-surface); stroke: var(--r1s-line-strong); stroke-width: 1.5; }
     .box.docs rect { fill: url(#hatch); }
     .box.lit rect { fill: var(--r1s-accent-soft); stroke: var(--r1s-accent); stroke-width: 3; }
     .box.docs.lit rect { fill: url(#hatch-lit); }
     .title { font-size: 13.5px; font-weight: 700; fill: var(--r1s-ink); }
-    .line { font-size: 12.5px; fill: #34405a; }
-    .arrow { stroke: #8a93a3; stroke-width: 1.6; fill: none; marker-end: url(#head); }
+    .line { font-size: 12.5px; fill: var(--r1s-ink-soft); }
+    .arrow { stroke: var(--r1s-arrow); stroke-width: 1.6; fill: none; marker-end: url(#head); }
     .caption { font-size: 12.5px; fill: var(--r1s-muted); }
     .stage { font-size: 12px; font-weight: 700; fill: var(--r1s-muted); letter-spacing: 0.04em; }
+    .head { fill: var(--r1s-arrow); }
+    .hatch { fill: var(--r1s-hatch); } .hatch-line { stroke: var(--r1s-hatch-line); }
+    .hatch-lit { fill: var(--r1s-accent-soft); } .hatch-lit-line { stroke: var(--r1s-accent-hatch); }
   `;
 
   constructor() {
@@ -109,9 +112,9 @@ export class R1sCycle extends LitElement {
     return html`<svg viewBox="0 0 968 ${BOTTOM + H + 34}" role="img"
       aria-label=${`One RL step driven by this rollout; the token under the cursor lights: ${[...lit].join(', ') || 'nothing'}`}>
       <defs>
-        <marker id="head" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0 0 L10 5 L0 10 z" fill="#8a93a3"></path></marker>
-        <pattern id="hatch" width="8" height="8" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="8" height="8" fill="#f3f5f8"></rect><line x1="0" y1="0" x2="0" y2="8" stroke="#d3d9e2" stroke-width="4"></line></pattern>
-        <pattern id="hatch-lit" width="8" height="8" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="8" height="8" fill="#e8effc"></rect><line x1="0" y1="0" x2="0" y2="8" stroke="#b8cbf2" stroke-width="4"></line></pattern>
+        <marker id="head" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path class="head" d="M0 0 L10 5 L0 10 z"></path></marker>
+        <pattern id="hatch" width="8" height="8" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect class="hatch" width="8" height="8"></rect><line class="hatch-line" x1="0" y1="0" x2="0" y2="8" stroke-width="4"></line></pattern>
+        <pattern id="hatch-lit" width="8" height="8" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect class="hatch-lit" width="8" height="8"></rect><line class="hatch-lit-line" x1="0" y1="0" x2="0" y2="8" stroke-width="4"></line></pattern>
       </defs>
       <text class="stage" x="8" y="22">ROLLOUT (the policy generates; the engine answers its queries)</text>
       <text class="stage" x="8" y=${BOTTOM + H + 24}>LEARNING (from the outcome back to every token in the loss; the update feeds the next batch)</text>
@@ -129,3 +132,9 @@ export class R1sCycle extends LitElement {
 }
 
 customElements.define('r1s-cycle', R1sCycle);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'r1s-cycle': R1sCycle;
+  }
+}

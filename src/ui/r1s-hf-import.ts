@@ -27,8 +27,8 @@ export class R1sHfImport extends PlaygroundElement {
   declare dragging: boolean;
 
   static override styles = [sharedStyles, css`
-    .drop { border: 2px dashed #9aa6b8; border-radius: 8px; padding: 1rem; text-align: center; color: #445; background: #fafbfc; }
-    .drop.over { border-color: #2457c5; background: #eef4ff; }
+    .drop { border: 2px dashed var(--r1s-line-drop); border-radius: 8px; padding: 1rem; text-align: center; color: var(--r1s-ink-dim); background: var(--r1s-surface-drop); }
+    .drop.over { border-color: var(--r1s-accent); background: var(--r1s-accent-pale); }
   `];
 
   constructor() {
@@ -84,3 +84,9 @@ export class R1sHfImport extends PlaygroundElement {
 }
 
 customElements.define('r1s-hf-import', R1sHfImport);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'r1s-hf-import': R1sHfImport;
+  }
+}

@@ -1,6 +1,6 @@
 /**
  * <r1s-inspector>: the rollout inspector of a stage. A step slider walks the steps whose
- * rollouts were kept (src/rl/rollout-history.ts: the first, the latest and a thinning grid
+ * rollouts were kept (src/session/rollout-history.ts: the first, the latest and a thinning grid
  * between), so an early step, when rewards in a group still differed, stays reachable. Picking
  * a step or a rollout pins the inspector to that step: training may go on, the view stays
  * ("Follow the latest step" lets go). A rollout is shown as a heat-map of its tokens coloured by
@@ -35,7 +35,7 @@ export class R1sInspector extends PlaygroundElement {
 
   static override styles = [sharedStyles, css`
     .list { max-height: 13rem; overflow-y: auto; }
-    tr.sel { background: #fff6d6; }
+    tr.sel { background: var(--r1s-selected); }
     td.q { max-width: 22rem; text-align: left; overflow-wrap: anywhere; }
     .controls { margin: 0.5rem 0; }
     input[type=range] { width: min(100%, 24rem); }
@@ -43,7 +43,7 @@ export class R1sInspector extends PlaygroundElement {
     h4 { font-size: 0.9rem; margin: 0.8rem 0 0.3rem; }
     .pos { color: var(--r1s-adv-positive); } .neg { color: var(--r1s-adv-negative); }
     .steps { display: flex; flex-wrap: wrap; gap: 0.4rem 0.8rem; align-items: center; margin-bottom: 0.4rem; }
-    .pin { font-size: 0.82rem; background: #fff6d6; border: 1px solid #f0d48a; border-radius: 999px; padding: 0.05rem 0.6rem; }
+    .pin { font-size: 0.82rem; background: var(--r1s-selected); border: 1px solid var(--r1s-notice-border); border-radius: 999px; padding: 0.05rem 0.6rem; }
     @media (max-width: 900px) { .split { grid-template-columns: minmax(0, 1fr); } }
   `];
 
@@ -225,3 +225,9 @@ export class R1sInspector extends PlaygroundElement {
 }
 
 customElements.define('r1s-inspector', R1sInspector);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'r1s-inspector': R1sInspector;
+  }
+}

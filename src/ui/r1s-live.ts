@@ -105,3 +105,9 @@ export class R1sLive extends PlaygroundElement {
 }
 
 customElements.define('r1s-live', R1sLive);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'r1s-live': R1sLive;
+  }
+}

@@ -79,3 +79,9 @@ export class R1sPackExport extends PlaygroundElement {
 }
 
 customElements.define('r1s-pack-export', R1sPackExport);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'r1s-pack-export': R1sPackExport;
+  }
+}

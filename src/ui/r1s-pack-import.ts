@@ -34,8 +34,8 @@ export class R1sPackImport extends PlaygroundElement {
   declare dragging: boolean;
 
   static override styles = [sharedStyles, css`
-    .drop { border: 2px dashed #9aa6b8; border-radius: 8px; padding: 0.8rem; text-align: center; color: #445; background: #fafbfc; }
-    .drop.over { border-color: #2457c5; background: #eef4ff; }
+    .drop { border: 2px dashed var(--r1s-line-drop); border-radius: 8px; padding: 0.8rem; text-align: center; color: var(--r1s-ink-dim); background: var(--r1s-surface-drop); }
+    .drop.over { border-color: var(--r1s-accent); background: var(--r1s-accent-pale); }
     input[type=file] { font-size: 0.85rem; max-width: 100%; }
     progress { width: min(100%, 24rem); }
     td.left { text-align: left; overflow-wrap: anywhere; }
@@ -141,3 +141,9 @@ export class R1sPackImport extends PlaygroundElement {
 }
 
 customElements.define('r1s-pack-import', R1sPackImport);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'r1s-pack-import': R1sPackImport;
+  }
+}

@@ -28,15 +28,15 @@ export class R1sQuestionPicker extends LitElement {
 
   static override styles = css`
     :host { display: block; }
-    fieldset { border: 1px solid #dde1e8; border-radius: 6px; padding: 0.4rem 0.6rem 0.6rem; margin: 0 0 0.5rem; min-width: 0; }
-    legend { font-size: 0.88rem; color: #34405a; padding: 0 0.3rem; }
+    fieldset { border: 1px solid var(--r1s-line); border-radius: 6px; padding: 0.4rem 0.6rem 0.6rem; margin: 0 0 0.5rem; min-width: 0; }
+    legend { font-size: 0.88rem; color: var(--r1s-ink-soft); padding: 0 0.3rem; }
     .row { display: flex; flex-wrap: wrap; gap: 0.4rem 0.8rem; align-items: center; margin-top: 0.3rem; }
-    select, input[type=text] { font: inherit; font-size: 0.9rem; padding: 0.2rem 0.35rem; border: 1px solid #b9c2d0; border-radius: 5px; max-width: 100%; }
+    select, input[type=text] { font: inherit; font-size: 0.9rem; padding: 0.2rem 0.35rem; border: 1px solid var(--r1s-line-input); border-radius: 5px; max-width: 100%; }
     select.q { width: min(100%, 38rem); }
     input[type=text] { width: min(100%, 30rem); }
     label { font-size: 0.88rem; }
-    .gold { font-size: 0.84rem; color: #445; }
-    :focus-visible { outline: 3px solid #f0b400; outline-offset: 2px; }
+    .gold { font-size: 0.84rem; color: var(--r1s-ink-dim); }
+    :focus-visible { outline: 3px solid var(--r1s-focus); outline-offset: 2px; }
   `;
 
   constructor() {
@@ -111,3 +111,9 @@ export class R1sQuestionPicker extends LitElement {
 }
 
 customElements.define('r1s-question-picker', R1sQuestionPicker);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'r1s-question-picker': R1sQuestionPicker;
+  }
+}

@@ -16,11 +16,11 @@ export class R1sQuestionStructure extends LitElement {
   declare question: Question | null;
 
   static override styles = css`
-    :host { display: block; font-size: 0.8rem; color: #445; margin-top: 0.25rem; }
+    :host { display: block; font-size: 0.8rem; color: var(--r1s-ink-dim); margin-top: 0.25rem; }
     ol { margin: 0.15rem 0 0.15rem 1.1rem; padding: 0; }
     li { margin: 0.1rem 0; }
     .label { font-weight: 600; }
-    .doc { font-family: ui-monospace, monospace; color: #667; }
+    .doc { font-family: ui-monospace, monospace; color: var(--r1s-muted-soft); }
   `;
 
   constructor() {
@@ -45,3 +45,9 @@ export class R1sQuestionStructure extends LitElement {
 }
 
 customElements.define('r1s-question-structure', R1sQuestionStructure);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'r1s-question-structure': R1sQuestionStructure;
+  }
+}

@@ -17,7 +17,7 @@ export class R1sRuns extends PlaygroundElement {
 
   static override styles = [sharedStyles, css`
     td.name { text-align: left; max-width: 22rem; overflow-wrap: anywhere; }
-    tr.current { background: #eef4ff; }
+    tr.current { background: var(--r1s-accent-pale); }
     input.rename { width: 16rem; max-width: 100%; }
   `];
 
@@ -64,3 +64,9 @@ export class R1sRuns extends PlaygroundElement {
 }
 
 customElements.define('r1s-runs', R1sRuns);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'r1s-runs': R1sRuns;
+  }
+}

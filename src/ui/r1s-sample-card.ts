@@ -17,15 +17,15 @@ export class R1sSampleCard extends LitElement {
   declare heading: string;
 
   static override styles = css`
-    :host { display: block; background: #fff; border: 1px solid #dde1e8; border-radius: 8px; padding: 0.6rem 0.8rem; margin-bottom: 0.6rem; }
+    :host { display: block; background: var(--r1s-surface); border: 1px solid var(--r1s-line); border-radius: 8px; padding: 0.6rem 0.8rem; margin-bottom: 0.6rem; }
     h4 { margin: 0 0 0.3rem; font-size: 0.95rem; }
-    .facts { display: flex; flex-wrap: wrap; gap: 0.2rem 0.9rem; font-size: 0.82rem; color: #445; margin-bottom: 0.4rem; }
-    .ok { color: #1a7f37; } .bad { color: #b42318; }
+    .facts { display: flex; flex-wrap: wrap; gap: 0.2rem 0.9rem; font-size: 0.82rem; color: var(--r1s-ink-dim); margin-bottom: 0.4rem; }
+    .ok { color: var(--r1s-green); } .bad { color: var(--r1s-red); }
     .q { font-size: 0.85rem; margin-bottom: 0.3rem; overflow-wrap: anywhere; }
     .mono { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; }
-    .decoding { display: inline-block; font-size: 0.76rem; border-radius: 999px; padding: 0 0.5rem; margin-bottom: 0.3rem; border: 1px solid #c9ced8; color: #34405a; }
-    .decoding.greedy { background: var(--r1s-accent-soft, #e8effc); border-color: #c5d5f5; }
-    details { font-size: 0.8rem; color: #445; margin-bottom: 0.3rem; }
+    .decoding { display: inline-block; font-size: 0.76rem; border-radius: 999px; padding: 0 0.5rem; margin-bottom: 0.3rem; border: 1px solid var(--r1s-line-strong); color: var(--r1s-ink-soft); }
+    .decoding.greedy { background: var(--r1s-accent-soft); border-color: var(--r1s-accent-border); }
+    details { font-size: 0.8rem; color: var(--r1s-ink-dim); margin-bottom: 0.3rem; }
     details pre { white-space: pre-wrap; overflow-wrap: anywhere; margin: 0.2rem 0; font-size: 0.78rem; }
   `;
 
@@ -62,3 +62,9 @@ export class R1sSampleCard extends LitElement {
 }
 
 customElements.define('r1s-sample-card', R1sSampleCard);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'r1s-sample-card': R1sSampleCard;
+  }
+}

@@ -18,11 +18,11 @@ export class R1sSearchCall extends LitElement {
   declare index: number;
 
   static override styles = css`
-    :host { display: block; font-size: 0.86rem; border-left: 3px solid #2457c5; padding: 0.2rem 0.6rem; margin: 0.4rem 0; background: #f5f8fe; }
+    :host { display: block; font-size: 0.86rem; border-left: 3px solid var(--r1s-accent); padding: 0.2rem 0.6rem; margin: 0.4rem 0; background: var(--r1s-accent-wash); }
     .q { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-weight: 600; }
     ol { margin: 0.2rem 0 0.2rem 1.2rem; padding: 0; }
-    .score { color: #556; font-variant-numeric: tabular-nums; }
-    .none { color: #8a1c12; }
+    .score { color: var(--r1s-muted); font-variant-numeric: tabular-nums; }
+    .none { color: var(--r1s-alert-ink); }
   `;
 
   constructor() {
@@ -42,3 +42,9 @@ export class R1sSearchCall extends LitElement {
 }
 
 customElements.define('r1s-search-call', R1sSearchCall);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'r1s-search-call': R1sSearchCall;
+  }
+}

@@ -55,3 +55,9 @@ export class R1sStepBase extends PlaygroundElement {
 }
 
 customElements.define('r1s-step-base', R1sStepBase);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'r1s-step-base': R1sStepBase;
+  }
+}

@@ -33,15 +33,15 @@ export class R1sStepCorpus extends PlaygroundElement {
   declare open: Set<string>;
 
   static override styles = [sharedStyles, css`
-    mark { background: #ffe27a; color: inherit; border-radius: 2px; padding: 0 1px; }
+    mark { background: var(--r1s-mark); color: inherit; border-radius: 2px; padding: 0 1px; }
     ol.hits { padding-left: 1.4rem; margin: 0.4rem 0; }
     ol.hits li { margin-bottom: 0.55rem; }
     .title { font-weight: 600; }
-    .meta { font-size: 0.8rem; color: #556; font-variant-numeric: tabular-nums; }
+    .meta { font-size: 0.8rem; color: var(--r1s-muted); font-variant-numeric: tabular-nums; }
     .doc { font-size: 0.88rem; line-height: 1.4; overflow-wrap: anywhere; }
     input[type=search] { width: min(100%, 26rem); }
     td.q { text-align: left; max-width: 24rem; overflow-wrap: anywhere; }
-    .support { text-align: left; font-size: 0.84rem; background: #f7f8fa; }
+    .support { text-align: left; font-size: 0.84rem; background: var(--r1s-surface-alt); }
     .support p { margin: 0.2rem 0; overflow-wrap: anywhere; }
   `];
 
@@ -179,3 +179,9 @@ export class R1sStepCorpus extends PlaygroundElement {
 }
 
 customElements.define('r1s-step-corpus', R1sStepCorpus);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'r1s-step-corpus': R1sStepCorpus;
+  }
+}

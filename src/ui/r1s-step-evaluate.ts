@@ -23,7 +23,7 @@ const MODE_LABEL: Record<EvalMode, string> = {
   oracle: 'every search returns the supporting documents (the reading ceiling)',
 };
 const POLICY_LABEL: Record<PolicyName, string> = { base: 'base', stage1: 'Stage 1', stage2: 'Stage 2' };
-const COLORS = [PALETTE.grey, PALETTE.amber, PALETTE.accent, PALETTE.green, PALETTE.red, PALETTE.purple, PALETTE.teal, '#bf3989', '#57606a'];
+const COLORS = [PALETTE.grey, PALETTE.amber, PALETTE.accent, PALETTE.green, PALETTE.red, PALETTE.purple, PALETTE.teal, PALETTE.pink, PALETTE.slate];
 /** The paper's method names (its Table 1 rows), per mode. */
 const METHOD: Record<EvalMode, string> = { naive: 'Naive generation', rag: 'Standard RAG', search: 'R1-Searcher (searches on its own)', oracle: 'Oracle documents (reading ceiling)' };
 const MODE_ORDER: readonly EvalMode[] = ['naive', 'rag', 'search'];
@@ -42,8 +42,8 @@ export class R1sStepEvaluate extends PlaygroundElement {
   declare metric: Metric;
 
   static override styles = [sharedStyles, css`
-    fieldset { border: 1px solid #dde1e8; border-radius: 6px; padding: 0.3rem 0.6rem 0.5rem; margin: 0; }
-    legend { font-size: 0.86rem; color: #34405a; }
+    fieldset { border: 1px solid var(--r1s-line); border-radius: 6px; padding: 0.3rem 0.6rem 0.5rem; margin: 0; }
+    legend { font-size: 0.86rem; color: var(--r1s-ink-soft); }
     .form { display: flex; flex-wrap: wrap; gap: 0.6rem 1rem; align-items: flex-end; }
     input[type=number] { width: 6rem; }
     progress { width: min(100%, 16rem); }
@@ -193,3 +193,9 @@ export class R1sStepEvaluate extends PlaygroundElement {
 }
 
 customElements.define('r1s-step-evaluate', R1sStepEvaluate);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'r1s-step-evaluate': R1sStepEvaluate;
+  }
+}

@@ -1,13 +1,13 @@
 /**
  * <r1s-step-export>: step 6 of the guided path. Download a policy as a Hugging Face folder or
- * an ONNX model (zips made in the trainer worker, src/io/export-folder.ts), run the ONNX export
+ * an ONNX model (zips made in the trainer worker, src/onnx/export-folder.ts), run the ONNX export
  * in onnxruntime-web as a check that it is the trained policy, import a checkpoint folder or zip
  * (validated by src/io/import.ts, errors shown), and manage the runs saved in this browser.
  *
  * Property: `pg` (the Playground).
  */
 import { css, html, nothing } from 'lit';
-import type { ExportFormat } from '../io/export-folder.ts';
+import type { ExportFormat } from '../onnx/export-folder.ts';
 import type { PolicyName } from '../session/types.ts';
 import { readDropped, readPicked } from './files.ts';
 import { message, type QuestionChoice } from './playground.ts';
@@ -27,11 +27,11 @@ export class R1sStepExport extends PlaygroundElement {
   declare readError: string;
 
   static override styles = [sharedStyles, css`
-    .drop { border: 2px dashed #9aa6b8; border-radius: 8px; padding: 1rem; text-align: center; color: #445; background: #fafbfc; }
-    .drop.over { border-color: #2457c5; background: #eef4ff; }
-    .files { font-size: 0.82rem; color: #445; }
+    .drop { border: 2px dashed var(--r1s-line-drop); border-radius: 8px; padding: 1rem; text-align: center; color: var(--r1s-ink-dim); background: var(--r1s-surface-drop); }
+    .drop.over { border-color: var(--r1s-accent); background: var(--r1s-accent-pale); }
+    .files { font-size: 0.82rem; color: var(--r1s-ink-dim); }
     dl { display: grid; grid-template-columns: max-content 1fr; gap: 0.2rem 0.8rem; font-size: 0.88rem; }
-    dt { color: #556; }
+    dt { color: var(--r1s-muted); }
     dd { margin: 0; overflow-wrap: anywhere; }
     input[type=file] { font-size: 0.85rem; max-width: 100%; }
   `];
@@ -137,3 +137,9 @@ export class R1sStepExport extends PlaygroundElement {
 }
 
 customElements.define('r1s-step-export', R1sStepExport);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'r1s-step-export': R1sStepExport;
+  }
+}

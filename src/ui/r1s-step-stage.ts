@@ -65,8 +65,8 @@ export class R1sStepStage extends PlaygroundElement {
     details > summary .note { font-weight: 400; }
     section { padding: 0.6rem 0.9rem; margin-bottom: 0.7rem; }
     .explain { margin: 0.2rem 0 0.4rem; max-width: 120ch; }
-    .confirm { background: #fff8e1; border: 1px solid #f0d48a; border-radius: 8px; padding: 0.5rem 0.8rem; margin: 0.4rem 0; }
-    .shipped { background: var(--r1s-accent-soft); border: 1px solid #c5d5f5; border-radius: 8px; padding: 0.45rem 0.8rem; margin: 0 0 0.6rem; font-size: 0.9rem; }
+    .confirm { background: var(--r1s-notice); border: 1px solid var(--r1s-notice-border); border-radius: 8px; padding: 0.5rem 0.8rem; margin: 0.4rem 0; }
+    .shipped { background: var(--r1s-accent-soft); border: 1px solid var(--r1s-accent-border); border-radius: 8px; padding: 0.45rem 0.8rem; margin: 0 0 0.6rem; font-size: 0.9rem; }
     h3 { margin: 0.2rem 0 0.35rem; }
   `];
 
@@ -221,3 +221,9 @@ export class R1sStepStage extends PlaygroundElement {
 }
 
 customElements.define('r1s-step-stage', R1sStepStage);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'r1s-step-stage': R1sStepStage;
+  }
+}

@@ -19,17 +19,17 @@ export class R1sTokenDetail extends LitElement {
 
   static override styles = css`
     :host { display: block; font-size: 0.88rem; }
-    .tok { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: 1rem; font-weight: 600; background: #e8effc; padding: 0 0.35rem; border-radius: 4px; white-space: pre; }
+    .tok { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: 1rem; font-weight: 600; background: var(--r1s-accent-soft); padding: 0 0.35rem; border-radius: 4px; white-space: pre; }
     dl { display: grid; grid-template-columns: max-content 1fr; gap: 0.15rem 0.8rem; margin: 0.4rem 0; }
-    dt { color: #556; }
+    dt { color: var(--r1s-muted); }
     dd { margin: 0; font-variant-numeric: tabular-nums; }
     table { border-collapse: collapse; width: 100%; max-width: 28rem; }
     td { padding: 0.1rem 0.3rem; font-variant-numeric: tabular-nums; white-space: nowrap; }
     td.t { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; white-space: pre; max-width: 12rem; overflow: hidden; text-overflow: ellipsis; }
-    .bar { height: 0.7rem; background: #2457c5; border-radius: 2px; min-width: 1px; }
+    .bar { height: 0.7rem; background: var(--r1s-accent); border-radius: 2px; min-width: 1px; }
     tr.chosen td.t { font-weight: 700; }
-    tr.chosen .bar { background: #f0b400; }
-    .masked { color: #556; font-style: italic; }
+    tr.chosen .bar { background: var(--r1s-focus); }
+    .masked { color: var(--r1s-muted); font-style: italic; }
     .sr-only { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
   `;
 
@@ -68,3 +68,9 @@ export class R1sTokenDetail extends LitElement {
 }
 
 customElements.define('r1s-token-detail', R1sTokenDetail);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'r1s-token-detail': R1sTokenDetail;
+  }
+}

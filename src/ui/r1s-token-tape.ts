@@ -32,24 +32,24 @@ export class R1sTokenTape extends LitElement {
 
   static override styles = css`
     :host { display: block; }
-    .tape { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: 0.8rem; line-height: 1.9; border: 1px solid #dde1e8; border-radius: 6px; padding: 0.4rem; max-height: 16rem; overflow-y: auto; background: #fbfcfd; }
+    .tape { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: 0.8rem; line-height: 1.9; border: 1px solid var(--r1s-line); border-radius: 6px; padding: 0.4rem; max-height: 16rem; overflow-y: auto; background: var(--r1s-surface-tape); }
     .tape:focus-visible { outline: 3px solid var(--r1s-focus); outline-offset: 2px; }
     .tok { display: inline-block; padding: 0 0.25rem; margin: 0 0.1rem 0.15rem 0; border-radius: 4px; border: 1px solid transparent; cursor: pointer; white-space: pre; }
     .generated { background: var(--r1s-accent-soft); }
-    .tag { color: var(--r1s-purple); font-weight: 600; background: #f1eafb; }
-    .prompt { color: #667; background: #f0f1f3; }
-    .document { color: #556; background: transparent; }
+    .tag { color: var(--r1s-purple); font-weight: 600; background: var(--r1s-tag-soft); }
+    .prompt { color: var(--r1s-muted-soft); background: var(--r1s-prompt-soft); }
+    .document { color: var(--r1s-muted); background: transparent; }
     .current { border-color: var(--r1s-ink); box-shadow: 0 0 0 2px var(--r1s-focus); }
-    .docs { display: block; margin: 0.2rem 0 0.3rem 0.8rem; padding: 0.15rem 0.4rem; border-left: 3px solid #b9c2d0; background: repeating-linear-gradient(135deg, #eef1f5, #eef1f5 6px, #e6eaf0 6px, #e6eaf0 12px); }
-    .docs-label { display: block; font-family: system-ui, sans-serif; font-size: 0.72rem; color: #667; }
-    .legend { display: flex; flex-wrap: wrap; gap: 0.2rem 0.9rem; align-items: center; font-size: 0.76rem; color: #445; margin: 0 0 0.3rem; }
-    .sw { display: inline-block; width: 1.6rem; height: 0.8rem; border: 1px solid #c9ced8; border-radius: 3px; vertical-align: middle; margin-right: 0.25rem; }
-    .sw.neg { background: linear-gradient(90deg, var(--r1s-adv-negative), #fff); }
-    .sw.pos { background: linear-gradient(90deg, #fff, var(--r1s-adv-positive)); }
-    .sw.doc { background: repeating-linear-gradient(135deg, #eef1f5, #eef1f5 3px, #d9dee6 3px, #d9dee6 6px); }
-    .sw.prompt { background: #f0f1f3; }
-    .heat .generated:not(.inloss) { background: transparent; border-color: #e1e4ea; }
-    button { font: inherit; font-size: 0.8rem; border: 1px solid #b9c2d0; background: #fff; border-radius: 5px; padding: 0.1rem 0.5rem; cursor: pointer; margin-bottom: 0.3rem; }
+    .docs { display: block; margin: 0.2rem 0 0.3rem 0.8rem; padding: 0.15rem 0.4rem; border-left: 3px solid var(--r1s-line-input); background: repeating-linear-gradient(135deg, var(--r1s-doc-stripe), var(--r1s-doc-stripe) 6px, var(--r1s-doc-stripe-alt) 6px, var(--r1s-doc-stripe-alt) 12px); }
+    .docs-label { display: block; font-family: system-ui, sans-serif; font-size: 0.72rem; color: var(--r1s-muted-soft); }
+    .legend { display: flex; flex-wrap: wrap; gap: 0.2rem 0.9rem; align-items: center; font-size: 0.76rem; color: var(--r1s-ink-dim); margin: 0 0 0.3rem; }
+    .sw { display: inline-block; width: 1.6rem; height: 0.8rem; border: 1px solid var(--r1s-line-strong); border-radius: 3px; vertical-align: middle; margin-right: 0.25rem; }
+    .sw.neg { background: linear-gradient(90deg, var(--r1s-adv-negative), var(--r1s-surface)); }
+    .sw.pos { background: linear-gradient(90deg, var(--r1s-surface), var(--r1s-adv-positive)); }
+    .sw.doc { background: repeating-linear-gradient(135deg, var(--r1s-doc-stripe), var(--r1s-doc-stripe) 3px, var(--r1s-doc-stripe-swatch) 3px, var(--r1s-doc-stripe-swatch) 6px); }
+    .sw.prompt { background: var(--r1s-prompt-soft); }
+    .heat .generated:not(.inloss) { background: transparent; border-color: var(--r1s-line-heat); }
+    button { font: inherit; font-size: 0.8rem; border: 1px solid var(--r1s-line-input); background: var(--r1s-surface); border-radius: 5px; padding: 0.1rem 0.5rem; cursor: pointer; margin-bottom: 0.3rem; }
   `;
 
   constructor() {
@@ -67,7 +67,7 @@ export class R1sTokenTape extends LitElement {
     const a = this.advantages?.[r.index];
     if (!r.inLoss || a === undefined || !Number.isFinite(a)) return '';
     const pct = Math.round(Math.min(1, Math.abs(a) / HEAT_FULL) * 80);
-    return `background: color-mix(in srgb, var(${a >= 0 ? '--r1s-adv-positive' : '--r1s-adv-negative'}) ${pct}%, #fff)`;
+    return `background: color-mix(in srgb, var(${a >= 0 ? '--r1s-adv-positive' : '--r1s-adv-negative'}) ${pct}%, var(--r1s-surface))`;
   }
 
   private move(to: number): void {
@@ -121,3 +121,9 @@ export class R1sTokenTape extends LitElement {
 }
 
 customElements.define('r1s-token-tape', R1sTokenTape);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'r1s-token-tape': R1sTokenTape;
+  }
+}

@@ -26,7 +26,7 @@ export interface PageConfig {
   pack: string;
   /** Base checkpoint under public/models/. */
   model: string;
-  /** Prompt preset of training and sampling (src/rl/prompts.ts). */
+  /** Prompt preset of training and sampling (src/protocol/prompts.ts). */
   preset: string;
   seed: number;
   stage1Steps: number;
@@ -155,7 +155,7 @@ export function writePageConfig(config: PageConfig): string {
   return q ? `?${q}` : '';
 }
 
-/** The RL settings a stage starts with under this configuration (src/rl/session.ts merges them into the defaults). */
+/** The RL settings a stage starts with under this configuration (src/session/training-session.ts merges them into the defaults). */
 export function stageOverride(config: PageConfig, stage: 1 | 2): SettingsOverride {
   const v = <K extends StageKey>(k: K) => stageValue(config, stage, k);
   return {

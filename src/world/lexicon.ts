@@ -193,7 +193,7 @@ export const PRONOUNS = {
   male: { Subj: 'He', subj: 'he', His: 'His', his: 'his' },
 } as const;
 
-/** Words of the document-splice and reading-passage formats (src/rl/splice.ts, stage0.ts). */
+/** Words of the document-splice and reading-passage formats (src/protocol/splice.ts, src/stage0/world-mix.ts). */
 export const FORMAT_LITERALS = ['(', ')', ':', 'question', 'none', 'and', ','] as const;
 
 /**

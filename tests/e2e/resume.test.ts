@@ -101,7 +101,7 @@ describe.runIf(run)('saved runs', () => {
     await waitApp(page, 'data-saved', '1');
     await waitApp(page, 'data-state', 'paused');
     // As a driver reset would: the trainer's device is destroyed; the next step fails on it.
-    expect(await page.evaluate(() => (document.querySelector('r1s-app') as unknown as { pg: { loseDevice(): Promise<boolean> } }).pg.loseDevice())).toBe(true);
+    expect(await page.evaluate(() => document.querySelector('r1s-app')!.pg!.loseDevice())).toBe(true);
     await page.getByRole('button', { name: 'Continue', exact: true }).click();
     await waitApp(page, 'data-steps', '2', 300_000);
     await waitApp(page, 'data-state', 'ready', 300_000);

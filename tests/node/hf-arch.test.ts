@@ -16,7 +16,7 @@ import type { ModelConfig } from '../../src/model/config.ts';
 import { importCheckpointFiles } from '../../src/io/import.ts';
 import { encodeCheckpoint } from '../../src/io/checkpoint.ts';
 import { fromHfConfig } from '../../src/io/hf-config.ts';
-import { exportOnnx } from '../../src/io/onnx-export.ts';
+import { exportOnnx } from '../../src/onnx/export.ts';
 import { writeSafetensors, type HostTensor } from '../../src/io/safetensors.ts';
 import { Tokenizer } from '../../src/tokenizer/tokenizer.ts';
 import { Rng } from '../../src/util/rng.ts';

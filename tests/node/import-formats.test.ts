@@ -11,7 +11,7 @@
  *   paragraph_support_idx}`), 2WikiMultiHopQA's `evidences` and answer aliases, HotpotQA's
  *   sentence-level `supporting_facts` kept on the question (src/corpus/types.ts), through the pack
  *   files and back;
- * - aliases are gold answers for the metrics (src/eval/metrics.ts takes the best over `answers`).
+ * - aliases are gold answers for the metrics (src/protocol/answer-metrics.ts takes the best over `answers`).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

@@ -1,5 +1,5 @@
 /**
- * The page's training session (src/rl/session.ts) and its helpers: per-token scores
+ * The page's training session (src/session/training-session.ts and the tools in src/session/) and its helpers: per-token scores
  * (inspect.ts) against hand-computed softmaxes and the sampler's own log-probs, the live
  * rollout (live-rollout.ts) against the batched rollout, the evaluation sample, and save /
  * restore that continues a run bit for bit (as `train --resume` does), on the CPU backend.

@@ -1,8 +1,9 @@
 /**
  * The page's pure helpers (src/ui/): search-term highlighting, the URL configuration (its
  * defaults are the recipe's), the token layout of a rollout, and the greedy decoding behind
- * "Run the export", which must reproduce the trainer's greedy rollout through the exported
- * ONNX model in onnxruntime-web. Plus a guard: no element renders strings as HTML.
+ * "Run the export" (src/onnx/decode.ts), which must reproduce the trainer's greedy rollout
+ * through the exported ONNX model in onnxruntime-web. Plus a guard: no element renders strings
+ * as HTML.
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -12,7 +13,7 @@ import { CpuBackend } from '../../src/backend/cpu/cpu-backend.ts';
 import { openPack } from '../../src/cli/common.ts';
 import { uploadParams } from '../../src/io/checkpoint.ts';
 import { loadCheckpointDir } from '../../src/io/checkpoint-fs.ts';
-import { exportOnnx } from '../../src/io/onnx-export.ts';
+import { exportOnnx } from '../../src/onnx/export.ts';
 import { Llama } from '../../src/model/llama.ts';
 import { getPromptPreset, renderPrompt } from '../../src/protocol/prompts.ts';
 import { generateRollouts, type RolloutSettings } from '../../src/rl/rollout.ts';
@@ -21,7 +22,7 @@ import { defaultRlSettings } from '../../src/rl/trainer.ts';
 import { slotAnswerWords } from '../../src/tokenizer/slot-words.ts';
 import { Rng } from '../../src/util/rng.ts';
 import { highlightSegments } from '../../src/ui/highlight.ts';
-import { argmax, greedyRagDecode, maxAbsDiff, ortNextLogits, type OrtLike, type OrtSessionLike } from '../../src/ui/onnx-decode.ts';
+import { argmax, greedyRagDecode, maxAbsDiff, ortNextLogits, type OrtLike, type OrtSessionLike } from '../../src/onnx/decode.ts';
 import { documentBlocks, recordTokenTexts, tokenRows } from '../../src/ui/token-rows.ts';
 import { DEFAULT_PAGE_CONFIG, readPageConfig, stageOverride, writePageConfig } from '../../src/ui/url-config.ts';
 

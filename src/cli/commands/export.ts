@@ -1,6 +1,6 @@
 /**
  * `export --checkpoint CKPT --format hf|onnx --out PATH [--kv-cache] [--zip] [--overwrite] [--json]`:
- * writes the Hugging Face folder or the ONNX model of a checkpoint (src/io/export-folder.ts),
+ * writes the Hugging Face folder or the ONNX model of a checkpoint (src/onnx/export-folder.ts),
  * as a folder at PATH, or with --zip as one zip file at PATH. With --kv-cache (onnx only) the
  * ONNX model also takes and returns the attention keys and values (past_key_values.{l}.key/value
  * in, present.{l}.key/value out), for decoding one token per call as transformers.js does. The model card reads the
@@ -12,7 +12,7 @@
 import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { loadCheckpointDir } from '../../io/checkpoint-fs.ts';
-import { EXPORT_FORMATS, exportFiles, type ExportFormat } from '../../io/export-folder.ts';
+import { EXPORT_FORMATS, exportFiles, type ExportFormat } from '../../onnx/export-folder.ts';
 import { zipFiles } from '../../io/zip.ts';
 import { checkOutputFolder, listEntries, type FolderKind } from '../../util/output-folder.ts';
 import { log, parseFlags, required } from '../common.ts';
@@ -56,7 +56,7 @@ export async function run(argv: string[]): Promise<void> {
   else log(`export ${format}: ${listing.length} files, ${(bytes / 1e6).toFixed(2)} MB -> ${out}${f.zip ? ' (zip)' : ''} in ${seconds.toFixed(1)} s`);
 }
 
-/** Names an export folder may hold (src/io/export-folder.ts; `onnx/` for the Hub layout). */
+/** Names an export folder may hold (src/onnx/export-folder.ts; `onnx/` for the Hub layout). */
 const EXPORT_NAMES = new Set(['README.md', 'config.json', 'generation_config.json', 'model.safetensors', 'model.onnx', 'onnx', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json']);
 
 /** An earlier export: config.json and tokenizer_config.json (a checkpoint has no tokenizer_config.json), nothing else foreign. */

@@ -2,7 +2,7 @@
  * `pretrain --pack DIR --preset nano --out CKPT`: Stage 0, next-token pretraining of a fresh
  * base model on the pack's pretraining mix (recipe.md section 11), never on search-world
  * documents or search trajectories (a generated world pack), or on the pack itself with a BPE
- * vocabulary (an imported real corpus, src/model/pack-stage0.ts). Writes a checkpoint folder
+ * vocabulary (an imported real corpus, src/stage0/pack-mix.ts). Writes a checkpoint folder
  * with metrics.jsonl.
  */
 import { appendFile, mkdir, rm, writeFile } from 'node:fs/promises';
@@ -43,7 +43,7 @@ export async function run(argv: string[]): Promise<void> {
   const ctx = await openPack(packDir);
   const gen = ctx.pack.manifest.generator as { kind?: string; seed?: number } | undefined;
   // A generated world pack pretrains on other worlds (word-level vocabulary); any other pack on
-  // its own paragraphs and train questions with a BPE vocabulary (src/model/pack-stage0.ts).
+  // its own paragraphs and train questions with a BPE vocabulary (src/stage0/pack-mix.ts).
   const world = typeof gen?.seed === 'number';
   const tokenizer = world ? await packTokenizer(ctx) : packBpeTokenizer(ctx.pack, intFlag(f.vocab, 'vocab', 8000, 64));
   const config = presetConfig(f.preset ?? 'nano', tokenizer.size);

@@ -5,8 +5,8 @@
  * trains the page's default recipe (src/rl/trainer.ts defaultRlSettings) Stage 1 then Stage 2
  * from the base for one seed, exactly as the page would (the same TrainingSession, Stage s
  * seeded with seed + s), evaluates base, Stage 1 and Stage 2, and writes the shipped run the
- * page shows on a first visit (src/rl/shipped-run.ts lists the files). Rollouts are kept at the
- * steps the page keeps (src/rl/rollout-history.ts), `--groups` groups per step.
+ * page shows on a first visit (src/session/shipped-run.ts lists the files). Rollouts are kept at the
+ * steps the page keeps (src/session/rollout-history.ts), `--groups` groups per step.
  * `--prompts-per-step` and `--samples-per-prompt` shrink the batch for trials and tests; the
  * shipped run keeps the recipe's. Prints the wall time. Refuses a non-empty DIR without
  * --overwrite (nothing is written then).

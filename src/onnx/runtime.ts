@@ -1,5 +1,6 @@
 /**
- * Loads an exported ONNX model in onnxruntime-web in the page, for "Run the export". The
+ * Loads an exported ONNX model in onnxruntime-web in the browser: in the ONNX check worker
+ * (parity-check.ts, the page's "Run the export") and in the browser benchmark. The
  * WebGPU execution provider is asked for when the browser has a hardware WebGPU adapter (the
  * same rule as our own backend selection, src/backend/select.ts: a software adapter is slower
  * than wasm on the same CPU); otherwise, or when WebGPU fails to start, the wasm provider runs it.
@@ -10,7 +11,7 @@
  */
 import wasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm?url';
 import { probeWebGpu } from '../backend/webgpu/device.ts';
-import { ortNextLogits, type KvCacheShape, type NextLogits, type OrtLike, type OrtSessionLike } from './onnx-decode.ts';
+import { ortNextLogits, type KvCacheShape, type NextLogits, type OrtLike, type OrtSessionLike } from './decode.ts';
 
 /** An ONNX model ready to run. */
 export interface OnnxModel {

@@ -1,6 +1,6 @@
 /**
  * ONNX export of the policy: a graph of standard operators (opset 17) that computes exactly what
- * src/model/llama.ts computes on the CPU backend (src/backend/cpu/layers.ts), so that any ONNX
+ * src/model/llama.ts computes on the CPU backend (src/backend/cpu/), so that any ONNX
  * runtime (onnxruntime-web in the page, onnxruntime in Python) reproduces our logits.
  *
  *   inputs   input_ids       int64 (B, T)
@@ -33,13 +33,13 @@ import { ropeInvFreq } from '../backend/cpu/rope.ts';
 import { headSize, type ModelConfig } from '../model/config.ts';
 import { EMBED, FINAL_NORM, LM_HEAD, layerNames } from '../model/params.ts';
 import { BOS, EOS, PAD, SPECIAL_IDS } from '../protocol/tags.ts';
-import { checkWeights } from './checkpoint.ts';
-import { toHfConfig } from './hf-config.ts';
-import { GraphBuilder } from './onnx/graph-builder.ts';
-import { encodeModel, ONNX_IR_VERSION, ONNX_OPSET, OnnxDataType } from './onnx/onnx-proto.ts';
-import type { HostTensor } from './safetensors.ts';
+import { checkWeights } from '../io/checkpoint.ts';
+import { toHfConfig } from '../io/hf-config.ts';
+import { GraphBuilder } from './graph-builder.ts';
+import { encodeModel, ONNX_IR_VERSION, ONNX_OPSET, OnnxDataType } from './proto.ts';
+import type { HostTensor } from '../io/safetensors.ts';
 
-import { ONNX_ATTENTION_MASK, ONNX_INPUT_IDS, ONNX_LOGITS, onnxPastNames, onnxPresentNames } from './onnx-names.ts';
+import { ONNX_ATTENTION_MASK, ONNX_INPUT_IDS, ONNX_LOGITS, onnxPastNames, onnxPresentNames } from './names.ts';
 
 export { ONNX_ATTENTION_MASK, ONNX_INPUT_IDS, ONNX_LOGITS, onnxPastNames, onnxPresentNames };
 

@@ -5,16 +5,16 @@
  *   generation_config.json, tokenizer.json, tokenizer_config.json, and the model card README.md.
  *   The trainer's own files (optimizer.safetensors, trainer_state.json) are left out.
  * - `onnx`: the Hugging Face Hub layout that transformers.js (`@huggingface/transformers`) reads
- *   with its default options: `onnx/model.onnx` (src/io/onnx-export.ts; with `kvCache`, the
+ *   with its default options: `onnx/model.onnx` (src/onnx/export.ts; with `kvCache`, the
  *   variant that takes and returns the attention keys and values; transformers.js looks for the
  *   model in the `onnx/` subfolder) with the same config, generation config, tokenizer and card
  *   at the root.
  */
 import { ByteLevelBpeTokenizer } from '../tokenizer/byte-level.ts';
-import { encodeCheckpoint, type Checkpoint } from './checkpoint.ts';
-import { lastMetricsLine, modelCard, parseEvalJson } from './model-card.ts';
-import { exportOnnx } from './onnx-export.ts';
-import { ONNX_MODEL_PATH } from './onnx-names.ts';
+import { encodeCheckpoint, type Checkpoint } from '../io/checkpoint.ts';
+import { lastMetricsLine, modelCard, parseEvalJson } from '../io/model-card.ts';
+import { exportOnnx } from './export.ts';
+import { ONNX_MODEL_PATH } from './names.ts';
 
 export type ExportFormat = 'hf' | 'onnx';
 export const EXPORT_FORMATS: readonly ExportFormat[] = ['hf', 'onnx'];
@@ -27,7 +27,7 @@ export interface ExportExtras {
   evalJson?: Uint8Array;
   /** metrics.jsonl (one line per training step). */
   metricsJsonl?: Uint8Array;
-  /** `onnx` only: a model that takes and returns the KV cache (src/io/onnx-export.ts), for decoding one token per call. */
+  /** `onnx` only: a model that takes and returns the KV cache (src/onnx/export.ts), for decoding one token per call. */
   kvCache?: boolean;
 }
 

@@ -1,5 +1,5 @@
 /**
- * Names of the exported ONNX graph's inputs and outputs (src/io/onnx-export.ts), in a module of
+ * Names of the exported ONNX graph's inputs and outputs (src/onnx/export.ts), in a module of
  * their own so the page's decoding loop can use them without loading the exporter.
  */
 export const ONNX_INPUT_IDS = 'input_ids';
@@ -10,7 +10,7 @@ export const onnxPastNames = (l: number) => ({ key: `past_key_values.${l}.key`, 
 /** Names of layer l's cached keys and values as outputs (present), with `kvCache`. */
 export const onnxPresentNames = (l: number) => ({ key: `present.${l}.key`, value: `present.${l}.value` });
 /**
- * Where the ONNX model lies in an `onnx` export folder or zip (src/io/export-folder.ts): the
+ * Where the ONNX model lies in an `onnx` export folder or zip (src/onnx/export-folder.ts): the
  * Hugging Face Hub layout, whose `onnx/` subfolder and `model.onnx` name are what transformers.js
  * loads with its default options.
  */

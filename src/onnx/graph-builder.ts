@@ -3,7 +3,7 @@
  * like the forward pass it exports. Every value gets a readable, unique name (`<scope>/<op>_<n>`),
  * constants are deduplicated, and initializers keep the names they are given.
  */
-import { OnnxAttributeType, OnnxDataType, type AttributeProto, type Dim, type GraphProto, type NodeProto, type TensorProto, type ValueInfoProto } from './onnx-proto.ts';
+import { OnnxAttributeType, OnnxDataType, type AttributeProto, type Dim, type GraphProto, type NodeProto, type TensorProto, type ValueInfoProto } from './proto.ts';
 
 /** Node attributes. Only integer attributes occur in our graphs: a number is INT, a list INTS. */
 export type Attributes = Record<string, number | number[]>;

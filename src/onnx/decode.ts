@@ -14,7 +14,7 @@ import type { SearchHit } from '../search/search-index.ts';
 import { rolloutTrace, type RolloutTrace } from '../protocol/trace.ts';
 import { tagIds, type TextTokenizer } from '../tokenizer/text-tokenizer.ts';
 import { spliceSearch, startSequence, stepSequence, type DecodeLimits } from '../protocol/decode-step.ts';
-import { ONNX_ATTENTION_MASK, ONNX_INPUT_IDS, ONNX_LOGITS, onnxPastNames, onnxPresentNames } from '../io/onnx-names.ts';
+import { ONNX_ATTENTION_MASK, ONNX_INPUT_IDS, ONNX_LOGITS, onnxPastNames, onnxPresentNames } from './names.ts';
 
 /** Next-token logits (V) after a sequence of token ids. */
 export type NextLogits = (ids: readonly number[]) => Promise<Float32Array>;
@@ -72,7 +72,7 @@ export interface KvCacheShape {
 }
 
 /**
- * Next-token logits from an exported model (src/io/onnx-export.ts: input_ids, attention_mask ->
+ * Next-token logits from an exported model (src/onnx/export.ts: input_ids, attention_mask ->
  * logits). A model exported with a KV cache (it has `past_key_values.0.key` among its inputs) is
  * fed only the tokens after those it has seen, with the cache of the previous call, as long as
  * each sequence extends the previous one (a decoding loop); any other sequence starts over with
