@@ -18,7 +18,7 @@
 import type { Backend } from '../backend/backend.ts';
 import type { Question, Split } from '../corpus/types.ts';
 import { defaultEvalSettings, evaluate, type EvalMetrics, type EvalMode, type EvalRecord } from '../eval/evaluate.ts';
-import { mergeSettingsInto } from './settings-schema.ts';
+import { mergeSettings, type SettingsOverride } from './settings.ts';
 import { checkWeights, decodeCheckpoint, downloadParams, encodeCheckpoint, uploadParams, type Checkpoint, type TrainerState } from '../io/checkpoint.ts';
 import { exportFiles, type ExportFormat } from '../io/export-folder.ts';
 import { importCheckpointFiles, type ImportInput } from '../io/import.ts';
@@ -48,24 +48,8 @@ export interface SessionInfo {
   trainQuestions: number;
 }
 
-/** Settings a learner may change, as a partial of RlSettings (nested objects merged). */
-export type SettingsOverride = Partial<Omit<RlSettings, 'optimizer' | 'update' | 'rollout' | 'reward'>> & {
-  optimizer?: Partial<RlSettings['optimizer']>;
-  update?: Partial<RlSettings['update']>;
-  rollout?: Partial<RlSettings['rollout']>;
-  reward?: Partial<RlSettings['reward']>;
-};
-
-/**
- * The stage defaults with a learner's overrides (src/rl/settings-schema.ts: unknown keys,
- * prototype keys and values of the wrong type are errors naming them).
- */
-export function mergeSettings(stage: 1 | 2, o: SettingsOverride = {}): RlSettings {
-  const s = defaultRlSettings(stage);
-  mergeSettingsInto(s, o, 'settings');
-  s.stage = stage;
-  return s;
-}
+// The one settings merge lives in src/rl/settings.ts; re-exported for this module's importers.
+export { mergeSettings, type SettingsOverride } from './settings.ts';
 
 /** Steps of each stage in the page by default (the recipe's Stage 1; Stage 2 as the page offers it). */
 export const DEFAULT_STAGE_STEPS: Readonly<{ 1: number; 2: number }> = Object.freeze({ 1: 20, 2: 200 });
