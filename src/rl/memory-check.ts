@@ -9,7 +9,7 @@ import type { WasmBackend } from '../backend/wasm/wasm-backend.ts';
 import type { WebGpuBackend } from '../backend/webgpu/webgpu-backend.ts';
 import type { ModelConfig } from '../model/config.ts';
 import { checkMemoryFits, describeEstimate, estimateTrainingMemory, formatBytes, largestFittingMicroBatch, type MemoryEstimate, type MemoryLimits } from '../model/memory.ts';
-import type { RlSettings } from './trainer.ts';
+import type { RlSettings } from './settings.ts';
 import { trainingShapeOf } from './training-shape.ts';
 
 /** What a backend can hold (nothing known for the cpu backend). */

@@ -103,3 +103,16 @@ export function setSettingPath(dst: object, path: string, value: unknown, what: 
     obj = obj[key] as Record<string, unknown>;
   }
 }
+
+/**
+ * The value at a dotted `path` of `src` (`optimizer.lr`), or undefined where an own key is
+ * missing on the way (never a prototype's property).
+ */
+export function settingAt(src: object, path: string): unknown {
+  let v: unknown = src;
+  for (const key of path.split('.')) {
+    if (kindOf(v) !== 'object' || !Object.hasOwn(v as object, key)) return undefined;
+    v = (v as Record<string, unknown>)[key];
+  }
+  return v;
+}

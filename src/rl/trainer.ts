@@ -9,119 +9,23 @@ import type { Backend } from '../backend/backend.ts';
 import type { Question } from '../corpus/types.ts';
 import { Llama } from '../model/llama.ts';
 import type { ModelConfig } from '../model/config.ts';
-import { AdamW, learningRate, type OptimizerSettings } from '../model/optimizer.ts';
+import { AdamW, learningRate } from '../model/optimizer.ts';
 import { zerosLike, type ParamSet } from '../model/params.ts';
 import type { Retriever } from '../search/retriever.ts';
 import { slotAnswerWords } from '../tokenizer/slot-words.ts';
 import { rolloutTrace, type RolloutTrace } from '../protocol/trace.ts';
 import type { TextTokenizer } from '../tokenizer/text-tokenizer.ts';
 import { Rng } from '../util/rng.ts';
-import { ADVANTAGE_ESTIMATORS, computeAdvantages, inLoss, type AdvantageEstimator } from './advantages.ts';
-import { policyUpdate, validateUpdateSettings, type TrainSequence, type UpdateSettings } from './policy-update.ts';
-import { contentWords, DEFAULT_PROMPT_PRESET, getPromptPreset, renderPrompt } from '../protocol/prompts.ts';
+import { computeAdvantages, inLoss } from './advantages.ts';
+import { policyUpdate, type TrainSequence } from './policy-update.ts';
+import { contentWords, getPromptPreset, renderPrompt } from '../protocol/prompts.ts';
 import { diagnoseSearches, summarizeSearches, type SearchSummary } from './search-diagnostics.ts';
-import { computeReward, resolveRewardSettings, type RewardParts, type RewardSettings } from './rewards.ts';
-import { generateRollouts, validateRolloutSettings, type Rollout, type RolloutSettings } from './rollout.ts';
+import { computeReward, type RewardParts } from './rewards.ts';
+import { generateRollouts, type Rollout } from './rollout.ts';
 import { scoreSequences } from './score.ts';
 import { cutWords } from '../protocol/splice.ts';
+import { validateRlSettings, type CurriculumPhase, type RlSettings } from './settings.ts';
 
-/** A curriculum phase: from `fromStep` on, questions with these hop counts are drawn. */
-export interface CurriculumPhase {
-  fromStep: number;
-  hops: number[];
-}
-
-/** Every setting of an RL stage. Defaults: {@link defaultRlSettings}. */
-export interface RlSettings {
-  stage: 1 | 2;
-  /** Questions per step (paper: 64). */
-  promptsPerStep: number;
-  /** Samples per question, G (paper: 16). */
-  samplesPerPrompt: number;
-  /** Baseline of REINFORCE++ (recipe.md section 7). */
-  advantageEstimator: AdvantageEstimator;
-  /** KL coefficient beta to the stage's initial policy (Qwen runs: 0). */
-  klCoef: number;
-  /** Compute the KL to the reference every this many steps for the curves even when klCoef is 0 (0 = never). */
-  klEvery: number;
-  optimizer: OptimizerSettings;
-  /** Cosine decay of the learning rate to this fraction over the stage's steps (recipe.md: 0.1). */
-  lrMinRatio: number;
-  update: UpdateSettings;
-  rollout: RolloutSettings;
-  reward: RewardSettings;
-  /** Prompt preset name (src/protocol/prompts.ts). */
-  promptPreset: string;
-  curriculum: CurriculumPhase[];
-  /**
-   * Draw the same number of questions of each hop count of the curriculum phase (true), or
-   * questions uniformly from the phase's pool (false; 1-hop questions are then ~70% of the
-   * world's train split, and a second search rarely pays often enough to be learned).
-   */
-  balanceHops: boolean;
-  /** Mask document tokens out of the loss (recipe.md section 3). false = the ablation. */
-  maskDocuments: boolean;
-}
-
-/**
- * Defaults that learn on the nano preset (recipe.md section 11 and our runs). Stage 1 pays the
- * retrieval part only for a search that returned documents with queries on topic ('relevant',
- * issue 15: 'found' collapsed into one constant query on two seeds); the paper's 'any' and
- * 'found' are settings. `balanceHops` and the `chain` preset are settings for multi-hop
- * experiments (issue 15, not yet learning).
- */
-export function defaultRlSettings(stage: 1 | 2): RlSettings {
-  return {
-    stage,
-    promptsPerStep: 8,
-    samplesPerPrompt: 16,
-    advantageEstimator: 'reinforce_baseline',
-    klCoef: 0,
-    klEvery: 0,
-    optimizer: { lr: 3e-4, beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0, gradClip: 1.0 },
-    lrMinRatio: 1,
-    update: { clipEps: 0.2, miniBatches: 1, microBatchTokens: 4096, lossAggregation: 'sequence-mean' },
-    rollout: { maxNewTokens: 64, maxSearches: 3, topK: 3, docMaxWords: 40, temperature: 1, topP: 0.95, maxLength: 448 },
-    reward: stage === 1 ? { ...resolveRewardSettings(), retrievalReward: 'relevant' } : resolveRewardSettings(),
-    promptPreset: DEFAULT_PROMPT_PRESET,
-    curriculum: stage === 1 ? [{ fromStep: 0, hops: [1, 2] }] : [{ fromStep: 0, hops: [1] }, { fromStep: 100, hops: [1, 2] }, { fromStep: 200, hops: [1, 2, 3] }],
-    balanceHops: false,
-    maskDocuments: true,
-  };
-}
-
-/**
- * Settings stored by an earlier version (a checkpoint's trainer state), completed with the
- * values that reproduce what that version did: questions drawn uniformly from the phase's pool.
- */
-export function upgradeRlSettings(stored: RlSettings): RlSettings {
-  return { ...stored, balanceHops: stored.balanceHops ?? false };
-}
-
-/** Throws naming the first impossible setting. */
-export function validateRlSettings(s: RlSettings, config: ModelConfig): RlSettings {
-  if (s.stage !== 1 && s.stage !== 2) throw new Error(`settings: stage must be 1 or 2, got ${s.stage}`);
-  for (const k of ['promptsPerStep', 'samplesPerPrompt'] as const) {
-    if (!Number.isInteger(s[k]) || s[k] < 1) throw new Error(`settings: ${k} must be a positive integer, got ${s[k]}`);
-  }
-  if (!ADVANTAGE_ESTIMATORS.includes(s.advantageEstimator)) throw new Error(`settings: unknown advantageEstimator "${s.advantageEstimator}" (known: ${ADVANTAGE_ESTIMATORS.join(', ')})`);
-  if (s.advantageEstimator !== 'reinforce' && s.samplesPerPrompt < 2) throw new Error(`settings: ${s.advantageEstimator} needs samplesPerPrompt >= 2 (a group of one has no baseline)`);
-  if (!(s.klCoef >= 0)) throw new Error(`settings: klCoef must be >= 0, got ${s.klCoef}`);
-  if (!Number.isInteger(s.klEvery) || s.klEvery < 0) throw new Error(`settings: klEvery must be an integer >= 0, got ${s.klEvery}`);
-  if (!(s.lrMinRatio > 0 && s.lrMinRatio <= 1)) throw new Error(`settings: lrMinRatio must be in (0, 1], got ${s.lrMinRatio}`);
-  validateUpdateSettings(s.update);
-  validateRolloutSettings(s.rollout, config.maxPositions);
-  resolveRewardSettings(s.reward);
-  getPromptPreset(s.promptPreset);
-  if (!Array.isArray(s.curriculum) || s.curriculum.length === 0) throw new Error('settings: curriculum needs at least one phase');
-  s.curriculum.forEach((p, i) => {
-    if (!Number.isInteger(p.fromStep) || p.fromStep < 0) throw new Error(`settings: curriculum[${i}].fromStep must be an integer >= 0`);
-    if (!Array.isArray(p.hops) || p.hops.length === 0) throw new Error(`settings: curriculum[${i}].hops must list hop counts`);
-  });
-  if (s.curriculum[0]!.fromStep !== 0) throw new Error('settings: curriculum[0].fromStep must be 0');
-  if (typeof s.balanceHops !== 'boolean') throw new Error(`settings: balanceHops must be true or false, got ${JSON.stringify(s.balanceHops)}`);
-  return s;
-}
 
 /** The hop counts drawn at a step. */
 export function hopsAt(curriculum: readonly CurriculumPhase[], step: number): number[] {

@@ -3,7 +3,7 @@
  * once, their longest length, and the rows of a training micro-batch, from the run's settings.
  */
 import type { TrainingShape } from '../model/memory.ts';
-import type { RlSettings } from './trainer.ts';
+import type { RlSettings } from './settings.ts';
 
 /** The step shape of `s` (prompts x samples rollouts of up to rollout.maxLength tokens). */
 export function trainingShapeOf(s: RlSettings): TrainingShape {

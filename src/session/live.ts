@@ -7,7 +7,7 @@
  */
 import { LiveRollout, type LiveStep } from '../rl/live-rollout.ts';
 import type { RewardParts } from '../rl/rewards.ts';
-import { defaultRlSettings } from '../rl/trainer.ts';
+import { defaultRlSettings } from '../rl/settings.ts';
 import { rolloutTrace } from '../protocol/trace.ts';
 import { Rng } from '../util/rng.ts';
 import { requestRolloutSettings, scoreCompletion, stagePrompt } from './samples.ts';

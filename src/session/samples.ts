@@ -9,7 +9,7 @@ import { rolloutTrace } from '../protocol/trace.ts';
 import { cutWords } from '../protocol/splice.ts';
 import { computeReward, type RewardResult } from '../rl/rewards.ts';
 import { generateRollouts, type RolloutSettings } from '../rl/rollout.ts';
-import { defaultRlSettings } from '../rl/trainer.ts';
+import { defaultRlSettings } from '../rl/settings.ts';
 import { slotAnswerWords } from '../tokenizer/slot-words.ts';
 import { Rng } from '../util/rng.ts';
 import type { TrainingSession } from './training-session.ts';

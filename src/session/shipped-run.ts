@@ -14,7 +14,8 @@
 import { gunzipSync, gzipSync } from 'fflate';
 import type { KeptStep } from './rollout-history.ts';
 import type { EvalRow } from './types.ts';
-import type { RlSettings, RolloutRecord, StepMetrics } from '../rl/trainer.ts';
+import type { RolloutRecord, StepMetrics } from '../rl/trainer.ts';
+import type { RlSettings } from '../rl/settings.ts';
 
 export const SHIPPED_RUN_FILES = {
   manifest: 'run.json',

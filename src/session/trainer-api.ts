@@ -20,9 +20,10 @@ import { exportPolicyZip } from './export.ts';
 import { inspectRecord, inspectRollout } from './inspection.ts';
 import { LiveSampler } from './live.ts';
 import { policyLogits, sample, stagePrompt } from './samples.ts';
-import type { RlSettings, RolloutRecord, StepMetrics } from '../rl/trainer.ts';
+import type { RolloutRecord, StepMetrics } from '../rl/trainer.ts';
+import type { RlSettings, SettingsOverride } from '../rl/settings.ts';
 import { TrainingSession } from './training-session.ts';
-import { type EvalRequest, type EvalRow, type ImportSummary, type LiveView, type PolicyName, type RolloutInspection, type SampleRequest, type SampleResult, type SessionInfo, type SessionProgress, type SessionSnapshot, type SettingsOverride, type ShippedPolicies } from './types.ts';
+import { type EvalRequest, type EvalRow, type ImportSummary, type LiveView, type PolicyName, type RolloutInspection, type SampleRequest, type SampleResult, type SessionInfo, type SessionProgress, type SessionSnapshot, type ShippedPolicies } from './types.ts';
 
 /** What the page hands the trainer worker at start. */
 export interface TrainerInit {

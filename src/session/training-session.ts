@@ -26,26 +26,15 @@ import { countParams, paramSpecs } from '../model/params.ts';
 import { checkTrainingFits } from '../rl/memory-check.ts';
 import type { RolloutSettings } from '../rl/rollout.ts';
 import { captureRun, resumeRun, runState, type RunContext } from '../rl/run-state.ts';
-import { mergeSettingsInto } from '../rl/settings-schema.ts';
-import { defaultRlSettings, RlTrainer, upgradeRlSettings, type RlSettings, type RolloutRecord, type StepMetrics } from '../rl/trainer.ts';
+import { mergeSettings, type SettingsOverride } from '../rl/settings.ts';
+import { RlTrainer, type RolloutRecord, type StepMetrics } from '../rl/trainer.ts';
+import { defaultRlSettings, storedRlSettings, type RlSettings } from '../rl/settings.ts';
 import type { Retriever } from '../search/retriever.ts';
 import { ByteLevelBpeTokenizer } from '../tokenizer/byte-level.ts';
 import {
   BASE_WEIGHTS_FILE, POLICY_NAMES, POLICY_STAGE, STAGE1_WEIGHTS_FILE, type EvalRow, type ImportSummary, type PolicyName, type SessionInfo,
-  type SessionProgress, type SessionSnapshot, type SettingsOverride, type ShippedPolicies,
+  type SessionProgress, type SessionSnapshot, type ShippedPolicies,
 } from './types.ts';
-
-/**
- * The stage defaults with a learner's overrides (src/rl/settings-schema.ts: unknown keys,
- * prototype keys and values of the wrong type are errors naming them).
- */
-export function mergeSettings(stage: 1 | 2, o: SettingsOverride = {}): RlSettings {
-  const s = defaultRlSettings(stage);
-  mergeSettingsInto(s, o, 'settings');
-  s.stage = stage;
-  return s;
-}
-
 
 /** The page's training session (see the file comment); one per trainer worker. */
 export class TrainingSession {
@@ -332,7 +321,7 @@ export class TrainingSession {
     const st = checkpoint.state!;
     const stage = st.stage as 1 | 2;
     // A run saved before a setting existed resumes with the value that reproduces it.
-    const settings = mergeSettings(stage, upgradeRlSettings(st.settings as RlSettings) as SettingsOverride);
+    const settings = storedRlSettings(stage, st.settings, 'settings');
     const readWeights = (file: string): Map<string, HostTensor> | null => {
       const bytes = files.get(file);
       return bytes ? readWeightsFile(bytes, file, checkpoint.config, 'import') : null;

@@ -9,7 +9,8 @@ import type { TokenScore } from '../rl/inspect.ts';
 import type { LiveStep } from '../rl/live-rollout.ts';
 import type { RewardParts } from '../rl/rewards.ts';
 import type { FinishReason, RolloutSettings } from '../rl/rollout.ts';
-import type { RlSettings, RolloutRecord, StepMetrics } from '../rl/trainer.ts';
+import type { RolloutRecord, StepMetrics } from '../rl/trainer.ts';
+import type { RlSettings } from '../rl/settings.ts';
 import type { RolloutTrace, SearchListing } from '../protocol/trace.ts';
 
 /** What the page needs to know after loading. */
@@ -20,14 +21,6 @@ export interface SessionInfo {
   config: Checkpoint['config'];
   trainQuestions: number;
 }
-
-/** Settings a learner may change, as a partial of RlSettings (nested objects merged). */
-export type SettingsOverride = Partial<Omit<RlSettings, 'optimizer' | 'update' | 'rollout' | 'reward'>> & {
-  optimizer?: Partial<RlSettings['optimizer']>;
-  update?: Partial<RlSettings['update']>;
-  rollout?: Partial<RlSettings['rollout']>;
-  reward?: Partial<RlSettings['reward']>;
-};
 
 /** Steps of each stage in the page by default (the recipe's Stage 1; Stage 2 as the page offers it). */
 export const DEFAULT_STAGE_STEPS: Readonly<{ 1: number; 2: number }> = Object.freeze({ 1: 20, 2: 200 });

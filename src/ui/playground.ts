@@ -25,7 +25,8 @@ import {
   checkShippedManifest, decodeShippedRollouts, parseMetricsJsonl, SHIPPED_RUN_FILES, SHIPPED_RUN_NAME, type ShippedRunManifest,
 } from '../session/shipped-run.ts';
 import type { TrainerApi } from '../session/trainer-api.ts';
-import type { RlSettings, RolloutRecord, StepMetrics } from '../rl/trainer.ts';
+import type { RolloutRecord, StepMetrics } from '../rl/trainer.ts';
+import type { RlSettings } from '../rl/settings.ts';
 import { createSearchWorker } from '../search/client.ts';
 import type { SearchHit } from '../search/search-index.ts';
 import type { LoadedPackInfo, SearchWorkerApi } from '../search/worker-api.ts';

@@ -11,7 +11,7 @@
  */
 import { css, html, nothing } from 'lit';
 import { preflightModelFolder } from '../io/hf-model.ts';
-import { defaultRlSettings } from '../rl/trainer.ts';
+import { defaultRlSettings } from '../rl/settings.ts';
 import { trainingShapeOf } from '../rl/training-shape.ts';
 import { readDropped, readPicked, type PickedFiles } from './files.ts';
 import { message } from './playground.ts';

@@ -43,7 +43,7 @@ export class R1sPackExport extends PlaygroundElement {
       await pg.loadDocuments();
       if (!pg.documents) throw new Error(pg.errors.documents ?? 'the documents could not be read');
       const [{ exportPack }, { runSettingsSummary }, { mergeSettings }] = await Promise.all([
-        import('../corpus/export/export-pack.ts'), import('../corpus/export/common.ts'), import('../session/training-session.ts'),
+        import('../corpus/export/export-pack.ts'), import('../corpus/export/common.ts'), import('../rl/settings.ts'),
       ]);
       const c = pg.config;
       const settings = runSettingsSummary(mergeSettings(1, stageOverride(c, 1)), mergeSettings(2, stageOverride(c, 2)), { stage1: c.stage1Steps, stage2: c.stage2Steps });

@@ -9,7 +9,7 @@
  */
 import { css, html, nothing } from 'lit';
 import { PlaygroundElement, sharedStyles } from './playground-element.ts';
-import { SETTINGS_INFO, type SettingInfo } from './settings-info.ts';
+import { SAVE_EVERY_INFO, SEED_INFO, SETTINGS_INFO, stepsInfo, type SettingInfo } from './settings-info.ts';
 import { DEFAULT_PAGE_CONFIG, readPageConfig, STAGE_KEYS, stageValue, withStageValue, type PageConfig, type StageKey } from './url-config.ts';
 
 const isStageKey = (k: keyof PageConfig): k is StageKey => (STAGE_KEYS as readonly string[]).includes(k);
@@ -24,7 +24,7 @@ export class R1sSettings extends PlaygroundElement {
     .setting { display: flex; flex-direction: column; gap: 0.15rem; }
     .setting label { font-weight: 600; }
     .setting input, .setting select { width: 10rem; }
-    .help { font-size: 0.8rem; color: #556; line-height: 1.3; }
+    .help { font-size: 0.8rem; color: var(--r1s-muted); line-height: 1.3; }
     .bad { font-size: 0.8rem; }
   `];
 
@@ -55,15 +55,14 @@ export class R1sSettings extends PlaygroundElement {
     if (!pg) return nothing;
     const stage = this.stage;
     const locked = pg.running || (pg.stage === stage && pg.metrics[stage].length > 0 && !pg.stageDone(stage));
-    const stepsKey = stage === 1 ? 'stage1Steps' : 'stage2Steps';
     const shown = SETTINGS_INFO.filter((s) => !s.stage || s.stage === stage);
     return html`
       ${locked ? html`<p class="note">Stage ${stage} started with these settings; they stay fixed until it is restarted.</p>` : nothing}
       <div class="settings">
-        ${this.field({ key: stepsKey, label: 'Steps in this stage', kind: 'int', min: 1, max: 100000, help: 'Rollout batches and updates the stage runs; the learning-rate schedule spans them.', paper: stage === 1 ? '~350 questions' : '8,148 questions' }, locked)}
+        ${this.field(stepsInfo(stage), locked)}
         ${shown.map((s) => this.field(s, locked))}
-        ${this.field({ key: 'seed', label: 'Seed (both stages)', kind: 'int', min: 0, help: 'Shared by both stages (Stage s draws with seed + s): the same seed and settings give the same run.', paper: '-' }, locked)}
-        ${this.field({ key: 'saveEvery', label: 'Save every (steps, both stages)', kind: 'int', min: 1, help: 'Shared by both stages: the run is saved to this browser every this many steps, on pause and at the end of each stage.', paper: '-' }, false)}
+        ${this.field(SEED_INFO, locked)}
+        ${this.field(SAVE_EVERY_INFO, false)}
       </div>
       <p class="note">The other settings are this stage's own: changing them here leaves Stage ${stage === 1 ? 2 : 1}'s values as they are.</p>
       <div class="row" style="margin-top:0.5rem">
@@ -91,3 +90,9 @@ export class R1sSettings extends PlaygroundElement {
 }
 
 customElements.define('r1s-settings', R1sSettings);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'r1s-settings': R1sSettings;
+  }
+}

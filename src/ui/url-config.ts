@@ -7,13 +7,16 @@
  *
  * Each stage has its own RL settings: `s1.lr`, `s2.lr`, ... (STAGE_KEYS). A plain key (`lr`, as
  * older links hold) sets both stages; a stage-prefixed key overrides it for that stage.
+ *
+ * The RL settings' keys, bounds, defaults and paths come from the settings table
+ * (src/rl/settings-fields.ts `url`, `page`); this file adds the page's own keys (pack, model,
+ * step, seed, ...) and the order links write them in.
  */
-import { ADVANTAGE_ESTIMATORS, type AdvantageEstimator } from '../rl/advantages.ts';
-import { ALL_PROMPT_PRESETS } from '../protocol/prompts.ts';
-import { RETRIEVAL_REWARD_RULES, type RetrievalRewardRule } from '../rl/rewards.ts';
-import { DEFAULT_STAGE_STEPS, type SettingsOverride } from '../session/types.ts';
-import { MAX_SPLICED_DOCUMENTS } from '../protocol/splice.ts';
-import { defaultRlSettings } from '../rl/trainer.ts';
+import type { AdvantageEstimator } from '../rl/advantages.ts';
+import type { RetrievalRewardRule } from '../rl/rewards.ts';
+import { DEFAULT_STAGE_STEPS } from '../session/types.ts';
+import { fieldOfUrlKey, inRange, pageRangeOf, type Range } from '../rl/settings-fields.ts';
+import { settingDefault, type SettingsOverride } from '../rl/settings.ts';
 
 /** The six steps of the guided path, in order. */
 export const STEP_IDS = ['corpus', 'base', 'stage1', 'stage2', 'evaluate', 'export'] as const;
@@ -39,7 +42,7 @@ export interface PageConfig {
   advantageEstimator: AdvantageEstimator;
   maxSearches: number;
   topK: number;
-  /** Stage 1's retrieval reward: `found` (default here) or the paper's `any`. */
+  /** Stage 1's retrieval reward (`relevant`, `found` or the paper's `any`). */
   retrievalReward: RetrievalRewardRule;
   /** Stage 2's format penalty (<= 0; paper -2). */
   formatPenalty: number;
@@ -53,7 +56,10 @@ export interface PageConfig {
   stages: { 1: StageValues; 2: StageValues };
 }
 
-/** The settings each stage holds for itself (the rest are shared by both stages). */
+/**
+ * The settings each stage holds for itself (the rest are shared by both stages), in the order
+ * links write them; each is a settings-table field's `url` key.
+ */
 export const STAGE_KEYS = [
   'promptsPerStep', 'samplesPerPrompt', 'maxNewTokens', 'lr', 'klCoef', 'advantageEstimator', 'maxSearches', 'topK', 'retrievalReward', 'formatPenalty',
 ] as const satisfies readonly (keyof PageConfig)[];
@@ -65,45 +71,68 @@ export function stageValue<K extends StageKey>(config: PageConfig, stage: 1 | 2,
   return (config.stages[stage][key] ?? config[key]) as PageConfig[K];
 }
 
-const s1 = defaultRlSettings(1), s2 = defaultRlSettings(2);
+/** The page's keys that are RL settings: the shared prompt preset, then the per-stage keys. */
+const RL_KEYS = ['preset', ...STAGE_KEYS] as const;
+type RlKey = (typeof RL_KEYS)[number];
+
+/** Each RL key's default: the recipe's (defaultRlSettings) in the first stage the setting acts in. */
+const RL_DEFAULTS = Object.fromEntries(RL_KEYS.map((k) => {
+  const f = fieldOfUrlKey(k);
+  return [k, settingDefault(f, f.stages?.[0] ?? 1)];
+})) as Pick<PageConfig, RlKey>;
+const { preset: DEFAULT_PRESET, ...STAGE_DEFAULTS } = RL_DEFAULTS;
 
 export const DEFAULT_PAGE_CONFIG: Readonly<PageConfig> = Object.freeze({
-  backend: 'auto', pack: 'world', model: 'nano-base', preset: s1.promptPreset, seed: 1, stage1Steps: DEFAULT_STAGE_STEPS[1], stage2Steps: DEFAULT_STAGE_STEPS[2],
-  promptsPerStep: s1.promptsPerStep, samplesPerPrompt: s1.samplesPerPrompt, maxNewTokens: s1.rollout.maxNewTokens,
-  lr: s1.optimizer.lr, klCoef: s1.klCoef, advantageEstimator: s1.advantageEstimator, maxSearches: s1.rollout.maxSearches,
-  topK: s1.rollout.topK, retrievalReward: s1.reward.retrievalReward, formatPenalty: s2.reward.formatPenalty, saveEvery: 1, evalLimit: 50,
-  step: 'corpus', stages: Object.freeze({ 1: Object.freeze({}), 2: Object.freeze({}) }),
+  backend: 'auto', pack: 'world', model: 'nano-base', preset: DEFAULT_PRESET, seed: 1, stage1Steps: DEFAULT_STAGE_STEPS[1], stage2Steps: DEFAULT_STAGE_STEPS[2],
+  ...STAGE_DEFAULTS, saveEvery: 1, evalLimit: 50, step: 'corpus', stages: Object.freeze({ 1: Object.freeze({}), 2: Object.freeze({}) }),
 });
 
-type Field =
-  | { key: keyof PageConfig; kind: 'int'; min: number; max?: number }
-  | { key: keyof PageConfig; kind: 'number'; check: (x: number) => boolean; expect: string }
+/** One URL key: how its text is read and what it may hold. */
+export type UrlField =
+  | { key: keyof PageConfig; kind: 'int' | 'number'; range: Range }
   | { key: keyof PageConfig; kind: 'enum'; options: readonly string[] }
   | { key: keyof PageConfig; kind: 'name' };
 
+/** An RL setting's URL key, from the settings table: what the page offers of it. */
+function rlField(key: RlKey): UrlField {
+  const f = fieldOfUrlKey(key);
+  const { options, ...range } = pageRangeOf(f);
+  if (f.type === 'enum') return { key, kind: 'enum', options: options! };
+  if (f.type !== 'int' && f.type !== 'number') throw new Error(`url-config: setting "${f.path}" (${f.type}) cannot be a URL key`);
+  return { key, kind: f.type, range };
+}
+
 /** Every key the URL may hold, in the order links write them. */
-const FIELDS: readonly Field[] = [
+const FIELDS: readonly UrlField[] = [
   { key: 'step', kind: 'enum', options: STEP_IDS },
   { key: 'pack', kind: 'name' },
   { key: 'model', kind: 'name' },
-  { key: 'preset', kind: 'enum', options: Object.keys(ALL_PROMPT_PRESETS).filter((p) => ALL_PROMPT_PRESETS[p]!.allowsSearch) },
+  rlField('preset'),
   { key: 'backend', kind: 'enum', options: ['auto', 'cpu', 'wasm', 'webgpu'] },
-  { key: 'seed', kind: 'int', min: 0 },
-  { key: 'stage1Steps', kind: 'int', min: 1 },
-  { key: 'stage2Steps', kind: 'int', min: 1 },
-  { key: 'promptsPerStep', kind: 'int', min: 1 },
-  { key: 'samplesPerPrompt', kind: 'int', min: 1 },
-  { key: 'maxNewTokens', kind: 'int', min: 1, max: 400 },
-  { key: 'lr', kind: 'number', check: (x) => x > 0 && x < 1, expect: 'a number between 0 and 1' },
-  { key: 'klCoef', kind: 'number', check: (x) => x >= 0, expect: 'a number >= 0' },
-  { key: 'advantageEstimator', kind: 'enum', options: ADVANTAGE_ESTIMATORS },
-  { key: 'maxSearches', kind: 'int', min: 0, max: 16 },
-  { key: 'topK', kind: 'int', min: 1, max: MAX_SPLICED_DOCUMENTS },
-  { key: 'retrievalReward', kind: 'enum', options: [...RETRIEVAL_REWARD_RULES] },
-  { key: 'formatPenalty', kind: 'number', check: (x) => x <= 0 && x >= -10, expect: 'a number between -10 and 0' },
-  { key: 'saveEvery', kind: 'int', min: 1 },
-  { key: 'evalLimit', kind: 'int', min: 0 },
+  { key: 'seed', kind: 'int', range: { min: 0 } },
+  { key: 'stage1Steps', kind: 'int', range: { min: 1 } },
+  { key: 'stage2Steps', kind: 'int', range: { min: 1 } },
+  ...STAGE_KEYS.map(rlField),
+  { key: 'saveEvery', kind: 'int', range: { min: 1 } },
+  { key: 'evalLimit', kind: 'int', range: { min: 0 } },
 ];
+
+/**
+ * The URL key `key`: its kind and what it accepts (the settings form shows the same bounds).
+ * @throws Error for `stages`, which is no key of its own (its keys are `s1.<key>`, `s2.<key>`).
+ */
+export function urlField(key: keyof PageConfig): UrlField {
+  const f = FIELDS.find((x) => x.key === key);
+  if (!f) throw new Error(`url-config: "${key}" is not a URL key`);
+  return f;
+}
+
+/** "a number between 0 and 1", "a number >= 0": what a number key holds, as the URL's messages say it. */
+function numberWords(r: Range): string {
+  if (r.min !== undefined && r.max !== undefined) return `a number between ${r.min} and ${r.max}`;
+  if (r.min !== undefined) return `a number ${r.minOpen ? '>' : '>='} ${r.min}`;
+  return r.max !== undefined ? `a number ${r.maxOpen ? '<' : '<='} ${r.max}` : 'a number';
+}
 
 /**
  * Reads the configuration from a query string; returns it with one message per bad value
@@ -128,11 +157,12 @@ export function readPageConfig(search: string): { config: PageConfig; errors: st
       else errors.push(`${name} "${v}" is not one of ${f.options.join(', ')}`);
     } else {
       const n = v.trim() === '' ? NaN : Number(v);
+      const { min, max } = f.range;
       if (f.kind === 'int') {
-        if (Number.isInteger(n) && n >= f.min && (f.max === undefined || n <= f.max)) set(f.key, n);
-        else errors.push(`${name} "${v}" is not an integer ${f.max === undefined ? `>= ${f.min}` : `from ${f.min} to ${f.max}`}`);
-      } else if (Number.isFinite(n) && f.check(n)) set(f.key, n);
-      else errors.push(`${name} "${v}" is not ${f.expect}`);
+        if (Number.isInteger(n) && inRange(n, f.range)) set(f.key, n);
+        else errors.push(`${name} "${v}" is not an integer ${max === undefined ? `>= ${min}` : `from ${min} to ${max}`}`);
+      } else if (Number.isFinite(n) && inRange(n, f.range)) set(f.key, n);
+      else errors.push(`${name} "${v}" is not ${numberWords(f.range)}`);
     }
   }
   return { config, errors };
@@ -155,19 +185,23 @@ export function writePageConfig(config: PageConfig): string {
   return q ? `?${q}` : '';
 }
 
-/** The RL settings a stage starts with under this configuration (src/session/training-session.ts merges them into the defaults). */
+/**
+ * The RL settings a stage starts with under this configuration: each RL key's value at its
+ * setting's path, for the settings that act in this stage (src/rl/settings.ts mergeSettings
+ * merges them into the defaults).
+ */
 export function stageOverride(config: PageConfig, stage: 1 | 2): SettingsOverride {
-  const v = <K extends StageKey>(k: K) => stageValue(config, stage, k);
-  return {
-    promptsPerStep: v('promptsPerStep'),
-    samplesPerPrompt: v('samplesPerPrompt'),
-    advantageEstimator: v('advantageEstimator'),
-    klCoef: v('klCoef'),
-    promptPreset: config.preset,
-    optimizer: { lr: v('lr') },
-    rollout: { maxNewTokens: v('maxNewTokens'), maxSearches: v('maxSearches'), topK: v('topK') },
-    reward: stage === 1 ? { retrievalReward: v('retrievalReward') } : { formatPenalty: v('formatPenalty') },
-  };
+  const out: Record<string, unknown> = {};
+  for (const key of RL_KEYS) {
+    const f = fieldOfUrlKey(key);
+    if (f.stages && !f.stages.includes(stage)) continue;
+    const value = key === 'preset' ? config.preset : stageValue(config, stage, key);
+    const parts = f.path.split('.');
+    let obj = out;
+    for (const p of parts.slice(0, -1)) obj = (obj[p] ??= {}) as Record<string, unknown>;
+    obj[parts[parts.length - 1]!] = value;
+  }
+  return out as SettingsOverride;
 }
 
 /**

@@ -30,7 +30,7 @@ import { exportPack } from '../../src/corpus/export/export-pack.ts';
 import { importPack, type ImportInput } from '../../src/corpus/import/import-pack.ts';
 import { fsSource, loadPack } from '../../src/corpus/pack-loader.ts';
 import type { Pack, Question } from '../../src/corpus/types.ts';
-import { defaultRlSettings } from '../../src/rl/trainer.ts';
+import { defaultRlSettings } from '../../src/rl/settings.ts';
 
 const WORLD = 'public/corpus/world';
 const settings = runSettingsSummary(defaultRlSettings(1), defaultRlSettings(2));

@@ -14,7 +14,7 @@ import { checkMemoryFits, estimateTrainingMemory, largestFittingMicroBatch, type
 import { Rng } from '../../src/util/rng.ts';
 import { WasmBackend } from '../../src/backend/wasm/wasm-backend.ts';
 import { backendMemoryLimits, checkTrainingFits } from '../../src/rl/memory-check.ts';
-import { defaultRlSettings } from '../../src/rl/trainer.ts';
+import { defaultRlSettings } from '../../src/rl/settings.ts';
 
 /** A cpu backend that counts the bytes of live tensors and their peak. */
 function countingBackend(): { b: Backend; live: () => number; peak: () => number; resetPeak: () => void } {

@@ -28,8 +28,8 @@ import { initParams, zerosLike, type ParamSet } from '../../src/model/params.ts'
 import { Pretrainer } from '../../src/stage0/pretrain.ts';
 import { policyUpdate } from '../../src/rl/policy-update.ts';
 import { generateRollouts } from '../../src/rl/rollout.ts';
-import { mergeSettings } from '../../src/session/training-session.ts';
-import { defaultRlSettings } from '../../src/rl/trainer.ts';
+import { mergeSettings } from '../../src/rl/settings.ts';
+import { defaultRlSettings } from '../../src/rl/settings.ts';
 import { Tokenizer } from '../../src/tokenizer/tokenizer.ts';
 import { readPageConfig, DEFAULT_PAGE_CONFIG } from '../../src/ui/url-config.ts';
 import { Rng } from '../../src/util/rng.ts';

@@ -22,7 +22,7 @@ import { inspectRollout } from '../../src/session/inspection.ts';
 import { LiveSampler } from '../../src/session/live.ts';
 import { sample } from '../../src/session/samples.ts';
 import { TrainingSession } from '../../src/session/training-session.ts';
-import { type SettingsOverride } from '../../src/session/types.ts';
+import { type SettingsOverride } from '../../src/rl/settings.ts';
 import { type StepMetrics } from '../../src/rl/trainer.ts';
 import { slotAnswerWords } from '../../src/tokenizer/slot-words.ts';
 import { getPromptPreset, renderPrompt } from '../../src/protocol/prompts.ts';

@@ -17,7 +17,7 @@ import { checkOutputFolder, listEntries, replaceFolder, type FolderKind } from '
 import { exportPack } from '../../corpus/export/export-pack.ts';
 import { PACK_EXPORT_FORMATS, runSettingsSummary, type PackExportFormat } from '../../corpus/export/common.ts';
 import { fsSource, loadPack } from '../../corpus/pack-loader.ts';
-import { defaultRlSettings, type RlSettings } from '../../rl/trainer.ts';
+import { defaultRlSettings, storedRlSettings, type RlSettings } from '../../rl/settings.ts';
 import { log, parseFlags, required } from '../common.ts';
 
 /** Every top-level entry an export of either format holds (README.md always). */
@@ -35,17 +35,6 @@ const PACK_EXPORT_FOLDER: FolderKind = {
 
 const USAGE = 'npm run cli -- export-pack --pack DIR --format search-r1|r1-searcher --out DIR [--checkpoint CKPT] [--data-source NAME] [--overwrite] [--json]';
 
-/** `base` with the plain-object fields of `over` merged in, recursively (a run's settings as given). */
-function merged<T>(base: T, over: unknown): T {
-  if (typeof over !== 'object' || over === null || Array.isArray(over)) return base;
-  const out: Record<string, unknown> = { ...(base as Record<string, unknown>) };
-  for (const [k, v] of Object.entries(over)) {
-    const b = out[k];
-    out[k] = typeof b === 'object' && b !== null && !Array.isArray(b) ? merged(b, v) : v;
-  }
-  return out as T;
-}
-
 /** The two stages' settings: defaults, with a checkpoint's own stage replaced by its run's settings. */
 async function stageSettings(checkpoint: string | undefined): Promise<{ 1: RlSettings; 2: RlSettings }> {
   const out = { 1: defaultRlSettings(1), 2: defaultRlSettings(2) };
@@ -57,7 +46,7 @@ async function stageSettings(checkpoint: string | undefined): Promise<{ 1: RlSet
   } catch (e) {
     throw new Error(`--checkpoint: cannot read ${path} (${(e as Error).message})`);
   }
-  if (state.stage === 1 || state.stage === 2) out[state.stage] = merged(out[state.stage], state.settings);
+  if (state.stage === 1 || state.stage === 2) out[state.stage] = storedRlSettings(state.stage, state.settings, `--checkpoint: ${path} settings`);
   else throw new Error(`--checkpoint: ${path} is a stage-${String(state.stage)} checkpoint; its settings are not RL settings (give a Stage 1 or 2 checkpoint)`);
   return out;
 }

@@ -14,7 +14,8 @@
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { keepStep, pickGroups, type KeptStep } from '../../session/rollout-history.ts';
-import { DEFAULT_STAGE_STEPS, type EvalRow, type PolicyName, type SettingsOverride } from '../../session/types.ts';
+import { DEFAULT_STAGE_STEPS, type EvalRow, type PolicyName } from '../../session/types.ts';
+import { type SettingsOverride } from '../../rl/settings.ts';
 import { TrainingSession } from '../../session/training-session.ts';
 import { evaluatePolicy } from '../../session/evaluation.ts';
 import { encodeShippedRollouts, SHIPPED_RUN_FILES, SHIPPED_RUN_NAME, type ShippedRunManifest } from '../../session/shipped-run.ts';

@@ -17,11 +17,12 @@ import { uploadParams, type Checkpoint, type TrainerState } from '../../io/check
 import { captureRun, resumeRun } from '../../rl/run-state.ts';
 import { CHECKPOINT_FOLDER, loadCheckpointDir, loadModelFolder, saveCheckpointDir } from '../../io/checkpoint-fs.ts';
 import { checkOutputFolder } from '../../util/output-folder.ts';
-import type { RewardSettings } from '../../rl/rewards.ts';
-import { defaultRlSettings, RlTrainer, upgradeRlSettings, validateRlSettings, type RlSettings, type StepMetrics } from '../../rl/trainer.ts';
+import { RlTrainer, type StepMetrics } from '../../rl/trainer.ts';
+import { defaultRlSettings, storedRlSettings, validateRlSettings, type RlSettings } from '../../rl/settings.ts';
 import { mergeSettingsInto, setSettingPath } from '../../rl/settings-schema.ts';
+import { applySettingFlags, SETTING_FLAG_NAMES, SETTING_FLAG_OPTIONS, SETTING_FLAGS_USAGE } from '../settings-flags.ts';
 import { jsonErrorOffset, lineColumn } from '../../util/json-where.ts';
-import { intFlag, log, numFlag, openBackend, openPack, parseFlags, progressBar, required } from '../common.ts';
+import { intFlag, log, openBackend, openPack, parseFlags, progressBar, required } from '../common.ts';
 import { searchUrlRetriever } from '../../search/remote-retriever.ts';
 import { WasmBackend } from '../../backend/wasm/wasm-backend.ts';
 import { formatBytes } from '../../model/memory.ts';
@@ -29,18 +30,14 @@ import { checkTrainingFits } from '../../rl/memory-check.ts';
 
 const USAGE =
   'npm run cli -- train --stage 1|2 --pack DIR --init CKPT --out CKPT --steps N [--seed S] [--backend auto|cpu|wasm] [--threads N] ' +
-  '[--prompts-per-step N] [--samples-per-prompt N] [--lr X] [--kl-coef X] [--advantage-estimator reinforce_baseline|group_norm|reinforce] ' +
-  '[--max-searches N] [--top-k N] [--retrieval-reward relevant|found|any] [--format-penalty X] [--hops 1,2] [--no-mask-documents] ' +
+  `${SETTING_FLAGS_USAGE} ` +
   '[--settings FILE.json] [--set path=value]... [--save-every N] [--stop-after N] [--resume [--allow-other-pack]] [--overwrite] [--search-url URL] [--json]';
 
 export async function run(argv: string[]): Promise<void> {
   const f = parseFlags(argv, {
     stage: { type: 'string' }, pack: { type: 'string' }, init: { type: 'string' }, out: { type: 'string' }, steps: { type: 'string' },
     seed: { type: 'string' }, backend: { type: 'string' }, threads: { type: 'string' },
-    'prompts-per-step': { type: 'string' }, 'samples-per-prompt': { type: 'string' }, lr: { type: 'string' }, 'kl-coef': { type: 'string' },
-    'advantage-estimator': { type: 'string' }, 'max-searches': { type: 'string' }, 'top-k': { type: 'string' },
-    'retrieval-reward': { type: 'string' }, 'format-penalty': { type: 'string' }, hops: { type: 'string' },
-    'no-mask-documents': { type: 'boolean' }, settings: { type: 'string' }, set: { type: 'string', multiple: true },
+    ...SETTING_FLAG_OPTIONS, settings: { type: 'string' }, set: { type: 'string', multiple: true },
     'save-every': { type: 'string' }, 'stop-after': { type: 'string' }, resume: { type: 'boolean' }, overwrite: { type: 'boolean' }, json: { type: 'boolean' },
     'allow-other-pack': { type: 'boolean' },
     'search-url': { type: 'string' },
@@ -169,31 +166,18 @@ export async function run(argv: string[]): Promise<void> {
 }
 
 /** Flags that change settings (refused on --resume when they contradict the stored run). */
-const SETTINGS_FLAGS = [
-  'settings', 'set', 'prompts-per-step', 'samples-per-prompt', 'lr', 'kl-coef', 'advantage-estimator', 'max-searches', 'top-k',
-  'retrieval-reward', 'format-penalty', 'hops', 'no-mask-documents',
-] as const;
+const SETTINGS_FLAGS = ['settings', 'set', ...SETTING_FLAG_NAMES];
 
 /**
  * `base` (the stage's defaults, or a resumed run's settings), then --settings FILE, then the
- * individual flags, then --set path=value (src/rl/settings-schema.ts: known paths only, values
- * of the default's type, prototype keys refused).
+ * setting flags (src/cli/settings-flags.ts: each checked against the setting's bounds), then
+ * --set path=value (src/rl/settings-schema.ts: known paths only, values of the default's type,
+ * prototype keys refused).
  */
 async function buildSettings(stage: 1 | 2, f: Record<string, unknown>, base: RlSettings): Promise<RlSettings> {
   const s = base;
   if (typeof f.settings === 'string') mergeSettingsInto(s, await readJsonFile(f.settings, '--settings'), `--settings ${f.settings}`);
-  const str = (k: string) => f[k] as string | undefined;
-  if (str('prompts-per-step')) s.promptsPerStep = intFlag(str('prompts-per-step'), 'prompts-per-step', 0, 1);
-  if (str('samples-per-prompt')) s.samplesPerPrompt = intFlag(str('samples-per-prompt'), 'samples-per-prompt', 0, 1);
-  if (str('lr')) s.optimizer.lr = numFlag(str('lr'), 'lr', 0);
-  if (str('kl-coef')) s.klCoef = numFlag(str('kl-coef'), 'kl-coef', 0);
-  if (str('advantage-estimator')) s.advantageEstimator = str('advantage-estimator') as RlSettings['advantageEstimator'];
-  if (str('max-searches')) s.rollout.maxSearches = intFlag(str('max-searches'), 'max-searches', 0, 0);
-  if (str('top-k')) s.rollout.topK = intFlag(str('top-k'), 'top-k', 0, 1);
-  if (str('retrieval-reward')) s.reward.retrievalReward = str('retrieval-reward') as RewardSettings['retrievalReward'];
-  if (str('format-penalty')) s.reward.formatPenalty = numFlag(str('format-penalty'), 'format-penalty', 0);
-  if (str('hops')) s.curriculum = [{ fromStep: 0, hops: str('hops')!.split(',').map((h) => intFlag(h, 'hops', 0, 1)) }];
-  if (f['no-mask-documents']) s.maskDocuments = false;
+  applySettingFlags(s, f);
   for (const kv of (f.set as string[] | undefined) ?? []) {
     const eq = kv.indexOf('=');
     if (eq < 1) throw new Error(`--set expects path=value, got "${kv}"`);
@@ -236,17 +220,13 @@ function jsonErrorWhere(text: string, e: Error): string {
  */
 function storedSettings(stage: 1 | 2, stored: unknown, out: string, config: Checkpoint['config']): RlSettings {
   const where = `--resume: ${join(out, 'trainer_state.json')} settings`;
-  const s = defaultRlSettings(stage);
   try {
     // A run saved before a setting existed resumes with the value that reproduces it.
-    mergeSettingsInto(s, stored && typeof stored === 'object' ? upgradeRlSettings(stored as RlSettings) : stored, where);
-    s.stage = stage;
-    validateRlSettings(s, config);
+    return validateRlSettings(storedRlSettings(stage, stored, where), config);
   } catch (e) {
     const m = (e as Error).message;
     throw new Error(m.startsWith(where) ? m : `${where}: ${m.replace(/^settings: /, '')}`);
   }
-  return s;
 }
 
 /** Leaf paths where two settings objects differ, as "path: stored A, flags B". */

@@ -1,0 +1,164 @@
+/**
+ * The settings of an RL stage: their type, their defaults, the one way a change is applied to
+ * the defaults ({@link mergeSettings}) and the one validation ({@link validateRlSettings}).
+ * What each setting is (bounds, help, paper value, CLI flag, URL key) is src/rl/settings-fields.ts;
+ * how a change reaches a path safely is src/rl/settings-schema.ts.
+ */
+import type { ModelConfig } from '../model/config.ts';
+import type { OptimizerSettings } from '../model/optimizer.ts';
+import type { AdvantageEstimator } from './advantages.ts';
+import type { UpdateSettings } from './policy-update.ts';
+import { DEFAULT_PROMPT_PRESET } from '../protocol/prompts.ts';
+import { resolveRewardSettings, type RewardSettings } from './rewards.ts';
+import { validateRolloutSettings, type RolloutSettings } from './rollout.ts';
+import { curriculumProblem, describeRange, fieldAllows, SETTINGS_FIELDS, type SettingField } from './settings-fields.ts';
+import { mergeSettingsInto, settingAt } from './settings-schema.ts';
+
+/** A curriculum phase: from `fromStep` on, questions with these hop counts are drawn. */
+export interface CurriculumPhase {
+  fromStep: number;
+  hops: number[];
+}
+
+/**
+ * Every setting of an RL stage. Defaults: {@link defaultRlSettings}; bounds, help and paper
+ * values: src/rl/settings-fields.ts.
+ */
+export interface RlSettings {
+  stage: 1 | 2;
+  /** Questions per step (paper: 64). */
+  promptsPerStep: number;
+  /** Samples per question, G (paper: 16). */
+  samplesPerPrompt: number;
+  /** Baseline of REINFORCE++ (recipe.md section 7). */
+  advantageEstimator: AdvantageEstimator;
+  /** KL coefficient beta to the stage's initial policy (Qwen runs: 0). */
+  klCoef: number;
+  /** Compute the KL to the reference every this many steps for the curves even when klCoef is 0 (0 = never). */
+  klEvery: number;
+  optimizer: OptimizerSettings;
+  /** Cosine decay of the learning rate to this fraction over the stage's steps (recipe.md: 0.1). */
+  lrMinRatio: number;
+  update: UpdateSettings;
+  rollout: RolloutSettings;
+  reward: RewardSettings;
+  /** Prompt preset name (src/rl/prompts.ts). */
+  promptPreset: string;
+  curriculum: CurriculumPhase[];
+  /**
+   * Draw the same number of questions of each hop count of the curriculum phase (true), or
+   * questions uniformly from the phase's pool (false; 1-hop questions are then ~70% of the
+   * world's train split, and a second search rarely pays often enough to be learned).
+   */
+  balanceHops: boolean;
+  /** Mask document tokens out of the loss (recipe.md section 3). false = the ablation. */
+  maskDocuments: boolean;
+}
+
+/**
+ * Defaults that learn on the nano preset (recipe.md section 11 and our runs). Stage 1 pays the
+ * retrieval part only for a search that returned documents with queries on topic ('relevant',
+ * issue 15: 'found' collapsed into one constant query on two seeds); the paper's 'any' and
+ * 'found' are settings. `balanceHops` and the `chain` preset are settings for multi-hop
+ * experiments (issue 15, not yet learning). A fresh object each call: callers change it.
+ */
+export function defaultRlSettings(stage: 1 | 2): RlSettings {
+  return {
+    stage,
+    promptsPerStep: 8,
+    samplesPerPrompt: 16,
+    advantageEstimator: 'reinforce_baseline',
+    klCoef: 0,
+    klEvery: 0,
+    optimizer: { lr: 3e-4, beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0, gradClip: 1.0 },
+    lrMinRatio: 1,
+    update: { clipEps: 0.2, miniBatches: 1, microBatchTokens: 4096, lossAggregation: 'sequence-mean' },
+    rollout: { maxNewTokens: 64, maxSearches: 3, topK: 3, docMaxWords: 40, temperature: 1, topP: 0.95, maxLength: 448 },
+    reward: stage === 1 ? { ...resolveRewardSettings(), retrievalReward: 'relevant' } : resolveRewardSettings(),
+    promptPreset: DEFAULT_PROMPT_PRESET,
+    curriculum: stage === 1 ? [{ fromStep: 0, hops: [1, 2] }] : [{ fromStep: 0, hops: [1] }, { fromStep: 100, hops: [1, 2] }, { fromStep: 200, hops: [1, 2, 3] }],
+    balanceHops: false,
+    maskDocuments: true,
+  };
+}
+
+/** A field's default in `stage` (its value in {@link defaultRlSettings}). */
+export function settingDefault(field: SettingField, stage: 1 | 2): unknown {
+  return settingAt(defaultRlSettings(stage), field.path);
+}
+
+/**
+ * Settings stored by an earlier version (a checkpoint's trainer state), completed with the
+ * values that reproduce what that version did: questions drawn uniformly from the phase's pool.
+ */
+export function upgradeRlSettings(stored: RlSettings): RlSettings {
+  return { ...stored, balanceHops: stored.balanceHops ?? false };
+}
+
+/** Settings a learner may change, as a partial of RlSettings (nested objects merged). */
+export type SettingsOverride = Partial<Omit<RlSettings, 'optimizer' | 'update' | 'rollout' | 'reward'>> & {
+  optimizer?: Partial<RlSettings['optimizer']>;
+  update?: Partial<RlSettings['update']>;
+  rollout?: Partial<RlSettings['rollout']>;
+  reward?: Partial<RlSettings['reward']>;
+};
+
+/**
+ * The stage's defaults with `override` deep-merged in (nested objects key by key, arrays and
+ * leaves replaced), and `stage` set: the one merge behind the page's overrides, a stored run's
+ * settings (the worker session, `train --resume`, `export-pack --checkpoint`).
+ * Not validated: see {@link validateRlSettings}.
+ * @throws SettingsError (src/rl/settings-schema.ts) naming `what` and the path of an unknown
+ *   key, a prototype key or a value of the wrong type.
+ */
+export function mergeSettings(stage: 1 | 2, override: SettingsOverride = {}, what = 'settings'): RlSettings {
+  const s = defaultRlSettings(stage);
+  mergeSettingsInto(s, override, what);
+  s.stage = stage;
+  return s;
+}
+
+/**
+ * A stored run's settings (a checkpoint's trainer_state.json `settings`, as read): upgraded
+ * ({@link upgradeRlSettings}) and merged into the stage's defaults by {@link mergeSettings}.
+ * @throws SettingsError naming `what`: not an object, an unknown path, a value of the wrong type.
+ */
+export function storedRlSettings(stage: 1 | 2, stored: unknown, what: string): RlSettings {
+  const isObject = typeof stored === 'object' && stored !== null && !Array.isArray(stored);
+  return mergeSettings(stage, (isObject ? upgradeRlSettings(stored as RlSettings) : stored) as SettingsOverride, what);
+}
+
+/**
+ * Checks every field against its type and bounds (src/rl/settings-fields.ts), then what the
+ * table cannot say: a group baseline needs two samples, the rollout fits the model's
+ * `maxPositions`, the reward settings have no unknown key. Returns `s` unchanged.
+ * @throws Error naming the first impossible setting: `<group>: <key> must be <bounds>, got <value>`
+ *   (group `settings` for top-level keys, else `optimizer`, `update`, `rollout`, `reward`).
+ */
+export function validateRlSettings(s: RlSettings, config: ModelConfig): RlSettings {
+  for (const f of SETTINGS_FIELDS) {
+    const v = settingAt(s, f.path);
+    if (!fieldAllows(f, v)) throw new Error(fieldError(f, v));
+  }
+  if (s.advantageEstimator !== 'reinforce' && s.samplesPerPrompt < 2) throw new Error(`settings: ${s.advantageEstimator} needs samplesPerPrompt >= 2 (a group of one has no baseline)`);
+  validateRolloutSettings(s.rollout, config.maxPositions);
+  resolveRewardSettings(s.reward);
+  return s;
+}
+
+/** The message for a value the field refuses, in the words the group's own validator uses. */
+function fieldError(f: SettingField, v: unknown): string {
+  const dot = f.path.lastIndexOf('.');
+  const group = dot < 0 ? 'settings' : f.path.slice(0, dot), key = f.path.slice(dot + 1);
+  const got = typeof v === 'number' || v === undefined ? String(v) : JSON.stringify(v);
+  switch (f.type) {
+    case 'enum':
+      return `${group}: unknown ${key} ${got} (known: ${f.options!.join(', ')})`;
+    case 'boolean':
+      return `${group}: ${key} must be true or false, got ${got}`;
+    case 'curriculum':
+      return `${group}: ${curriculumProblem(v)}`;
+    default:
+      return `${group}: ${key} must be ${describeRange(f.type, f)}, got ${got}`;
+  }
+}
