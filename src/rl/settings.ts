@@ -4,6 +4,7 @@
  * What each setting is (bounds, help, paper value, CLI flag, URL key) is src/rl/settings-fields.ts;
  * how a change reaches a path safely is src/rl/settings-schema.ts.
  */
+import type { RunSettingsSummary } from '../corpus/export/common.ts';
 import type { ModelConfig } from '../model/config.ts';
 import type { OptimizerSettings } from '../model/optimizer.ts';
 import type { AdvantageEstimator } from './advantages.ts';
@@ -161,4 +162,28 @@ function fieldError(f: SettingField, v: unknown): string {
     default:
       return `${group}: ${key} must be ${describeRange(f.type, f)}, got ${got}`;
   }
+}
+
+/**
+ * The summary of a run's two stages: Stage 2's values for what both stages share (the page
+ * sets them once for both), Stage 1's retrieval reward and hop counts, Stage 2's format penalty.
+ * The pack export writes it into its README (src/corpus/export/readme.ts).
+ */
+export function runSettingsSummary(stage1: RlSettings, stage2: RlSettings, steps: { stage1?: number; stage2?: number } = {}): RunSettingsSummary {
+  return {
+    promptsPerStep: stage2.promptsPerStep,
+    samplesPerPrompt: stage2.samplesPerPrompt,
+    miniBatches: stage2.update.miniBatches,
+    advantageEstimator: stage2.advantageEstimator,
+    klCoef: stage2.klCoef,
+    lr: stage2.optimizer.lr,
+    maxSearches: stage2.rollout.maxSearches,
+    topK: stage2.rollout.topK,
+    maxNewTokens: stage2.rollout.maxNewTokens,
+    retrievalReward: stage1.reward.retrievalReward,
+    formatPenalty: stage2.reward.formatPenalty,
+    stage1Hops: [...new Set(stage1.curriculum.flatMap((p) => p.hops))].sort((a, b) => a - b),
+    ...(steps.stage1 !== undefined ? { stage1Steps: steps.stage1 } : {}),
+    ...(steps.stage2 !== undefined ? { stage2Steps: steps.stage2 } : {}),
+  };
 }

@@ -42,8 +42,8 @@ export class R1sPackExport extends PlaygroundElement {
     try {
       await pg.loadDocuments();
       if (!pg.documents) throw new Error(pg.errors.documents ?? 'the documents could not be read');
-      const [{ exportPack }, { runSettingsSummary }, { mergeSettings }] = await Promise.all([
-        import('../corpus/export/export-pack.ts'), import('../corpus/export/common.ts'), import('../rl/settings.ts'),
+      const [{ exportPack }, { runSettingsSummary, mergeSettings }] = await Promise.all([
+        import('../corpus/export/export-pack.ts'), import('../rl/settings.ts'),
       ]);
       const c = pg.config;
       const settings = runSettingsSummary(mergeSettings(1, stageOverride(c, 1)), mergeSettings(2, stageOverride(c, 2)), { stage1: c.stage1Steps, stage2: c.stage2Steps });

@@ -25,7 +25,7 @@ import { join } from 'node:path';
 import { parquetMetadata, parquetReadObjects, parquetSchema } from 'hyparquet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run as exportPackCli } from '../../src/cli/commands/export-pack.ts';
-import { runSettingsSummary } from '../../src/corpus/export/common.ts';
+import { runSettingsSummary } from '../../src/rl/settings.ts';
 import { exportPack } from '../../src/corpus/export/export-pack.ts';
 import { importPack, type ImportInput } from '../../src/corpus/import/import-pack.ts';
 import { fsSource, loadPack } from '../../src/corpus/pack-loader.ts';

@@ -34,8 +34,8 @@ export interface RunSettingsSummary {
   topK: number;
   /** Most generated tokens per segment. */
   maxNewTokens: number;
-  /** Stage 1's retrieval reward: paid for any well-formed search, only one that found documents, or only relevant ones that did. */
-  retrievalReward: 'any' | 'found' | 'relevant';
+  /** Stage 1's retrieval reward rule by name (src/rl/rewards.ts `RetrievalRewardRule`: any, found, relevant). */
+  retrievalReward: string;
   /** Stage 2's penalty for a completion that is not well-formed (<= 0). */
   formatPenalty: number;
   /** Hop counts of Stage 1's questions (its curriculum); Stage 2 takes every training question. */
@@ -76,45 +76,6 @@ export function jsonLines(rows: readonly unknown[]): Uint8Array {
  * `"title"\ntext`), so a tab or line break inside a title or text becomes a space.
  */
 export const oneLine = (s: string) => s.replace(/[\t\r\n]+/g, ' ');
-
-/**
- * The fields of src/rl/trainer.ts `RlSettings` that {@link runSettingsSummary} reads, as a shape
- * (this layer sits below src/rl; an RlSettings value fits it).
- */
-export interface RlSettingsShape {
-  promptsPerStep: number;
-  samplesPerPrompt: number;
-  advantageEstimator: string;
-  klCoef: number;
-  optimizer: { lr: number };
-  update: { miniBatches: number };
-  rollout: { maxSearches: number; topK: number; maxNewTokens: number };
-  reward: { retrievalReward: 'any' | 'found' | 'relevant'; formatPenalty: number };
-  curriculum: readonly { hops: readonly number[] }[];
-}
-
-/**
- * The summary of a run's two stages: Stage 2's values for what both stages share (the page
- * sets them once for both), Stage 1's retrieval reward and hop counts, Stage 2's format penalty.
- */
-export function runSettingsSummary(stage1: RlSettingsShape, stage2: RlSettingsShape, steps: { stage1?: number; stage2?: number } = {}): RunSettingsSummary {
-  return {
-    promptsPerStep: stage2.promptsPerStep,
-    samplesPerPrompt: stage2.samplesPerPrompt,
-    miniBatches: stage2.update.miniBatches,
-    advantageEstimator: stage2.advantageEstimator,
-    klCoef: stage2.klCoef,
-    lr: stage2.optimizer.lr,
-    maxSearches: stage2.rollout.maxSearches,
-    topK: stage2.rollout.topK,
-    maxNewTokens: stage2.rollout.maxNewTokens,
-    retrievalReward: stage1.reward.retrievalReward,
-    formatPenalty: stage2.reward.formatPenalty,
-    stage1Hops: [...new Set(stage1.curriculum.flatMap((p) => p.hops))].sort((a, b) => a - b),
-    ...(steps.stage1 !== undefined ? { stage1Steps: steps.stage1 } : {}),
-    ...(steps.stage2 !== undefined ? { stage2Steps: steps.stage2 } : {}),
-  };
-}
 
 /** A question's supporting documents as corpus row numbers (the exported corpora's ids); ids the pack lacks are dropped. */
 export function supportingRows(q: Question, rowOf: ReadonlyMap<string, number>): string[] {

@@ -25,7 +25,12 @@ function fileTable(files: readonly ExportedFileInfo[]): string[] {
 }
 
 const stage2Reward = (s: RunSettingsSummary) => `answer F1 + format penalty ${s.formatPenalty} when not well-formed`;
-const stage1Reward = (s: RunSettingsSummary) => `retrieval 0.5 (${{ any: 'any well-formed search', found: 'only for a search that found documents', relevant: 'only for searches that found documents with every query naming the question or the documents before it (their code has no such rule)' }[s.retrievalReward]}) + format 0.5`;
+/** What each of our retrieval reward rules pays for, in the trainers' terms. */
+const RETRIEVAL_REWARD_TEXT: Readonly<Record<string, string>> = {
+  any: 'any well-formed search', found: 'only for a search that found documents',
+  relevant: 'only for searches that found documents with every query naming the question or the documents before it (their code has no such rule)',
+};
+const stage1Reward = (s: RunSettingsSummary) => `retrieval 0.5 (${RETRIEVAL_REWARD_TEXT[s.retrievalReward] ?? s.retrievalReward}) + format 0.5`;
 
 /** The README text (Markdown). `packDir` is how the commands name the pack folder. */
 export function packExportReadme(pack: Pack, format: PackExportFormat, s: RunSettingsSummary, files: readonly ExportedFileInfo[], packDir: string): string {
