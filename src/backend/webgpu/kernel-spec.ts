@@ -86,6 +86,24 @@ ${body}
 }`;
 }
 
+/**
+ * WGSL for a kernel that gives each workgroup of a `grid(rows)` dispatch (`wg` lanes) one row:
+ * `main` names the flat workgroup index `row` (the caller picks the name), returns at once in the
+ * workgroups with row >= `bound` (an expression such as `P.N`), then runs `body`. The lane index
+ * is `li`. The early return is the same for every lane of a workgroup, so the body may still
+ * call functions with barriers (workgroup-reduce.ts). Module-scope declarations the body needs
+ * (workgroup arrays, helper functions) go before this in the kernel's body.
+ */
+export function rowMain(wg: number, row: string, bound: string, body: string): string {
+  return `${FLAT_GROUP_WGSL}
+@compute @workgroup_size(${wg})
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
+  let ${row} = flatGroup(wid, nwg);
+  if (${row} >= ${bound}) { return; }
+${body}
+}`;
+}
+
 /** Workgroup size of the elementwise kernels. */
 export const EW_WG = 256;
 

@@ -18,7 +18,7 @@
  * result is deterministic. Packing keeps every kernel within 8 storage bindings (the WebGPU
  * default limit).
  */
-import { FLAT_GROUP_WGSL, grid, elementwiseMain, EW_WG, ewGroups, type KernelSpec } from '../kernel-spec.ts';
+import { grid, elementwiseMain, EW_WG, ewGroups, rowMain, type KernelSpec } from '../kernel-spec.ts';
 import type { KernelRunner, WebGpuTensor } from '../tensor.ts';
 
 const LANES = 32;
@@ -36,15 +36,12 @@ function forwardSpec(D: number): KernelSpec {
       { name: 'pos', type: 'i32', access: 'read' },
       { name: 'out', type: 'f32', access: 'rw' }, { name: 'lse', type: 'f32', access: 'rw' },
     ],
-    body: `${FLAT_GROUP_WGSL}
+    body: `
 const D = ${D}u;
 var<workgroup> wm: array<f32, ${LANES}>;
 var<workgroup> ws: array<f32, ${LANES}>;
 var<workgroup> wacc: array<f32, ${LANES * D}>;
-@compute @workgroup_size(${LANES})
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
-  let row = flatGroup(wid, nwg);
-  if (row >= P.NH) { return; }
+${rowMain(LANES, 'row', 'P.NH', `
   let n = row / P.H;
   let h = row % P.H;
   let C = P.H * D;
@@ -85,8 +82,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
     for (var l = 0u; l < ${LANES}u; l = l + 1u) { o = o + wacc[l * D + d] * exp(wm[l] - m); }
     out[qo + d] = o / total;
   }
-  if (li == 0u) { lse[row] = m + log(total); }
-}`,
+  if (li == 0u) { lse[row] = m + log(total); }`)}`,
   };
 }
 
@@ -140,13 +136,10 @@ function dqSpec(D: number): KernelSpec {
       { name: 'stats', type: 'f32', access: 'read' }, { name: 'ints', type: 'i32', access: 'read' },
       { name: 'dQ', type: 'f32', access: 'rw' },
     ],
-    body: `${FLAT_GROUP_WGSL}
+    body: `
 const D = ${D}u;
 var<workgroup> wacc: array<f32, ${LANES * D}>;
-@compute @workgroup_size(${LANES})
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
-  let row = flatGroup(wid, nwg);
-  if (row >= P.NH) { return; }
+${rowMain(LANES, 'row', 'P.NH', `
   let n = row / P.H;
   let h = row % P.H;
   let C = P.H * D;
@@ -174,8 +167,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
     var t = 0.0;
     for (var x = 0u; x < ${LANES}u; x = x + 1u) { t = t + wacc[x * D + d]; }
     dQ[qo + d] = dQ[qo + d] + t;
-  }
-}`,
+  }`)}`,
   };
 }
 
@@ -189,13 +181,10 @@ function dkvSpec(D: number): KernelSpec {
       { name: 'stats', type: 'f32', access: 'read' }, { name: 'ints', type: 'i32', access: 'read' },
       { name: 'dK', type: 'f32', access: 'rw' }, { name: 'dV', type: 'f32', access: 'rw' },
     ],
-    body: `${FLAT_GROUP_WGSL}
+    body: `
 const D = ${D}u;
 var<workgroup> wacc: array<f32, ${LANES * D}>;
-@compute @workgroup_size(${LANES})
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
-  let kr = flatGroup(wid, nwg);
-  if (kr >= P.RH) { return; }
+${rowMain(LANES, 'kr', 'P.RH', `
   let r = kr / P.H;
   let h = kr % P.H;
   let C = P.H * D;
@@ -238,8 +227,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
     var t = 0.0;
     for (var x = 0u; x < ${LANES}u; x = x + 1u) { t = t + wacc[x * D + d]; }
     dV[ko + d] = dV[ko + d] + t;
-  }
-}`,
+  }`)}`,
   };
 }
 
