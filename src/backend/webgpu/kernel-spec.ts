@@ -23,6 +23,16 @@ export interface BufferBinding {
   access: 'read' | 'rw';
 }
 
+/** A read-only storage binding `name: array<type>` (an input); `type` defaults to f32. */
+export function ro(name: string, type: ElemType = 'f32'): BufferBinding {
+  return { name, type, access: 'read' };
+}
+
+/** A read_write storage binding `name: array<type>` (an output, or an input updated in place); `type` defaults to f32. */
+export function rw(name: string, type: ElemType = 'f32'): BufferBinding {
+  return { name, type, access: 'rw' };
+}
+
 export interface KernelSpec {
   /** Op family and kernel, e.g. `matmul`, `rmsnorm.backward.dw`. */
   name: string;

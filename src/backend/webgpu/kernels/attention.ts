@@ -18,7 +18,7 @@
  * result is deterministic. Packing keeps every kernel within 8 storage bindings (the WebGPU
  * default limit).
  */
-import { grid, elementwiseMain, EW_WG, ewGroups, rowMain, type KernelSpec } from '../kernel-spec.ts';
+import { elementwiseMain, EW_WG, ewGroups, grid, ro, rowMain, rw, type KernelSpec } from '../kernel-spec.ts';
 import type { KernelRunner, WebGpuTensor } from '../tensor.ts';
 
 const LANES = 32;
@@ -30,12 +30,7 @@ function forwardSpec(D: number): KernelSpec {
   return {
     name: 'attention.forward', variant: `D${D}`,
     params: [['NH', 'u32'], ['H', 'u32'], ['R', 'u32'], ['scale', 'f32']],
-    buffers: [
-      { name: 'q', type: 'f32', access: 'read' }, { name: 'k', type: 'f32', access: 'read' },
-      { name: 'v', type: 'f32', access: 'read' }, { name: 'kvStart', type: 'i32', access: 'read' },
-      { name: 'pos', type: 'i32', access: 'read' },
-      { name: 'out', type: 'f32', access: 'rw' }, { name: 'lse', type: 'f32', access: 'rw' },
-    ],
+    buffers: [ro('q'), ro('k'), ro('v'), ro('kvStart', 'i32'), ro('pos', 'i32'), rw('out'), rw('lse')],
     body: `
 const D = ${D}u;
 var<workgroup> wm: array<f32, ${LANES}>;
@@ -89,12 +84,7 @@ ${rowMain(LANES, 'row', 'P.NH', `
 const PREP: KernelSpec = {
   name: 'attention.backward.prep', variant: '',
   params: [['NH', 'u32'], ['N', 'u32'], ['R', 'u32'], ['D', 'u32'], ['total', 'u32']],
-  buffers: [
-    { name: 'out', type: 'f32', access: 'read' }, { name: 'dOut', type: 'f32', access: 'read' },
-    { name: 'lse', type: 'f32', access: 'read' }, { name: 'kvStart', type: 'i32', access: 'read' },
-    { name: 'pos', type: 'i32', access: 'read' },
-    { name: 'stats', type: 'f32', access: 'rw' }, { name: 'ints', type: 'i32', access: 'rw' },
-  ],
+  buffers: [ro('out'), ro('dOut'), ro('lse'), ro('kvStart', 'i32'), ro('pos', 'i32'), rw('stats'), rw('ints', 'i32')],
   // ints: kvStart (N), pos (N), first query of each key (R, N = none), last query (R, -1 = none).
   body: elementwiseMain(EW_WG, 'P.total', `
   if (i < P.NH) {
@@ -116,7 +106,7 @@ const PREP: KernelSpec = {
 const RANGES: KernelSpec = {
   name: 'attention.backward.ranges', variant: '',
   params: [['N', 'u32'], ['R', 'u32']],
-  buffers: [{ name: 'ints', type: 'atomic<i32>', access: 'rw' }],
+  buffers: [rw('ints', 'atomic<i32>')],
   body: elementwiseMain(EW_WG, 'P.N', `
   let s0 = min(u32(max(atomicLoad(&ints[i]), 0)), P.R);
   let L = min(u32(max(atomicLoad(&ints[P.N + i]) + 1, 0)), P.R - s0);
@@ -130,12 +120,7 @@ function dqSpec(D: number): KernelSpec {
   return {
     name: 'attention.backward.dq', variant: `D${D}`,
     params: [['NH', 'u32'], ['H', 'u32'], ['N', 'u32'], ['R', 'u32'], ['scale', 'f32']],
-    buffers: [
-      { name: 'q', type: 'f32', access: 'read' }, { name: 'k', type: 'f32', access: 'read' },
-      { name: 'v', type: 'f32', access: 'read' }, { name: 'dOut', type: 'f32', access: 'read' },
-      { name: 'stats', type: 'f32', access: 'read' }, { name: 'ints', type: 'i32', access: 'read' },
-      { name: 'dQ', type: 'f32', access: 'rw' },
-    ],
+    buffers: [ro('q'), ro('k'), ro('v'), ro('dOut'), ro('stats'), ro('ints', 'i32'), rw('dQ')],
     body: `
 const D = ${D}u;
 var<workgroup> wacc: array<f32, ${LANES * D}>;
@@ -175,12 +160,7 @@ function dkvSpec(D: number): KernelSpec {
   return {
     name: 'attention.backward.dkv', variant: `D${D}`,
     params: [['RH', 'u32'], ['H', 'u32'], ['N', 'u32'], ['R', 'u32'], ['scale', 'f32']],
-    buffers: [
-      { name: 'q', type: 'f32', access: 'read' }, { name: 'k', type: 'f32', access: 'read' },
-      { name: 'v', type: 'f32', access: 'read' }, { name: 'dOut', type: 'f32', access: 'read' },
-      { name: 'stats', type: 'f32', access: 'read' }, { name: 'ints', type: 'i32', access: 'read' },
-      { name: 'dK', type: 'f32', access: 'rw' }, { name: 'dV', type: 'f32', access: 'rw' },
-    ],
+    buffers: [ro('q'), ro('k'), ro('v'), ro('dOut'), ro('stats'), ro('ints', 'i32'), rw('dK'), rw('dV')],
     body: `
 const D = ${D}u;
 var<workgroup> wacc: array<f32, ${LANES * D}>;

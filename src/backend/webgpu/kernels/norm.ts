@@ -6,7 +6,7 @@
  *   y_c = x_c r w_c, r = (mean x^2 + eps)^(-1/2)
  *   dx_c = r w_c dy_c - (r^3 / C) x_c sum_j dy_j w_j x_j,   dw_c = sum_n dy_c x_c r
  */
-import { grid, rowMain, type KernelSpec } from '../kernel-spec.ts';
+import { grid, ro, rowMain, rw, type KernelSpec } from '../kernel-spec.ts';
 import { workgroupReduce } from '../workgroup-reduce.ts';
 import type { KernelRunner, WebGpuTensor } from '../tensor.ts';
 
@@ -15,10 +15,7 @@ const ROW_WG = 64;
 const FORWARD: KernelSpec = {
   name: 'rmsnorm.forward', variant: '',
   params: [['N', 'u32'], ['C', 'u32'], ['eps', 'f32']],
-  buffers: [
-    { name: 'x', type: 'f32', access: 'read' }, { name: 'w', type: 'f32', access: 'read' },
-    { name: 'out', type: 'f32', access: 'rw' }, { name: 'rstd', type: 'f32', access: 'rw' },
-  ],
+  buffers: [ro('x'), ro('w'), rw('out'), rw('rstd')],
   body: `
 var<workgroup> red: array<f32, ${ROW_WG}>;
 ${rowMain(ROW_WG, 'n', 'P.N', `
@@ -42,11 +39,7 @@ export function rmsnormForward(k: KernelRunner, x: WebGpuTensor, w: WebGpuTensor
 const BACKWARD_DX: KernelSpec = {
   name: 'rmsnorm.backward.dx', variant: '',
   params: [['N', 'u32'], ['C', 'u32']],
-  buffers: [
-    { name: 'x', type: 'f32', access: 'read' }, { name: 'w', type: 'f32', access: 'read' },
-    { name: 'rstd', type: 'f32', access: 'read' }, { name: 'dOut', type: 'f32', access: 'read' },
-    { name: 'dX', type: 'f32', access: 'rw' },
-  ],
+  buffers: [ro('x'), ro('w'), ro('rstd'), ro('dOut'), rw('dX')],
   body: `
 var<workgroup> red: array<f32, ${ROW_WG}>;
 ${rowMain(ROW_WG, 'n', 'P.N', `
@@ -67,10 +60,7 @@ const DW_COLS = 16, DW_LANES = 16;
 const BACKWARD_DW: KernelSpec = {
   name: 'rmsnorm.backward.dw', variant: '',
   params: [['N', 'u32'], ['C', 'u32']],
-  buffers: [
-    { name: 'x', type: 'f32', access: 'read' }, { name: 'rstd', type: 'f32', access: 'read' },
-    { name: 'dOut', type: 'f32', access: 'read' }, { name: 'dW', type: 'f32', access: 'rw' },
-  ],
+  buffers: [ro('x'), ro('rstd'), ro('dOut'), rw('dW')],
   body: `
 var<workgroup> part: array<f32, ${DW_COLS * DW_LANES}>;
 @compute @workgroup_size(${DW_COLS}, ${DW_LANES})

@@ -19,7 +19,7 @@
  * resolved by count (ceil((topP sum e - above) / thr)) instead of a running sum. Greedy decoding
  * is exact.
  */
-import { grid, rowMain, type KernelSpec } from '../kernel-spec.ts';
+import { grid, ro, rowMain, rw, type KernelSpec } from '../kernel-spec.ts';
 import type { KernelRunner, WebGpuTensor } from '../tensor.ts';
 import type { SampleParams } from '../../backend.ts';
 import { rowLogSumExpWgsl, workgroupReduceFn } from '../workgroup-reduce.ts';
@@ -29,10 +29,7 @@ const WG = 256;
 const SAMPLE: KernelSpec = {
   name: 'sample', variant: '',
   params: [['M', 'u32'], ['V', 'u32'], ['greedy', 'u32'], ['temperature', 'f32'], ['topP', 'f32']],
-  buffers: [
-    { name: 'logits', type: 'f32', access: 'read' }, { name: 'uniforms', type: 'f32', access: 'read' },
-    { name: 'tokens', type: 'i32', access: 'rw' }, { name: 'logProbs', type: 'f32', access: 'rw' },
-  ],
+  buffers: [ro('logits'), ro('uniforms'), rw('tokens', 'i32'), rw('logProbs')],
   body: `${rowLogSumExpWgsl(WG, 'logits')}
 var<workgroup> redu: array<u32, ${WG}>;
 var<workgroup> chunkMass: array<f32, ${WG}>;

@@ -4,7 +4,7 @@
  * 256-thread workgroup per row (max, then sum of exp(x - max)); the backward one thread per
  * logit, reading the saved log-sum-exp.
  */
-import { elementwiseMain, EW_WG, ewGroups, grid, rowMain, type KernelSpec } from '../kernel-spec.ts';
+import { elementwiseMain, EW_WG, ewGroups, grid, ro, rowMain, rw, type KernelSpec } from '../kernel-spec.ts';
 import type { KernelRunner, WebGpuTensor } from '../tensor.ts';
 import { rowLogSumExpWgsl } from '../workgroup-reduce.ts';
 
@@ -13,10 +13,7 @@ const WG = 256;
 const FORWARD: KernelSpec = {
   name: 'log-softmax-gather.forward', variant: '',
   params: [['M', 'u32'], ['V', 'u32']],
-  buffers: [
-    { name: 'logits', type: 'f32', access: 'read' }, { name: 'targets', type: 'i32', access: 'read' },
-    { name: 'logProbs', type: 'f32', access: 'rw' }, { name: 'lse', type: 'f32', access: 'rw' },
-  ],
+  buffers: [ro('logits'), ro('targets', 'i32'), rw('logProbs'), rw('lse')],
   body: `${rowLogSumExpWgsl(WG, 'logits')}
 ${rowMain(WG, 'm', 'P.M', `
   let o = m * P.V;
@@ -42,11 +39,7 @@ export function logSoftmaxGatherForward(
 const BACKWARD: KernelSpec = {
   name: 'log-softmax-gather.backward', variant: '',
   params: [['n', 'u32'], ['V', 'u32']],
-  buffers: [
-    { name: 'logits', type: 'f32', access: 'read' }, { name: 'targets', type: 'i32', access: 'read' },
-    { name: 'lse', type: 'f32', access: 'read' }, { name: 'dLogProbs', type: 'f32', access: 'read' },
-    { name: 'dLogits', type: 'f32', access: 'rw' },
-  ],
+  buffers: [ro('logits'), ro('targets', 'i32'), ro('lse'), ro('dLogProbs'), rw('dLogits')],
   body: elementwiseMain(EW_WG, 'P.n', `
   let m = i / P.V;
   let g = dLogProbs[m];
