@@ -15,7 +15,7 @@
  */
 import { normalizeText, SPECIAL_RE } from '../protocol/normalize.ts';
 import { SPECIAL_TOKENS, UNK } from '../protocol/tags.ts';
-import { huggingFaceFrame, Vocabulary, vocabFromHuggingFace } from './vocabulary.ts';
+import { huggingFaceFrame, Vocabulary, vocabFromHuggingFace, type HfTokenizerFrame } from './vocabulary.ts';
 import type { TextTokenizer } from './text-tokenizer.ts';
 
 /** Marks the last symbol of a word (so "in" inside a word and the word "in" differ). */
@@ -33,14 +33,7 @@ export interface BpeTrainOptions {
 }
 
 /** The subset of Hugging Face's tokenizer.json (BPE model) we write and read. */
-export interface HfBpeTokenizerJson {
-  version: string;
-  truncation: null;
-  padding: null;
-  added_tokens: { id: number; content: string; single_word: boolean; lstrip: boolean; rstrip: boolean; normalized: boolean; special: boolean }[];
-  normalizer: unknown;
-  pre_tokenizer: unknown;
-  post_processor: null;
+export interface HfBpeTokenizerJson extends HfTokenizerFrame {
   decoder: { type: 'BPEDecoder'; suffix: string };
   model: {
     type: 'BPE'; dropout: null; unk_token: string; continuing_subword_prefix: null; end_of_word_suffix: string;

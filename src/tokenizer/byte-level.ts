@@ -22,6 +22,7 @@
  */
 import { mergeSymbols, type Merge } from './bpe.ts';
 import type { TextTokenizer } from './text-tokenizer.ts';
+import { TokenTable, type HfAddedToken } from './vocabulary.ts';
 
 /**
  * GPT-2's reversible map of the 256 bytes to printable characters: printable Latin-1 bytes map
@@ -40,15 +41,7 @@ const UNICODE_TO_BYTES = new Map(BYTES_TO_UNICODE.map((c, b) => [c, b]));
 export const GPT2_SPLIT = /'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+/gu;
 
 /** An entry of tokenizer.json `added_tokens`. */
-export interface AddedToken {
-  id: number;
-  content: string;
-  special: boolean;
-  lstrip: boolean;
-  rstrip: boolean;
-  normalized: boolean;
-  single_word: boolean;
-}
+export type AddedToken = HfAddedToken;
 
 type Normalize = (s: string) => string;
 type PreTokenize = (pieces: string[]) => string[];
@@ -177,8 +170,7 @@ export interface SpecialIds {
 const BOS_NAMES = ['<|begin_of_text|>', '<s>', '<|endoftext|>', '<|im_start|>'];
 const EOS_NAMES = ['<|end_of_text|>', '</s>', '<|endoftext|>', '<|im_end|>', '<|eot_id|>'];
 
-export class ByteLevelBpeTokenizer implements TextTokenizer {
-  readonly vocab: readonly string[];
+export class ByteLevelBpeTokenizer extends TokenTable implements TextTokenizer {
   readonly padId: number;
   readonly bosId: number;
   readonly eosId: number;
@@ -186,19 +178,19 @@ export class ByteLevelBpeTokenizer implements TextTokenizer {
   readonly unkId = -1;
   readonly merges: readonly Merge[];
   readonly addedTokens: readonly AddedToken[];
-  private readonly ids = new Map<string, number>();
   private readonly ranks = new Map<string, number>();
   private readonly added = new Map<string, AddedToken>();
   private readonly cache = new Map<string, number[]>();
   private readonly normalize: Normalize;
   private readonly preTokenize: PreTokenize;
   private readonly ignoreMerges: boolean;
+  private readonly json: Record<string, unknown>;
 
   /**
    * Reads a Hugging Face tokenizer.json with a byte-level BPE model, keeping the object for
    * `toHuggingFace`. @throws Error naming the field that is missing, malformed or unsupported.
    */
-  constructor(private readonly json: Record<string, unknown>, special: SpecialIds = {}) {
+  constructor(json: Record<string, unknown>, special: SpecialIds = {}) {
     const model = json.model as Record<string, unknown> | undefined;
     if (!model || model.type !== 'BPE') fail('model.type', `must be "BPE", got ${JSON.stringify(model?.type)}`);
     for (const k of ['continuing_subword_prefix', 'end_of_word_suffix'] as const) {
@@ -212,9 +204,7 @@ export class ByteLevelBpeTokenizer implements TextTokenizer {
     if (decoder?.type !== 'ByteLevel') fail('decoder.type', `must be "ByteLevel" for a byte-level BPE, got ${JSON.stringify(decoder?.type)}`);
     const pre = readPreTokenizer(json.pre_tokenizer);
     if (!pre.byteLevel) fail('pre_tokenizer', 'has no ByteLevel step');
-    this.preTokenize = pre.run;
-    this.normalize = readNormalizer(json.normalizer);
-    this.ignoreMerges = model.ignore_merges === true;
+    const normalize = readNormalizer(json.normalizer);
 
     // Ids: model.vocab plus added tokens (which may lie beyond it), 0..V-1 without gaps.
     const vocab: string[] = [];
@@ -227,15 +217,19 @@ export class ByteLevelBpeTokenizer implements TextTokenizer {
     for (const [tok, id] of Object.entries(vocabRec)) put(tok, id, `model.vocab[${JSON.stringify(tok)}]`);
     const added = (json.added_tokens ?? []) as unknown;
     if (!Array.isArray(added)) fail('added_tokens', 'is not a list');
-    this.addedTokens = added.map((a: Partial<AddedToken>, i): AddedToken => {
+    const addedTokens = added.map((a: Partial<AddedToken>, i): AddedToken => {
       if (typeof a?.content !== 'string' || a.content === '') fail(`added_tokens[${i}].content`, 'is not a non-empty string');
       put(a.content, a.id, `added_tokens[${i}].id`);
       if (a.single_word === true) fail(`added_tokens[${i}].single_word`, 'true is not supported');
       return { id: a.id!, content: a.content, special: a.special === true, lstrip: a.lstrip === true, rstrip: a.rstrip === true, normalized: a.normalized === true, single_word: false };
     });
     for (let i = 0; i < vocab.length; i++) if (vocab[i] === undefined) fail('model.vocab', `has no token with id ${i} (ids must be 0..${vocab.length - 1})`);
-    this.vocab = vocab;
-    vocab.forEach((t, i) => { if (!this.ids.has(t)) this.ids.set(t, i); });
+    super(vocab);
+    this.json = json;
+    this.preTokenize = pre.run;
+    this.normalize = normalize;
+    this.ignoreMerges = model.ignore_merges === true;
+    this.addedTokens = addedTokens;
     for (const a of this.addedTokens) this.added.set(a.content, a);
     for (let b = 0; b < 256; b++) {
       if (!this.ids.has(BYTES_TO_UNICODE[b]!)) fail('model.vocab', `lacks the byte token ${JSON.stringify(BYTES_TO_UNICODE[b])} (byte ${b}), so some text could not be encoded`);
@@ -257,20 +251,6 @@ export class ByteLevelBpeTokenizer implements TextTokenizer {
     this.bosId = pick(special.bos, BOS_NAMES, 'beginning-of-sequence');
     this.eosId = pick(special.eos, EOS_NAMES, 'end-of-sequence');
     this.padId = special.pad ?? this.eosId;
-  }
-
-  get size(): number {
-    return this.vocab.length;
-  }
-
-  idOf(token: string): number | undefined {
-    return this.ids.get(token);
-  }
-
-  id(token: string): number {
-    const i = this.ids.get(token);
-    if (i === undefined) throw new Error(`tokenizer: no token ${JSON.stringify(token)}`);
-    return i;
   }
 
   /** Token ids of a text: added tokens, normalization, pre-tokenization, merges (see the file comment). */

@@ -10,7 +10,7 @@
 import { normalizeText, splitWords } from '../protocol/normalize.ts';
 import { SPECIAL_TOKENS, UNK } from '../protocol/tags.ts';
 import type { TextTokenizer } from './text-tokenizer.ts';
-import { huggingFaceFrame, Vocabulary, vocabFromHuggingFace } from './vocabulary.ts';
+import { huggingFaceFrame, Vocabulary, vocabFromHuggingFace, type HfTokenizerFrame } from './vocabulary.ts';
 
 export class Tokenizer extends Vocabulary implements TextTokenizer {
   /** @param vocab every token in id order; must start with SPECIAL_TOKENS and hold no duplicate or whitespace. */
@@ -86,14 +86,7 @@ export class Tokenizer extends Vocabulary implements TextTokenizer {
 }
 
 /** The subset of Hugging Face's tokenizer.json schema we write and read. */
-export interface HfTokenizerJson {
-  version: string;
-  truncation: null;
-  padding: null;
-  added_tokens: { id: number; content: string; single_word: boolean; lstrip: boolean; rstrip: boolean; normalized: boolean; special: boolean }[];
-  normalizer: unknown;
-  pre_tokenizer: unknown;
-  post_processor: null;
+export interface HfTokenizerJson extends HfTokenizerFrame {
   decoder: null;
   model: { type: 'WordLevel'; vocab: Record<string, number>; unk_token: string };
 }

@@ -23,6 +23,16 @@ export interface BufferBinding {
   access: 'read' | 'rw';
 }
 
+/** A read-only storage binding `name: array<type>` (an input); `type` defaults to f32. */
+export function ro(name: string, type: ElemType = 'f32'): BufferBinding {
+  return { name, type, access: 'read' };
+}
+
+/** A read_write storage binding `name: array<type>` (an output, or an input updated in place); `type` defaults to f32. */
+export function rw(name: string, type: ElemType = 'f32'): BufferBinding {
+  return { name, type, access: 'rw' };
+}
+
 export interface KernelSpec {
   /** Op family and kernel, e.g. `matmul`, `rmsnorm.backward.dw`. */
   name: string;
@@ -82,6 +92,24 @@ export function elementwiseMain(wg: number, bound: string, body: string): string
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
   let i = flatGroup(wid, nwg) * ${wg}u + li;
   if (i >= ${bound}) { return; }
+${body}
+}`;
+}
+
+/**
+ * WGSL for a kernel that gives each workgroup of a `grid(rows)` dispatch (`wg` lanes) one row:
+ * `main` names the flat workgroup index `row` (the caller picks the name), returns at once in the
+ * workgroups with row >= `bound` (an expression such as `P.N`), then runs `body`. The lane index
+ * is `li`. The early return is the same for every lane of a workgroup, so the body may still
+ * call functions with barriers (workgroup-reduce.ts). Module-scope declarations the body needs
+ * (workgroup arrays, helper functions) go before this in the kernel's body.
+ */
+export function rowMain(wg: number, row: string, bound: string, body: string): string {
+  return `${FLAT_GROUP_WGSL}
+@compute @workgroup_size(${wg})
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
+  let ${row} = flatGroup(wid, nwg);
+  if (${row} >= ${bound}) { return; }
 ${body}
 }`;
 }

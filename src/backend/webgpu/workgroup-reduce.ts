@@ -66,3 +66,32 @@ fn ${name}(li: u32, x: ${type}) -> ${type} {
   return r;
 }`;
 }
+
+/**
+ * WGSL module-scope code for kernels in which one workgroup of `wg` lanes owns one row of the f32
+ * storage array `src`: the row is `src[o + j]` for j in [0, n), and lane li reads j = li,
+ * li + wg, li + 2 wg, ... Declares
+ * - `var<workgroup> red: array<f32, wg>` and `reduceMax(li, x)`, `reduceSum(li, x)`
+ *   (workgroupReduceFn over `red`), which kernels may also call themselves;
+ * - `rowMax(li, o, n) -> f32`: the largest element of the row (-3.0e38 when n is 0);
+ * - `rowLogSumExp(li, o, n, mx) -> f32`: log sum_j exp(src[o + j]), computed as
+ *   mx + log(sum_j exp(src[o + j] - mx)) with mx = rowMax(li, o, n), the stable form.
+ * Each lane folds its elements in index order, then the lanes are combined by the tree of
+ * workgroupReduce, so the bits of both results are fixed; every lane gets the same value. Both
+ * functions hold barriers: they must be called in uniform control flow, by every lane.
+ * Throws (when the kernel is generated) if `wg` is not a power of two of at least 2.
+ */
+export function rowLogSumExpWgsl(wg: number, src: string): string {
+  return `
+var<workgroup> red: array<f32, ${wg}>;${workgroupReduceFn('reduceMax', 'red', 'f32', wg, 'max')}${workgroupReduceFn('reduceSum', 'red', 'f32', wg, 'sum')}
+fn rowMax(li: u32, o: u32, n: u32) -> f32 {
+  var mx = -3.0e38;
+  for (var j = li; j < n; j = j + ${wg}u) { mx = max(mx, ${src}[o + j]); }
+  return reduceMax(li, mx);
+}
+fn rowLogSumExp(li: u32, o: u32, n: u32, mx: f32) -> f32 {
+  var s = 0.0;
+  for (var j = li; j < n; j = j + ${wg}u) { s = s + exp(${src}[o + j] - mx); }
+  return mx + log(reduceSum(li, s));
+}`;
+}

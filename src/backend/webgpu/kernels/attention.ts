@@ -18,7 +18,7 @@
  * result is deterministic. Packing keeps every kernel within 8 storage bindings (the WebGPU
  * default limit).
  */
-import { FLAT_GROUP_WGSL, grid, elementwiseMain, EW_WG, ewGroups, type KernelSpec } from '../kernel-spec.ts';
+import { elementwiseMain, EW_WG, ewGroups, grid, ro, rowMain, rw, type KernelSpec } from '../kernel-spec.ts';
 import type { KernelRunner, WebGpuTensor } from '../tensor.ts';
 
 const LANES = 32;
@@ -30,21 +30,13 @@ function forwardSpec(D: number): KernelSpec {
   return {
     name: 'attention.forward', variant: `D${D}`,
     params: [['NH', 'u32'], ['H', 'u32'], ['R', 'u32'], ['scale', 'f32']],
-    buffers: [
-      { name: 'q', type: 'f32', access: 'read' }, { name: 'k', type: 'f32', access: 'read' },
-      { name: 'v', type: 'f32', access: 'read' }, { name: 'kvStart', type: 'i32', access: 'read' },
-      { name: 'pos', type: 'i32', access: 'read' },
-      { name: 'out', type: 'f32', access: 'rw' }, { name: 'lse', type: 'f32', access: 'rw' },
-    ],
-    body: `${FLAT_GROUP_WGSL}
+    buffers: [ro('q'), ro('k'), ro('v'), ro('kvStart', 'i32'), ro('pos', 'i32'), rw('out'), rw('lse')],
+    body: `
 const D = ${D}u;
 var<workgroup> wm: array<f32, ${LANES}>;
 var<workgroup> ws: array<f32, ${LANES}>;
 var<workgroup> wacc: array<f32, ${LANES * D}>;
-@compute @workgroup_size(${LANES})
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
-  let row = flatGroup(wid, nwg);
-  if (row >= P.NH) { return; }
+${rowMain(LANES, 'row', 'P.NH', `
   let n = row / P.H;
   let h = row % P.H;
   let C = P.H * D;
@@ -85,20 +77,14 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
     for (var l = 0u; l < ${LANES}u; l = l + 1u) { o = o + wacc[l * D + d] * exp(wm[l] - m); }
     out[qo + d] = o / total;
   }
-  if (li == 0u) { lse[row] = m + log(total); }
-}`,
+  if (li == 0u) { lse[row] = m + log(total); }`)}`,
   };
 }
 
 const PREP: KernelSpec = {
   name: 'attention.backward.prep', variant: '',
   params: [['NH', 'u32'], ['N', 'u32'], ['R', 'u32'], ['D', 'u32'], ['total', 'u32']],
-  buffers: [
-    { name: 'out', type: 'f32', access: 'read' }, { name: 'dOut', type: 'f32', access: 'read' },
-    { name: 'lse', type: 'f32', access: 'read' }, { name: 'kvStart', type: 'i32', access: 'read' },
-    { name: 'pos', type: 'i32', access: 'read' },
-    { name: 'stats', type: 'f32', access: 'rw' }, { name: 'ints', type: 'i32', access: 'rw' },
-  ],
+  buffers: [ro('out'), ro('dOut'), ro('lse'), ro('kvStart', 'i32'), ro('pos', 'i32'), rw('stats'), rw('ints', 'i32')],
   // ints: kvStart (N), pos (N), first query of each key (R, N = none), last query (R, -1 = none).
   body: elementwiseMain(EW_WG, 'P.total', `
   if (i < P.NH) {
@@ -120,7 +106,7 @@ const PREP: KernelSpec = {
 const RANGES: KernelSpec = {
   name: 'attention.backward.ranges', variant: '',
   params: [['N', 'u32'], ['R', 'u32']],
-  buffers: [{ name: 'ints', type: 'atomic<i32>', access: 'rw' }],
+  buffers: [rw('ints', 'atomic<i32>')],
   body: elementwiseMain(EW_WG, 'P.N', `
   let s0 = min(u32(max(atomicLoad(&ints[i]), 0)), P.R);
   let L = min(u32(max(atomicLoad(&ints[P.N + i]) + 1, 0)), P.R - s0);
@@ -134,19 +120,11 @@ function dqSpec(D: number): KernelSpec {
   return {
     name: 'attention.backward.dq', variant: `D${D}`,
     params: [['NH', 'u32'], ['H', 'u32'], ['N', 'u32'], ['R', 'u32'], ['scale', 'f32']],
-    buffers: [
-      { name: 'q', type: 'f32', access: 'read' }, { name: 'k', type: 'f32', access: 'read' },
-      { name: 'v', type: 'f32', access: 'read' }, { name: 'dOut', type: 'f32', access: 'read' },
-      { name: 'stats', type: 'f32', access: 'read' }, { name: 'ints', type: 'i32', access: 'read' },
-      { name: 'dQ', type: 'f32', access: 'rw' },
-    ],
-    body: `${FLAT_GROUP_WGSL}
+    buffers: [ro('q'), ro('k'), ro('v'), ro('dOut'), ro('stats'), ro('ints', 'i32'), rw('dQ')],
+    body: `
 const D = ${D}u;
 var<workgroup> wacc: array<f32, ${LANES * D}>;
-@compute @workgroup_size(${LANES})
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
-  let row = flatGroup(wid, nwg);
-  if (row >= P.NH) { return; }
+${rowMain(LANES, 'row', 'P.NH', `
   let n = row / P.H;
   let h = row % P.H;
   let C = P.H * D;
@@ -174,8 +152,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
     var t = 0.0;
     for (var x = 0u; x < ${LANES}u; x = x + 1u) { t = t + wacc[x * D + d]; }
     dQ[qo + d] = dQ[qo + d] + t;
-  }
-}`,
+  }`)}`,
   };
 }
 
@@ -183,19 +160,11 @@ function dkvSpec(D: number): KernelSpec {
   return {
     name: 'attention.backward.dkv', variant: `D${D}`,
     params: [['RH', 'u32'], ['H', 'u32'], ['N', 'u32'], ['R', 'u32'], ['scale', 'f32']],
-    buffers: [
-      { name: 'q', type: 'f32', access: 'read' }, { name: 'k', type: 'f32', access: 'read' },
-      { name: 'v', type: 'f32', access: 'read' }, { name: 'dOut', type: 'f32', access: 'read' },
-      { name: 'stats', type: 'f32', access: 'read' }, { name: 'ints', type: 'i32', access: 'read' },
-      { name: 'dK', type: 'f32', access: 'rw' }, { name: 'dV', type: 'f32', access: 'rw' },
-    ],
-    body: `${FLAT_GROUP_WGSL}
+    buffers: [ro('q'), ro('k'), ro('v'), ro('dOut'), ro('stats'), ro('ints', 'i32'), rw('dK'), rw('dV')],
+    body: `
 const D = ${D}u;
 var<workgroup> wacc: array<f32, ${LANES * D}>;
-@compute @workgroup_size(${LANES})
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
-  let kr = flatGroup(wid, nwg);
-  if (kr >= P.RH) { return; }
+${rowMain(LANES, 'kr', 'P.RH', `
   let r = kr / P.H;
   let h = kr % P.H;
   let C = P.H * D;
@@ -238,8 +207,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
     var t = 0.0;
     for (var x = 0u; x < ${LANES}u; x = x + 1u) { t = t + wacc[x * D + d]; }
     dV[ko + d] = dV[ko + d] + t;
-  }
-}`,
+  }`)}`,
   };
 }
 

@@ -2,7 +2,7 @@
  * Elementwise kernels: fill, copy and axpy (SwiGLU has its own file, swiglu.ts). One thread per
  * element, 256 per workgroup, on a 2-D grid when a tensor needs more than 65535 workgroups.
  */
-import { elementwiseMain, EW_WG, ewGroups, type KernelSpec } from '../kernel-spec.ts';
+import { elementwiseMain, EW_WG, ewGroups, ro, rw, type KernelSpec } from '../kernel-spec.ts';
 import type { KernelRunner, WebGpuTensor } from '../tensor.ts';
 
 // ---------------------------------------------------------------- fill and copy
@@ -10,7 +10,7 @@ import type { KernelRunner, WebGpuTensor } from '../tensor.ts';
 const FILL: KernelSpec = {
   name: 'fill', variant: 'u32',
   params: [['n', 'u32'], ['bits', 'u32']],
-  buffers: [{ name: 'out', type: 'u32', access: 'rw' }],
+  buffers: [rw('out', 'u32')],
   body: elementwiseMain(EW_WG, 'P.n', '  out[i] = P.bits;'),
 };
 
@@ -31,7 +31,7 @@ export function fill(k: KernelRunner, t: WebGpuTensor, value: number): void {
 const COPY: KernelSpec = {
   name: 'copy', variant: 'two-buffers',
   params: [['n', 'u32'], ['srcOffset', 'u32'], ['dstOffset', 'u32']],
-  buffers: [{ name: 'src', type: 'u32', access: 'read' }, { name: 'dst', type: 'u32', access: 'rw' }],
+  buffers: [ro('src', 'u32'), rw('dst', 'u32')],
   body: elementwiseMain(EW_WG, 'P.n', '  dst[P.dstOffset + i] = src[P.srcOffset + i];'),
 };
 
@@ -39,7 +39,7 @@ const COPY: KernelSpec = {
 const COPY_WITHIN: KernelSpec = {
   name: 'copy', variant: 'one-buffer',
   params: [['n', 'u32'], ['srcOffset', 'u32'], ['dstOffset', 'u32']],
-  buffers: [{ name: 'buf', type: 'u32', access: 'rw' }],
+  buffers: [rw('buf', 'u32')],
   body: elementwiseMain(EW_WG, 'P.n', '  buf[P.dstOffset + i] = buf[P.srcOffset + i];'),
 };
 
@@ -67,7 +67,7 @@ export function copy(k: KernelRunner, src: WebGpuTensor, dst: WebGpuTensor, srcO
 const AXPY: KernelSpec = {
   name: 'axpy', variant: '',
   params: [['n', 'u32'], ['alpha', 'f32']],
-  buffers: [{ name: 'y', type: 'f32', access: 'rw' }, { name: 'x', type: 'f32', access: 'read' }],
+  buffers: [rw('y'), ro('x')],
   body: elementwiseMain(EW_WG, 'P.n', '  y[i] = y[i] + P.alpha * x[i];'),
 };
 

@@ -5,7 +5,7 @@
  * (and clip fraction) are summed in workgroup memory and added by one thread, so nothing is
  * read back.
  */
-import type { KernelSpec } from '../kernel-spec.ts';
+import { ro, rw, type KernelSpec } from '../kernel-spec.ts';
 import { workgroupReduce } from '../workgroup-reduce.ts';
 import type { KernelRunner, WebGpuTensor } from '../tensor.ts';
 
@@ -14,12 +14,7 @@ const WG = 256;
 const POLICY: KernelSpec = {
   name: 'loss.policy', variant: '',
   params: [['M', 'u32'], ['lo', 'f32'], ['hi', 'f32']],
-  buffers: [
-    { name: 'logProbs', type: 'f32', access: 'read' }, { name: 'oldLogProbs', type: 'f32', access: 'read' },
-    { name: 'advantages', type: 'f32', access: 'read' }, { name: 'weights', type: 'f32', access: 'read' },
-    { name: 'loss', type: 'f32', access: 'rw' }, { name: 'dLogProbs', type: 'f32', access: 'rw' },
-    { name: 'stats', type: 'f32', access: 'rw' },
-  ],
+  buffers: [ro('logProbs'), ro('oldLogProbs'), ro('advantages'), ro('weights'), rw('loss'), rw('dLogProbs'), rw('stats')],
   // Unclipped branch: loss -w r A, d/dlogp = -w r A. Clipped branch: constant in logp.
   body: `
 var<workgroup> red: array<f32, ${WG}>;
@@ -64,10 +59,7 @@ export function policyLoss(
 const NLL: KernelSpec = {
   name: 'loss.nll', variant: '',
   params: [['M', 'u32']],
-  buffers: [
-    { name: 'logProbs', type: 'f32', access: 'read' }, { name: 'weights', type: 'f32', access: 'read' },
-    { name: 'loss', type: 'f32', access: 'rw' }, { name: 'dLogProbs', type: 'f32', access: 'rw' },
-  ],
+  buffers: [ro('logProbs'), ro('weights'), rw('loss'), rw('dLogProbs')],
   body: `
 var<workgroup> red: array<f32, ${WG}>;
 @compute @workgroup_size(${WG})

@@ -11,7 +11,7 @@
  * contiguous dimension for coalescing, whatever the layout.
  */
 import { expectShape, type MatmulOptions } from '../../backend.ts';
-import type { KernelSpec } from '../kernel-spec.ts';
+import { ro, rw, type KernelSpec } from '../kernel-spec.ts';
 import type { KernelRunner, WebGpuTensor } from '../tensor.ts';
 
 /** Output tile edge and K step. */
@@ -27,10 +27,7 @@ function matmulSpec(transA: boolean, transB: boolean, accumulate: boolean): Kern
   return {
     name: 'matmul', variant: `tA${+transA}.tB${+transB}.acc${+accumulate}`,
     params: [['M', 'u32'], ['N', 'u32'], ['K', 'u32']],
-    buffers: [
-      { name: 'a', type: 'f32', access: 'read' }, { name: 'b', type: 'f32', access: 'read' },
-      { name: 'out', type: 'f32', access: 'rw' },
-    ],
+    buffers: [ro('a'), ro('b'), rw('out')],
     body: `
 var<workgroup> As: array<vec4<f32>, 256>; // [k (32)][row group (8)]: rows 4g..4g+3 at depth k
 var<workgroup> Bs: array<vec4<f32>, 256>; // [k (32)][column group (8)]

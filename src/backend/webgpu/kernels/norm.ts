@@ -6,7 +6,7 @@
  *   y_c = x_c r w_c, r = (mean x^2 + eps)^(-1/2)
  *   dx_c = r w_c dy_c - (r^3 / C) x_c sum_j dy_j w_j x_j,   dw_c = sum_n dy_c x_c r
  */
-import { FLAT_GROUP_WGSL, grid, type KernelSpec } from '../kernel-spec.ts';
+import { grid, ro, rowMain, rw, type KernelSpec } from '../kernel-spec.ts';
 import { workgroupReduce } from '../workgroup-reduce.ts';
 import type { KernelRunner, WebGpuTensor } from '../tensor.ts';
 
@@ -15,16 +15,10 @@ const ROW_WG = 64;
 const FORWARD: KernelSpec = {
   name: 'rmsnorm.forward', variant: '',
   params: [['N', 'u32'], ['C', 'u32'], ['eps', 'f32']],
-  buffers: [
-    { name: 'x', type: 'f32', access: 'read' }, { name: 'w', type: 'f32', access: 'read' },
-    { name: 'out', type: 'f32', access: 'rw' }, { name: 'rstd', type: 'f32', access: 'rw' },
-  ],
-  body: `${FLAT_GROUP_WGSL}
+  buffers: [ro('x'), ro('w'), rw('out'), rw('rstd')],
+  body: `
 var<workgroup> red: array<f32, ${ROW_WG}>;
-@compute @workgroup_size(${ROW_WG})
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
-  let n = flatGroup(wid, nwg);
-  if (n >= P.N) { return; }
+${rowMain(ROW_WG, 'n', 'P.N', `
   let o = n * P.C;
   var s = 0.0;
   for (var c = li; c < P.C; c = c + ${ROW_WG}u) { let v = x[o + c]; s = s + v * v; }
@@ -32,8 +26,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   ${workgroupReduce('red', ROW_WG, 'sum')}
   let r = 1.0 / sqrt(red[0] / f32(P.C) + P.eps);
   if (li == 0u) { rstd[n] = r; }
-  for (var c = li; c < P.C; c = c + ${ROW_WG}u) { out[o + c] = x[o + c] * r * w[c]; }
-}`,
+  for (var c = li; c < P.C; c = c + ${ROW_WG}u) { out[o + c] = x[o + c] * r * w[c]; }`)}`,
 };
 
 /** out = x rstd w, rstd[n] = 1 / sqrt(mean(x[n]^2) + eps); x (N, C). */
@@ -46,17 +39,10 @@ export function rmsnormForward(k: KernelRunner, x: WebGpuTensor, w: WebGpuTensor
 const BACKWARD_DX: KernelSpec = {
   name: 'rmsnorm.backward.dx', variant: '',
   params: [['N', 'u32'], ['C', 'u32']],
-  buffers: [
-    { name: 'x', type: 'f32', access: 'read' }, { name: 'w', type: 'f32', access: 'read' },
-    { name: 'rstd', type: 'f32', access: 'read' }, { name: 'dOut', type: 'f32', access: 'read' },
-    { name: 'dX', type: 'f32', access: 'rw' },
-  ],
-  body: `${FLAT_GROUP_WGSL}
+  buffers: [ro('x'), ro('w'), ro('rstd'), ro('dOut'), rw('dX')],
+  body: `
 var<workgroup> red: array<f32, ${ROW_WG}>;
-@compute @workgroup_size(${ROW_WG})
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
-  let n = flatGroup(wid, nwg);
-  if (n >= P.N) { return; }
+${rowMain(ROW_WG, 'n', 'P.N', `
   let o = n * P.C;
   var s = 0.0;
   for (var c = li; c < P.C; c = c + ${ROW_WG}u) { s = s + dOut[o + c] * w[c] * x[o + c]; }
@@ -66,8 +52,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   let kk = r * r * r * red[0] / f32(P.C);
   for (var c = li; c < P.C; c = c + ${ROW_WG}u) {
     dX[o + c] = dX[o + c] + r * w[c] * dOut[o + c] - kk * x[o + c];
-  }
-}`,
+  }`)}`,
 };
 
 const DW_COLS = 16, DW_LANES = 16;
@@ -75,10 +60,7 @@ const DW_COLS = 16, DW_LANES = 16;
 const BACKWARD_DW: KernelSpec = {
   name: 'rmsnorm.backward.dw', variant: '',
   params: [['N', 'u32'], ['C', 'u32']],
-  buffers: [
-    { name: 'x', type: 'f32', access: 'read' }, { name: 'rstd', type: 'f32', access: 'read' },
-    { name: 'dOut', type: 'f32', access: 'read' }, { name: 'dW', type: 'f32', access: 'rw' },
-  ],
+  buffers: [ro('x'), ro('rstd'), ro('dOut'), rw('dW')],
   body: `
 var<workgroup> part: array<f32, ${DW_COLS * DW_LANES}>;
 @compute @workgroup_size(${DW_COLS}, ${DW_LANES})

@@ -3,7 +3,7 @@
  * clipping, computed on the device so a step reads nothing back), and the AdamW update
  * (recipe.md section 7, step 6).
  */
-import { elementwiseMain, EW_WG, ewGroups, type KernelSpec } from '../kernel-spec.ts';
+import { elementwiseMain, EW_WG, ewGroups, ro, rw, type KernelSpec } from '../kernel-spec.ts';
 import { workgroupReduce } from '../workgroup-reduce.ts';
 import type { KernelRunner, WebGpuTensor } from '../tensor.ts';
 import type { AdamWParams } from '../../backend.ts';
@@ -13,7 +13,7 @@ const RED_WG = 256;
 const SUM_SQUARES: KernelSpec = {
   name: 'sum-squares', variant: '',
   params: [['n', 'u32'], ['accumulate', 'u32']],
-  buffers: [{ name: 'x', type: 'f32', access: 'read' }, { name: 'out', type: 'f32', access: 'rw' }],
+  buffers: [ro('x'), rw('out')],
   // One workgroup: strided partial sums per thread, then a tree. A parameter tensor has at most
   // a few hundred thousand elements, so one workgroup keeps this a single dispatch.
   body: `
@@ -40,7 +40,7 @@ export function sumSquares(k: KernelRunner, x: WebGpuTensor, out: WebGpuTensor, 
 const CLIP_SCALE: KernelSpec = {
   name: 'clip-scale', variant: '',
   params: [['maxNorm', 'f32']],
-  buffers: [{ name: 'sumSq', type: 'f32', access: 'read' }, { name: 'guard', type: 'f32', access: 'read' }, { name: 'scale', type: 'f32', access: 'rw' }],
+  buffers: [ro('sumSq'), ro('guard'), rw('scale')],
   // NaN and infinity are tested on the bits (all exponent bits set): WGSL may assume floats are
   // finite, so isNan-style float comparisons could be optimized away.
   body: `
@@ -66,11 +66,7 @@ const ADAMW: KernelSpec = {
     ['n', 'u32'], ['lr', 'f32'], ['beta1', 'f32'], ['beta2', 'f32'], ['eps', 'f32'], ['decay', 'f32'],
     ['bc1', 'f32'], ['bc2', 'f32'],
   ],
-  buffers: [
-    { name: 'param', type: 'f32', access: 'rw' }, { name: 'grad', type: 'f32', access: 'read' },
-    { name: 'm', type: 'f32', access: 'rw' }, { name: 'v', type: 'f32', access: 'rw' },
-    { name: 'gradScale', type: 'f32', access: 'read' },
-  ],
+  buffers: [rw('param'), ro('grad'), rw('m'), rw('v'), ro('gradScale')],
   // Same expression order as the CPU reference: decoupled decay first, then the Adam step.
   // A negative (clipScale's SKIP_SCALE) or non-finite gradScale skips the step, tested before any write.
   body: elementwiseMain(EW_WG, 'P.n', `

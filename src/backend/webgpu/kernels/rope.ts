@@ -10,7 +10,7 @@
  */
 import type { RopeScaling } from '../../backend.ts';
 import { ropeInvFreq } from '../../cpu/rope.ts';
-import { elementwiseMain, EW_WG, ewGroups, type KernelSpec } from '../kernel-spec.ts';
+import { elementwiseMain, EW_WG, ewGroups, ro, rw, type KernelSpec } from '../kernel-spec.ts';
 import type { KernelRunner, WebGpuTensor } from '../tensor.ts';
 
 /** The host table for positions [0, rows) (layout in the file comment). */
@@ -36,11 +36,7 @@ function ropeSpec(inPlace: boolean, accumulate: boolean): KernelSpec {
   return {
     name: 'rope', variant: `${inPlace ? 'in-place' : 'out-of-place'}.acc${+accumulate}`,
     params: [['n', 'u32'], ['H', 'u32'], ['D', 'u32'], ['half', 'u32'], ['rows', 'u32'], ['sign', 'f32']],
-    buffers: [
-      ...(inPlace ? [] : [{ name: 'x', type: 'f32', access: 'read' } as const]),
-      { name: 'pos', type: 'i32', access: 'read' }, { name: 'tab', type: 'f32', access: 'read' },
-      { name: inPlace ? 'buf' : 'out', type: 'f32', access: 'rw' },
-    ],
+    buffers: [...(inPlace ? [] : [ro('x')]), ro('pos', 'i32'), ro('tab'), rw(dst)],
     // One thread per rotated pair (row n, head h, pair i): it reads both halves, then writes them.
     body: elementwiseMain(EW_WG, 'P.n', `
   let pair = i % P.half;

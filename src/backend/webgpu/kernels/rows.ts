@@ -13,16 +13,13 @@
  * Indices outside the table cannot raise an error on the device: a gather writes zeros and a
  * scatter skips the row. The backend checks indices it knows on the host first (tensor.ts).
  */
-import { elementwiseMain, EW_WG, ewGroups, type KernelSpec } from '../kernel-spec.ts';
+import { elementwiseMain, EW_WG, ewGroups, ro, rw, type KernelSpec } from '../kernel-spec.ts';
 import type { KernelRunner, WebGpuTensor } from '../tensor.ts';
 
 const GATHER: KernelSpec = {
   name: 'rows.gather', variant: '',
   params: [['n', 'u32'], ['C', 'u32'], ['R', 'u32']],
-  buffers: [
-    { name: 'src', type: 'f32', access: 'read' }, { name: 'idx', type: 'i32', access: 'read' },
-    { name: 'out', type: 'f32', access: 'rw' },
-  ],
+  buffers: [ro('src'), ro('idx', 'i32'), rw('out')],
   body: elementwiseMain(EW_WG, 'P.n', `
   let m = i / P.C;
   let c = i % P.C;
@@ -43,10 +40,7 @@ function scatterSpec(add: boolean): KernelSpec {
   return {
     name: 'rows.scatter', variant: add ? 'add' : 'assign',
     params: [['M', 'u32'], ['C', 'u32'], ['R', 'u32'], ['bands', 'u32'], ['bandRows', 'u32']],
-    buffers: [
-      { name: 'src', type: 'f32', access: 'read' }, { name: 'idx', type: 'i32', access: 'read' },
-      { name: 'dst', type: 'f32', access: 'rw' },
-    ],
+    buffers: [ro('src'), ro('idx', 'i32'), rw('dst')],
     body: elementwiseMain(EW_WG, 'P.C * P.bands', `
   let c = i % P.C;
   let lo = (i / P.C) * P.bandRows;

@@ -19,23 +19,18 @@
  * resolved by count (ceil((topP sum e - above) / thr)) instead of a running sum. Greedy decoding
  * is exact.
  */
-import { FLAT_GROUP_WGSL, grid, type KernelSpec } from '../kernel-spec.ts';
+import { grid, ro, rowMain, rw, type KernelSpec } from '../kernel-spec.ts';
 import type { KernelRunner, WebGpuTensor } from '../tensor.ts';
 import type { SampleParams } from '../../backend.ts';
-import { ROW_REDUCE_WGSL } from './softmax.ts';
-import { workgroupReduceFn } from '../workgroup-reduce.ts';
+import { rowLogSumExpWgsl, workgroupReduceFn } from '../workgroup-reduce.ts';
 
 const WG = 256;
 
 const SAMPLE: KernelSpec = {
   name: 'sample', variant: '',
   params: [['M', 'u32'], ['V', 'u32'], ['greedy', 'u32'], ['temperature', 'f32'], ['topP', 'f32']],
-  buffers: [
-    { name: 'logits', type: 'f32', access: 'read' }, { name: 'uniforms', type: 'f32', access: 'read' },
-    { name: 'tokens', type: 'i32', access: 'rw' }, { name: 'logProbs', type: 'f32', access: 'rw' },
-  ],
-  body: `${FLAT_GROUP_WGSL}
-${ROW_REDUCE_WGSL}
+  buffers: [ro('logits'), ro('uniforms'), rw('tokens', 'i32'), rw('logProbs')],
+  body: `${rowLogSumExpWgsl(WG, 'logits')}
 var<workgroup> redu: array<u32, ${WG}>;
 var<workgroup> chunkMass: array<f32, ${WG}>;
 var<workgroup> chunkTies: array<u32, ${WG}>;
@@ -43,19 +38,10 @@ var<workgroup> lastTie: u32;
 var<workgroup> keptMass: f32;
 ${workgroupReduceFn('reduceMinU', 'redu', 'u32', WG, 'min')}
 ${workgroupReduceFn('reduceMaxU', 'redu', 'u32', WG, 'max')}
-
-@compute @workgroup_size(${WG})
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
-  let m = flatGroup(wid, nwg);
-  if (m >= P.M) { return; }
+${rowMain(WG, 'm', 'P.M', `
   let o = m * P.V;
-  var mx = -3.0e38;
-  for (var j = li; j < P.V; j = j + ${WG}u) { mx = max(mx, logits[o + j]); }
-  mx = reduceMax(li, mx);
-  var s1 = 0.0;
-  for (var j = li; j < P.V; j = j + ${WG}u) { s1 = s1 + exp(logits[o + j] - mx); }
-  s1 = reduceSum(li, s1);
-  let lse = mx + log(s1);
+  let mx = rowMax(li, o, P.V);
+  let lse = rowLogSumExp(li, o, P.V, mx);
   var tok = 0u;
   if (P.greedy == 1u) {
     var cand = 0xffffffffu;
@@ -151,8 +137,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   if (li == 0u) {
     tokens[m] = i32(tok);
     logProbs[m] = logits[o + tok] - lse;
-  }
-}`,
+  }`)}`,
 };
 
 /** One draw per row of logits (M, V) with uniforms (M); tokens (M) i32, logProbs (M). */

@@ -4,49 +4,27 @@
  * 256-thread workgroup per row (max, then sum of exp(x - max)); the backward one thread per
  * logit, reading the saved log-sum-exp.
  */
-import { FLAT_GROUP_WGSL, elementwiseMain, EW_WG, ewGroups, grid, type KernelSpec } from '../kernel-spec.ts';
+import { elementwiseMain, EW_WG, ewGroups, grid, ro, rowMain, rw, type KernelSpec } from '../kernel-spec.ts';
 import type { KernelRunner, WebGpuTensor } from '../tensor.ts';
-import { workgroupReduceFn } from '../workgroup-reduce.ts';
+import { rowLogSumExpWgsl } from '../workgroup-reduce.ts';
 
 const WG = 256;
-
-/**
- * WGSL helpers for a 256-lane workgroup (WG) over `red` (array<f32, WG>, indexed by li):
- * `reduceMax(li, x)` and `reduceSum(li, x)` return the workgroup max and sum of one value per
- * lane (workgroup-reduce.ts). Shared with sampling.ts, which needs the same log-sum-exp.
- */
-export const ROW_REDUCE_WGSL = `
-var<workgroup> red: array<f32, ${WG}>;${workgroupReduceFn('reduceMax', 'red', 'f32', WG, 'max')}${workgroupReduceFn('reduceSum', 'red', 'f32', WG, 'sum')}`;
 
 const FORWARD: KernelSpec = {
   name: 'log-softmax-gather.forward', variant: '',
   params: [['M', 'u32'], ['V', 'u32']],
-  buffers: [
-    { name: 'logits', type: 'f32', access: 'read' }, { name: 'targets', type: 'i32', access: 'read' },
-    { name: 'logProbs', type: 'f32', access: 'rw' }, { name: 'lse', type: 'f32', access: 'rw' },
-  ],
-  body: `${FLAT_GROUP_WGSL}
-${ROW_REDUCE_WGSL}
-@compute @workgroup_size(${WG})
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
-  let m = flatGroup(wid, nwg);
-  if (m >= P.M) { return; }
+  buffers: [ro('logits'), ro('targets', 'i32'), rw('logProbs'), rw('lse')],
+  body: `${rowLogSumExpWgsl(WG, 'logits')}
+${rowMain(WG, 'm', 'P.M', `
   let o = m * P.V;
-  var mx = -3.0e38;
-  for (var j = li; j < P.V; j = j + ${WG}u) { mx = max(mx, logits[o + j]); }
-  mx = reduceMax(li, mx);
-  var s = 0.0;
-  for (var j = li; j < P.V; j = j + ${WG}u) { s = s + exp(logits[o + j] - mx); }
-  s = reduceSum(li, s);
+  let l = rowLogSumExp(li, o, P.V, rowMax(li, o, P.V));
   if (li == 0u) {
-    let l = mx + log(s);
     lse[m] = l;
     let t = targets[m];
     var x = 0.0;
     if (t >= 0 && u32(t) < P.V) { x = logits[o + u32(t)]; }
     logProbs[m] = x - l;
-  }
-}`,
+  }`)}`,
 };
 
 /** logProbs[m] = logits[m, targets[m]] - lse[m]; logits (M, V). */
@@ -61,11 +39,7 @@ export function logSoftmaxGatherForward(
 const BACKWARD: KernelSpec = {
   name: 'log-softmax-gather.backward', variant: '',
   params: [['n', 'u32'], ['V', 'u32']],
-  buffers: [
-    { name: 'logits', type: 'f32', access: 'read' }, { name: 'targets', type: 'i32', access: 'read' },
-    { name: 'lse', type: 'f32', access: 'read' }, { name: 'dLogProbs', type: 'f32', access: 'read' },
-    { name: 'dLogits', type: 'f32', access: 'rw' },
-  ],
+  buffers: [ro('logits'), ro('targets', 'i32'), ro('lse'), ro('dLogProbs'), rw('dLogits')],
   body: elementwiseMain(EW_WG, 'P.n', `
   let m = i / P.V;
   let g = dLogProbs[m];

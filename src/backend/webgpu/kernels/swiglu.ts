@@ -3,16 +3,13 @@
  * One thread per element, 256 per workgroup, on a 2-D grid when a tensor needs more than 65535
  * workgroups.
  */
-import { elementwiseMain, EW_WG, ewGroups, type KernelSpec } from '../kernel-spec.ts';
+import { elementwiseMain, EW_WG, ewGroups, ro, rw, type KernelSpec } from '../kernel-spec.ts';
 import type { KernelRunner, WebGpuTensor } from '../tensor.ts';
 
 const SWIGLU_FORWARD: KernelSpec = {
   name: 'swiglu.forward', variant: '',
   params: [['n', 'u32']],
-  buffers: [
-    { name: 'gate', type: 'f32', access: 'read' }, { name: 'up', type: 'f32', access: 'read' },
-    { name: 'out', type: 'f32', access: 'rw' },
-  ],
+  buffers: [ro('gate'), ro('up'), rw('out')],
   // silu(g) = g sigmoid(g); for g << 0, exp(-g) = inf gives g / inf = -0, the right limit.
   body: elementwiseMain(EW_WG, 'P.n', `
   let g = gate[i];
@@ -28,11 +25,7 @@ export function swigluForward(k: KernelRunner, gate: WebGpuTensor, up: WebGpuTen
 const SWIGLU_BACKWARD: KernelSpec = {
   name: 'swiglu.backward', variant: '',
   params: [['n', 'u32']],
-  buffers: [
-    { name: 'gate', type: 'f32', access: 'read' }, { name: 'up', type: 'f32', access: 'read' },
-    { name: 'dOut', type: 'f32', access: 'read' },
-    { name: 'dGate', type: 'f32', access: 'rw' }, { name: 'dUp', type: 'f32', access: 'rw' },
-  ],
+  buffers: [ro('gate'), ro('up'), ro('dOut'), rw('dGate'), rw('dUp')],
   // silu'(g) = sigmoid(g) (1 + g (1 - sigmoid(g))).
   body: elementwiseMain(EW_WG, 'P.n', `
   let g = gate[i];
