@@ -6,7 +6,7 @@
  * Commands print JSON on stdout with `--json`; errors go to stderr with exit code 1.
  */
 const COMMANDS = [
-  'world', 'search', 'reward', 'pretrain', 'train', 'eval', 'experiment', 'curves', 'export', 'export-pack', 'logits', 'bench', 'import', 'serve-search', 'page-train', 'shipped-run',
+  'world', 'search', 'reward', 'pretrain', 'reading', 'train', 'eval', 'experiment', 'curves', 'export', 'export-pack', 'logits', 'bench', 'import', 'serve-search', 'page-train', 'shipped-run',
   'make-hf-model',
 ] as const;
 
