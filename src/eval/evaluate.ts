@@ -22,12 +22,11 @@ import { Rng } from '../util/rng.ts';
 import { checkFormat } from '../protocol/format.ts';
 import { DEFAULT_PROMPT_PRESET, getPromptPreset, renderPrompt } from '../protocol/prompts.ts';
 import { generateRollouts, type RolloutSettings } from '../rl/rollout.ts';
-import { formatDocuments } from '../protocol/splice.ts';
 import { slotAnswerWords } from '../tokenizer/slot-words.ts';
 import { containsAnswer, coverExactMatch, exactMatch, f1Score, findAnswer } from '../protocol/answer-metrics.ts';
 import { answerSource, diagnoseSearches, summarizeSearches, type AnswerSource, type SearchDiagnosis } from '../rl/search-diagnostics.ts';
 import type { SearchHit } from '../search/search-index.ts';
-import { cutWords } from '../protocol/splice.ts';
+import { documentText, formatDocuments } from '../protocol/splice.ts';
 
 export type EvalMode = 'search' | 'naive' | 'rag' | 'oracle';
 export const EVAL_MODES: readonly EvalMode[] = ['search', 'naive', 'rag', 'oracle'];
@@ -179,7 +178,7 @@ export async function evaluate(
       const prediction = answer ?? '';
       const hitLists = s.mode === 'rag' ? [contexts![i]!] : r.searches.map((c) => c.hits);
       const retrievedIds = new Set(hitLists.flat().map((h) => h.id));
-      const spliced = (h: SearchHit) => `${h.title}: ${cutWords(h.text, s.docMaxWords)}`;
+      const spliced = (h: SearchHit) => documentText(h, s.docMaxWords);
       const retrievedText = hitLists.flat().map(spliced).join('\n');
       const inDocs = retrievedText.length > 0 && containsAnswer(retrievedText, q.answers);
       const coverEm = answer !== null && coverExactMatch(prediction, q.answers);

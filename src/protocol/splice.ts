@@ -49,6 +49,14 @@ export function cutWords(text: string, maxWords: number): string {
   return plainWords(text).slice(0, Math.max(0, maxWords)).join(' ');
 }
 
+/**
+ * A retrieved document as the reward and the diagnosis read it: `title: text`, the text cut to
+ * the `maxWords` words the rollout spliced (so an answer beyond the cut does not count as found).
+ */
+export function documentText(doc: SplicedDocument, maxWords: number): string {
+  return `${doc.title}: ${cutWords(doc.text, maxWords)}`;
+}
+
 /** A document block as a rollout splices it: `<|begin_of_documents|> (1) ... <|end_of_documents|>`. */
 export function documentBlock(docs: readonly SplicedDocument[], maxWords: number = DOCUMENT_WORDS): string {
   return `${DOCS_OPEN} ${formatDocuments(docs, maxWords)} ${DOCS_CLOSE}`;

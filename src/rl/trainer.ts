@@ -23,7 +23,7 @@ import { diagnoseSearches, summarizeSearches, type SearchSummary } from './searc
 import { computeReward, type RewardParts } from './rewards.ts';
 import { generateRollouts, type Rollout } from './rollout.ts';
 import { scoreSequences } from './score.ts';
-import { cutWords } from '../protocol/splice.ts';
+import { documentText } from '../protocol/splice.ts';
 import { validateRlSettings, type CurriculumPhase, type RlSettings } from './settings.ts';
 
 
@@ -195,7 +195,7 @@ export class RlTrainer {
     const results = rollouts.map((r) => {
       const q = questions[r.group]!;
       const completion = this.init.tokenizer.decode(r.tokens.slice(r.promptLength));
-      const retrievedDocs = r.searches.map((c) => c.hits.map((h) => `${h.title}: ${cutWords(h.text, s.rollout.docMaxWords)}`));
+      const retrievedDocs = r.searches.map((c) => c.hits.map((h) => documentText(h, s.rollout.docMaxWords)));
       const diagnosis = diagnoseSearches(r.searches.map((c, k) => ({ query: c.query, documents: retrievedDocs[k]! })), q.answers, this.bridgeOf(q));
       return { completion, diagnosis, ...computeReward(s.stage, completion, { answers: q.answers, question: q.question, retrievedDocs }, s.reward) };
     });

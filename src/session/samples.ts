@@ -6,7 +6,7 @@
  */
 import { getPromptPreset, renderPrompt } from '../protocol/prompts.ts';
 import { rolloutTrace } from '../protocol/trace.ts';
-import { cutWords } from '../protocol/splice.ts';
+import { documentText } from '../protocol/splice.ts';
 import { computeReward, type RewardResult } from '../rl/rewards.ts';
 import { generateRollouts, type RolloutSettings } from '../rl/rollout.ts';
 import { defaultRlSettings } from '../rl/settings.ts';
@@ -38,7 +38,7 @@ export function requestRolloutSettings(session: TrainingSession, stage: 0 | 1 | 
 
 /** Stage 2's reward of a finished completion against gold answers, documents cut as they were spliced. */
 export function scoreCompletion(completion: string, answers: string[], hits: { title: string; text: string }[][], docMaxWords: number): RewardResult {
-  return computeReward(2, completion, { answers, retrievedDocs: hits.map((hs) => hs.map((h) => `${h.title}: ${cutWords(h.text, docMaxWords)}`)) }, defaultRlSettings(2).reward);
+  return computeReward(2, completion, { answers, retrievedDocs: hits.map((hs) => hs.map((h) => documentText(h, docMaxWords))) }, defaultRlSettings(2).reward);
 }
 
 /**
