@@ -16,7 +16,7 @@
 import type { Question } from '../corpus/types.ts';
 import type { Llama } from '../model/llama.ts';
 import type { Retriever } from '../search/retriever.ts';
-import type { TextTokenizer } from '../tokenizer/text-tokenizer.ts';
+import { type TextTokenizer, encodePrompt } from '../tokenizer/text-tokenizer.ts';
 import { DOCS_CLOSE, DOCS_OPEN, QUERY_CLOSE, QUERY_OPEN } from '../protocol/tags.ts';
 import { Rng } from '../util/rng.ts';
 import { checkFormat } from '../protocol/format.ts';
@@ -155,7 +155,7 @@ export async function evaluate(
     const contexts = s.mode === 'rag' ? await retriever.searchMany(batch.map((q) => q.question), s.topK) : null;
     const prompts = batch.map((q, i) => {
       const rng = new Rng(s.seed * 1000003 + start + i);
-      const encode = (text: string) => [tokenizer.bosId, ...tokenizer.encode(text)];
+      const encode = (text: string) => encodePrompt(tokenizer, text);
       if (s.mode === 'naive') return encode(renderPrompt(getPromptPreset('naive'), q.question, rng, { answerWords }));
       const base = renderPrompt(getPromptPreset(s.promptPreset), q.question, rng, { answerWords });
       if (s.mode === 'search' || s.mode === 'oracle') return encode(base);

@@ -15,7 +15,7 @@ import { ANSWER_CLOSE } from '../protocol/tags.ts';
 import { generateRollouts } from '../rl/rollout.ts';
 import type { Retriever } from '../search/retriever.ts';
 import { createStage0Sampler } from '../stage0/world-mix.ts';
-import type { TextTokenizer } from '../tokenizer/text-tokenizer.ts';
+import { type TextTokenizer, encodePrompt } from '../tokenizer/text-tokenizer.ts';
 import { Rng } from '../util/rng.ts';
 
 /** Layouts of reading passages the probe can draw (src/stage0/world-mix.ts `layout`). */
@@ -79,7 +79,7 @@ export async function probeReading(model: Llama, tokenizer: TextTokenizer, items
   const misses: ReadingProbeResult['misses'] = [];
   for (let i = 0; i < items.length; i += batch) {
     const chunk = items.slice(i, i + batch);
-    const prompts = chunk.map((it) => [tokenizer.bosId, ...tokenizer.encode(it.prefix)]);
+    const prompts = chunk.map((it) => encodePrompt(tokenizer, it.prefix));
     const rollouts = await generateRollouts(model, tokenizer, NO_SEARCH, prompts, 1, {
       maxNewTokens: 8, maxSearches: 0, topK: 1, docMaxWords: 1, temperature: 0, topP: 1, maxLength,
     }, new Rng(1));

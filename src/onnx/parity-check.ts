@@ -10,6 +10,7 @@
  * side (its greedy sample and its logits after the same prompt) comes from the trainer worker;
  * {@link compareWithTrainer} puts the two together.
  */
+import { encodePrompt } from '../tokenizer/text-tokenizer.ts';
 import { transfer, wrap } from 'comlink';
 import { unzipFiles } from '../io/zip.ts';
 import type { Retriever } from '../search/retriever.ts';
@@ -71,7 +72,7 @@ export async function decodeExport(req: OnnxDecodeRequest, retriever: Retriever,
   const tokenizer = tokenizerFromHuggingFace(JSON.parse(new TextDecoder().decode(tokBytes)));
   const model = await open(modelBytes, req.kv);
   try {
-    const promptIds = [tokenizer.bosId, ...tokenizer.encode(req.prompt)];
+    const promptIds = encodePrompt(tokenizer, req.prompt);
     const res = await greedyRagDecode(model.next, tokenizer, retriever, promptIds, req.settings);
     return {
       provider: model.provider, note: model.note, promptIds, tokens: res.tokens,

@@ -14,7 +14,7 @@ import { zerosLike, type ParamSet } from '../model/params.ts';
 import type { Retriever } from '../search/retriever.ts';
 import { slotAnswerWords } from '../tokenizer/slot-words.ts';
 import { rolloutTrace, type RolloutTrace } from '../protocol/trace.ts';
-import type { TextTokenizer } from '../tokenizer/text-tokenizer.ts';
+import { type TextTokenizer, encodePrompt } from '../tokenizer/text-tokenizer.ts';
 import { Rng } from '../util/rng.ts';
 import { computeAdvantages, inLoss } from './advantages.ts';
 import { policyUpdate, type TrainSequence } from './policy-update.ts';
@@ -186,7 +186,7 @@ export class RlTrainer {
       ? pickBalanced(this.init.questions, hops, s.promptsPerStep, this.rng)
       : pickDistinct(this.init.questions.filter((q) => hops.includes(q.hops)), s.promptsPerStep, this.rng);
     const promptTexts = questions.map((q) => this.renderPrompt(q.question));
-    const prompts = promptTexts.map((p) => [this.init.tokenizer.bosId, ...this.init.tokenizer.encode(p)]);
+    const prompts = promptTexts.map((p) => encodePrompt(this.init.tokenizer, p));
 
     const rollouts = await generateRollouts(this.model, this.init.tokenizer, this.init.retriever, prompts, s.samplesPerPrompt, s.rollout, this.rng);
     const t1 = performance.now();

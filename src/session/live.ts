@@ -5,6 +5,7 @@
  * stops it whenever the policies change (a stage starts, a run is restored), since its model may
  * be the trainer's.
  */
+import { encodePrompt } from '../tokenizer/text-tokenizer.ts';
 import { LiveRollout, type LiveStep } from '../rl/live-rollout.ts';
 import type { RewardParts } from '../rl/rewards.ts';
 import { defaultRlSettings } from '../rl/settings.ts';
@@ -35,7 +36,7 @@ export class LiveSampler {
     const { model, stage } = await this.session.policyModel(req.policy);
     const seed = req.greedy ? GREEDY_PROMPT_SEED : req.seed ?? 1;
     const prompt = stagePrompt(this.session, req.question, seed, req.promptPreset);
-    const ids = [ckpt.tokenizer.bosId, ...ckpt.tokenizer.encode(prompt)];
+    const ids = encodePrompt(ckpt.tokenizer, prompt);
     const rollout = await LiveRollout.start(model, ckpt.tokenizer, this.session.retriever(), ids, requestRolloutSettings(this.session, stage, req), new Rng(seed));
     this.live = { rollout, prompt, answers: req.answers && req.answers.length > 0 ? req.answers : null };
     return this.view(null);

@@ -4,6 +4,7 @@
  * against gold answers when given), and a policy's next-token logits. None of them draws from
  * the trainer's generator (each uses its own seeded one), so asking cannot change a run.
  */
+import { encodePrompt } from '../tokenizer/text-tokenizer.ts';
 import { getPromptPreset, renderPrompt } from '../protocol/prompts.ts';
 import { rolloutTrace } from '../protocol/trace.ts';
 import { documentText } from '../protocol/splice.ts';
@@ -51,7 +52,7 @@ export async function sample(session: TrainingSession, req: SampleRequest): Prom
   const seed = req.greedy ? GREEDY_PROMPT_SEED : req.seed ?? 1;
   const settings = requestRolloutSettings(session, stage, req);
   const prompt = stagePrompt(session, req.question, seed, req.promptPreset);
-  const ids = [ckpt.tokenizer.bosId, ...ckpt.tokenizer.encode(prompt)];
+  const ids = encodePrompt(ckpt.tokenizer, prompt);
   const [r] = await generateRollouts(model, ckpt.tokenizer, session.retriever(), [ids], 1, settings, new Rng(seed));
   const roll = r!;
   const completion = ckpt.tokenizer.decode(roll.tokens.slice(roll.promptLength));

@@ -33,6 +33,11 @@ export interface TextTokenizer {
   toHuggingFace(): object;
 }
 
+/** A prompt's token ids as the policy reads it: BOS, then the text's tokens (normalized first). */
+export function encodePrompt(tok: TextTokenizer, text: string): number[] {
+  return [tok.bosId, ...tok.encode(text)];
+}
+
 /**
  * Looks the tag ids up once. Works for our tokenizers (special tokens at ids 0..11) and for an
  * imported model's, whose bos/eos/pad ids are its own and which may have no `<unk>`.
