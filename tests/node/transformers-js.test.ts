@@ -21,6 +21,7 @@ import { run as exportCmd } from '../../src/cli/commands/export.ts';
 import { positionLogits } from '../../src/cli/commands/logits.ts';
 import { validateConfig, type ModelConfig } from '../../src/model/config.ts';
 import { paramSpecs } from '../../src/model/params.ts';
+import { argmax } from '../../src/onnx/decode.ts';
 import { Tokenizer } from '../../src/tokenizer/tokenizer.ts';
 import { Rng } from '../../src/util/rng.ts';
 
@@ -43,9 +44,7 @@ async function ourGreedy(weights: Map<string, HostTensor>, prompt: number[], n: 
   for (let i = 0; i < n; i++) {
     const [flat] = await positionLogits(config, weights, [ids]);
     const last = flat!.subarray((ids.length - 1) * config.vocabSize, ids.length * config.vocabSize);
-    let best = 0;
-    for (let v = 1; v < last.length; v++) if (last[v]! > last[best]!) best = v;
-    ids.push(best);
+    ids.push(argmax(last));
   }
   return ids;
 }
