@@ -53,6 +53,13 @@ export interface RewardSettings {
    */
   answerBonus: boolean;
   /**
+   * Stage 1: pay R_format only together with R_retrieval (false: the paper, each on its own).
+   * Without it a base that rarely searches can learn `</think> <answer> X </answer>` and keep
+   * the 0.5 of R_format without ever searching (issue 15: an 8,000-step base on seed 7 wrote no
+   * search from step 10 of Stage 1 on, and Stage 2 then had nothing to learn from).
+   */
+  formatNeedsSearch: boolean;
+  /**
    * Stage 2: added to the reward of a completion that is not well-formed. Must be finite and
    * <= 0. Paper: -2; the Llama Stage-2 code: -1.
    */
@@ -67,6 +74,7 @@ export const RETRIEVAL_REWARD_RULES: readonly RetrievalRewardRule[] = ['any', 'f
 export const DEFAULT_REWARD_SETTINGS: Readonly<RewardSettings> = Object.freeze({
   retrievalReward: 'any',
   answerBonus: false,
+  formatNeedsSearch: false,
   formatPenalty: -2,
 });
 
@@ -76,7 +84,7 @@ const SETTING_KEYS = Object.keys(DEFAULT_REWARD_SETTINGS) as (keyof RewardSettin
  * Fills the missing settings from {@link DEFAULT_REWARD_SETTINGS} and validates the result.
  *
  * @throws Error naming the setting: an unknown key, `retrievalReward` not 'any' / 'found',
- *   `answerBonus` not a boolean, `formatPenalty` not a finite number <= 0 (a positive penalty
+ *   `answerBonus` or `formatNeedsSearch` not a boolean, `formatPenalty` not a finite number <= 0 (a positive penalty
  *   would pay for broken format).
  */
 export function resolveRewardSettings(settings: Partial<RewardSettings> = {}): RewardSettings {
@@ -92,6 +100,9 @@ export function resolveRewardSettings(settings: Partial<RewardSettings> = {}): R
   }
   if (typeof s.answerBonus !== 'boolean') {
     throw new Error(`reward setting answerBonus must be true or false, got ${JSON.stringify(s.answerBonus)}`);
+  }
+  if (typeof s.formatNeedsSearch !== 'boolean') {
+    throw new Error(`reward setting formatNeedsSearch must be true or false, got ${JSON.stringify(s.formatNeedsSearch)}`);
   }
   if (typeof s.formatPenalty !== 'number' || !Number.isFinite(s.formatPenalty) || s.formatPenalty > 0) {
     throw new Error(`reward setting formatPenalty must be a finite number <= 0, got ${String(s.formatPenalty)}`);
@@ -254,7 +265,8 @@ function result(m: ReturnType<typeof measure>, paid: Pick<RewardParts, 'retrieva
 /**
  * Stage 1 reward (recipe.md section 6, the paper's Qwen Stage 1):
  * R = 0.5 [four search tags balanced, at least one search, and with `retrievalReward:
- * 'found'` a document returned, with `'relevant'` also every query on topic] + 0.5 [well-formed] (+1 / -1 for Cover-EM right / wrong with
+ * 'found'` a document returned, with `'relevant'` also every query on topic] + 0.5 [well-formed,
+ * and with `formatNeedsSearch` the first part paid too] (+1 / -1 for Cover-EM right / wrong with
  * `answerBonus`). Range [0, 1], or [-1, 2] with the bonus.
  *
  * @throws Error on a bad sample (no gold answer, wrong types) or bad settings.
@@ -269,7 +281,7 @@ export function stage1Reward(completion: string, sample: RewardSample, settings:
     || (m.docsFound && (s.retrievalReward === 'found' || m.queriesRelevant === true)));
   return result(m, {
     retrieval: retrievalPaid ? STAGE1_RETRIEVAL_REWARD : 0,
-    format: m.format.ok ? STAGE1_FORMAT_REWARD : 0,
+    format: m.format.ok && (retrievalPaid || !s.formatNeedsSearch) ? STAGE1_FORMAT_REWARD : 0,
     answer: s.answerBonus ? (m.coverEm ? STAGE1_ANSWER_BONUS : -STAGE1_ANSWER_BONUS) : 0,
     penalty: 0,
   });

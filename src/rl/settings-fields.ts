@@ -120,6 +120,8 @@ export const SETTINGS_FIELDS: readonly SettingField[] = [
   { path: 'reward.retrievalReward', type: 'enum', options: RETRIEVAL_REWARD_RULES, stages: [1], label: 'Retrieval reward', paper: 'any', flag: { name: 'retrieval-reward' }, url: 'retrievalReward',
     help: "relevant: 0.5 only when a search returned documents and every query shares a word with the question or the documents before it (a constant query earns nothing); found: only the first condition; any: the paper's, paid for any well-formed search (it can lock in a query that finds nothing)." },
   { path: 'reward.answerBonus', type: 'boolean', stages: [1], paper: 'off (the Llama Stage-1 code: on)', help: 'Stage 1 adds +1 / -1 for a Cover-EM correct / wrong answer.' },
+  { path: 'reward.formatNeedsSearch', type: 'boolean', stages: [1], paper: 'off', flag: { name: 'paper-format-reward', sets: false },
+    help: "on: the 0.5 for a well-formed completion is paid only with the retrieval part (a completion that never searches earns nothing); off: the paper's, each part on its own (a base that rarely searches can learn to answer without searching)." },
   { path: 'reward.formatPenalty', type: 'number', max: 0, stages: [2], label: 'Format penalty', paper: '-2 (Qwen), -1 (Llama code)', flag: { name: 'format-penalty' }, url: 'formatPenalty',
     page: { min: -10, step: 0.5 }, help: 'Added to the reward of a completion that breaks the format.' },
   { path: 'promptPreset', type: 'enum', options: Object.keys(ALL_PROMPT_PRESETS), paper: 'paper', url: 'preset',

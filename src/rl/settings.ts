@@ -75,7 +75,7 @@ export function defaultRlSettings(stage: 1 | 2): RlSettings {
     lrMinRatio: 1,
     update: { clipEps: 0.2, miniBatches: 1, microBatchTokens: 4096, lossAggregation: 'sequence-mean' },
     rollout: { maxNewTokens: 64, maxSearches: 3, topK: 3, docMaxWords: 40, temperature: 1, topP: 0.95, maxLength: 448 },
-    reward: stage === 1 ? { ...resolveRewardSettings(), retrievalReward: 'relevant' } : resolveRewardSettings(),
+    reward: stage === 1 ? { ...resolveRewardSettings(), retrievalReward: 'relevant', formatNeedsSearch: true } : resolveRewardSettings(),
     promptPreset: DEFAULT_PROMPT_PRESET,
     curriculum: stage === 1 ? [{ fromStep: 0, hops: [1, 2] }] : [{ fromStep: 0, hops: [1] }, { fromStep: 100, hops: [1, 2] }, { fromStep: 200, hops: [1, 2, 3] }],
     balanceHops: false,
@@ -90,10 +90,12 @@ export function settingDefault(field: SettingField, stage: 1 | 2): unknown {
 
 /**
  * Settings stored by an earlier version (a checkpoint's trainer state), completed with the
- * values that reproduce what that version did: questions drawn uniformly from the phase's pool.
+ * values that reproduce what that version did: questions drawn uniformly from the phase's pool,
+ * and Stage 1's format part paid without a search (`formatNeedsSearch` false).
  */
 export function upgradeRlSettings(stored: RlSettings): RlSettings {
-  return { ...stored, balanceHops: stored.balanceHops ?? false };
+  const reward = stored.reward && typeof stored.reward === 'object' ? { ...stored.reward, formatNeedsSearch: stored.reward.formatNeedsSearch ?? false } : stored.reward;
+  return { ...stored, balanceHops: stored.balanceHops ?? false, reward };
 }
 
 /** Settings a learner may change, as a partial of RlSettings (nested objects merged). */

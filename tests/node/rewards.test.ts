@@ -202,6 +202,23 @@ describe('rewards (recipe.md section 6)', () => {
     expect(stage1Reward(' kovar lives in ulm' + finish('ulm'), found, { retrievalReward: 'found' }).parts.retrieval).toBe(0);
   });
 
+  it("pays Stage 1's format part only with its retrieval part under formatNeedsSearch", () => {
+    const needs = { formatNeedsSearch: true };
+    // The shortcut a base that rarely searches finds: well-formed, no search.
+    const noSearch = ' kovar lives in ulm' + finish('ulm');
+    expect(stage1Reward(noSearch, gold).parts).toMatchObject({ retrieval: 0, format: 0.5 });
+    expect(stage1Reward(noSearch, gold, needs).parts).toMatchObject({ retrieval: 0, format: 0, formatOk: true });
+    expect(stage1Reward(WELL, gold, needs).reward).toBe(1);
+    // A search without the retrieval part (nothing found under 'found') loses the format part too.
+    const noHit = ' find kovar' + search('kovar', DOCS_NONE) + finish('ulm');
+    expect(stage1Reward(noHit, gold, { ...needs, retrievalReward: 'found' }).reward).toBe(0);
+    expect(stage1Reward(noHit, gold, { retrievalReward: 'found' }).reward).toBe(0.5);
+    // A malformed search keeps its retrieval part.
+    expect(stage1Reward(WELL.replace(' so', ' </think> so'), gold, needs).parts).toMatchObject({ retrieval: 0.5, format: 0 });
+    // Stage 2 ignores it.
+    expect(stage2Reward(noSearch, gold, needs).reward).toBe(1);
+  });
+
   it('measures docsFound and answerInDocs', () => {
     const noHit = ' find kovar' + search('kovar', DOCS_NONE) + finish('ulm');
     expect(stage2Reward(noHit, gold).parts).toMatchObject({ docsFound: false, answerInDocs: false });
@@ -220,7 +237,8 @@ describe('rewards (recipe.md section 6)', () => {
 
   it('validates settings, samples and the stage, naming what was wrong', () => {
     expect(resolveRewardSettings()).toEqual(DEFAULT_REWARD_SETTINGS);
-    expect(DEFAULT_REWARD_SETTINGS).toEqual({ retrievalReward: 'any', answerBonus: false, formatPenalty: -2 });
+    expect(DEFAULT_REWARD_SETTINGS).toEqual({ retrievalReward: 'any', answerBonus: false, formatNeedsSearch: false, formatPenalty: -2 });
+    expect(() => stage1Reward(WELL, gold, { formatNeedsSearch: 'yes' as unknown as boolean })).toThrow(/formatNeedsSearch/);
     expect(() => stage2Reward(WELL, gold, { formatPenalty: 1 })).toThrow(/formatPenalty must be a finite number <= 0, got 1/);
     expect(() => stage2Reward(WELL, gold, { formatPenalty: NaN })).toThrow(/formatPenalty/);
     expect(() => stage1Reward(WELL, gold, { retrievalReward: 'some' as unknown as 'any' })).toThrow(/retrievalReward must be one of 'any', 'found', 'relevant'/);
