@@ -11,7 +11,7 @@ import { validateOptimizer, type OptimizerSettings } from '../../src/model/optim
 import { validateUpdateSettings, type UpdateSettings } from '../../src/rl/policy-update.ts';
 import { resolveRewardSettings } from '../../src/rl/rewards.ts';
 import { validateRolloutSettings, type RolloutSettings } from '../../src/rl/rollout.ts';
-import { defaultRlSettings, mergeSettings, settingDefault, validateRlSettings, type RlSettings } from '../../src/rl/settings.ts';
+import { defaultRlSettings, mergeSettings, settingDefault, storedRlSettings, validateRlSettings, type RlSettings } from '../../src/rl/settings.ts';
 import { fieldAllows, pageRangeOf, SETTINGS_FIELDS, settingField, type Range, type SettingField } from '../../src/rl/settings-fields.ts';
 import { setSettingPath, settingAt } from '../../src/rl/settings-schema.ts';
 import { SETTINGS_INFO } from '../../src/ui/settings-info.ts';
@@ -217,5 +217,17 @@ describe('mergeSettings', () => {
     expect(s).toEqual(t);
     expect(settingField('rollout.topK').flag?.name).toBe('top-k');
     expect(() => mergeSettings(1, { rollout: { topK: '5' } } as never, 'somewhere')).toThrow('somewhere: "rollout.topK" must be a number, got "5"');
+  });
+
+  it("reads a stored run's settings as that run trained: settings written before formatNeedsSearch existed keep the paper's format reward", () => {
+    const old = defaultRlSettings(1) as unknown as { reward: Record<string, unknown>; balanceHops?: boolean };
+    delete old.reward.formatNeedsSearch;
+    delete old.balanceHops;
+    const s = storedRlSettings(1, JSON.parse(JSON.stringify(old)), 'trainer_state.json');
+    expect(s.reward.formatNeedsSearch).toBe(false);
+    expect(s.balanceHops).toBe(false);
+    // A run that stored the setting keeps it; a fresh Stage 1 has it on.
+    expect(storedRlSettings(1, defaultRlSettings(1), 'trainer_state.json').reward.formatNeedsSearch).toBe(true);
+    expect(defaultRlSettings(1).reward.formatNeedsSearch).toBe(true);
   });
 });
