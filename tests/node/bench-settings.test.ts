@@ -3,7 +3,7 @@
  * values are checked, and a bad one is refused with an error that names it.
  */
 import { describe, expect, it } from 'vitest';
-import { ABLATIONS, pickAblations } from '../../src/cli/commands/experiment.ts';
+import { ABLATIONS, parseSeedList, pickAblations } from '../../src/cli/commands/experiment.ts';
 import { benchSettingsFromUrl, DEFAULT_BROWSER_BENCH } from '../../src/bench/browser-bench.ts';
 
 describe('experiment --ablation-names', () => {
@@ -13,6 +13,17 @@ describe('experiment --ablation-names', () => {
     expect(pickAblations('no-stage1')[0]).toMatchObject({ from: 'base', flags: [] });
     expect(pickAblations('no-mask')[0]!.flags).toEqual(['--no-mask-documents']);
     expect(() => pickAblations('no-mask,no-kl')).toThrow(/unknown ablation 'no-kl' \(known: no-mask, no-stage1, group-norm, kl\)/);
+  });
+});
+
+describe('experiment --seed-list', () => {
+  it('keeps the seeds in the given order, refuses a non-integer or a repeated seed by name', () => {
+    expect(parseSeedList('7, 9,11,12')).toEqual([7, 9, 11, 12]);
+    expect(parseSeedList('0')).toEqual([0]);
+    expect(() => parseSeedList('7,x')).toThrow('--seed-list: "x" is not a non-negative integer');
+    expect(() => parseSeedList('7,-1')).toThrow('"-1" is not a non-negative integer');
+    expect(() => parseSeedList('7,,9')).toThrow('"" is not a non-negative integer');
+    expect(() => parseSeedList('7,9,7')).toThrow('--seed-list: seed 7 is listed twice');
   });
 });
 

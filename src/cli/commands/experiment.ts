@@ -14,7 +14,7 @@ import { run as trainCmd } from './train.ts';
 import { run as evalCmd } from './eval.ts';
 
 const USAGE =
-  'npm run cli -- experiment --pack DIR --out DIR [--base public/models/nano-base] [--seeds 3] [--stage1-steps 20] [--stage2-steps 300] ' +
+  'npm run cli -- experiment --pack DIR --out DIR [--base public/models/nano-base] [--seeds 3 | --seed-list 7,9,11] [--stage1-steps 20] [--stage2-steps 300] ' +
   '[--ablations] [--ablation-names no-mask,no-stage1,group-norm,kl] [--ablation-seeds N] [--eval-limit N] [--split test,ood] [--backend auto|cpu|wasm] [--threads N] [--json]';
 
 /** A Stage-2 variant of the ablation table: extra train flags and where it starts from. */
@@ -38,13 +38,16 @@ interface EvalFile {
 
 export async function run(argv: string[]): Promise<void> {
   const f = parseFlags(argv, {
-    pack: { type: 'string' }, out: { type: 'string' }, base: { type: 'string' }, seeds: { type: 'string' },
+    pack: { type: 'string' }, out: { type: 'string' }, base: { type: 'string' }, seeds: { type: 'string' }, 'seed-list': { type: 'string' },
     'stage1-steps': { type: 'string' }, 'stage2-steps': { type: 'string' }, ablations: { type: 'boolean' }, 'ablation-names': { type: 'string' }, 'ablation-seeds': { type: 'string' },
     'eval-limit': { type: 'string' }, split: { type: 'string' }, backend: { type: 'string' }, threads: { type: 'string' }, json: { type: 'boolean' },
   }, USAGE);
   const pack = required(f.pack, 'pack'), out = required(f.out, 'out');
   const base = f.base ?? 'public/models/nano-base';
-  const seeds = intFlag(f.seeds, 'seeds', 3, 1);
+  const seedList = f['seed-list'] === undefined
+    ? Array.from({ length: intFlag(f.seeds, 'seeds', 3, 1) }, (_, i) => i + 1)
+    : parseSeedList(f['seed-list']);
+  const seeds = seedList.length;
   const s1 = intFlag(f['stage1-steps'], 'stage1-steps', 20, 1);
   const s2 = intFlag(f['stage2-steps'], 'stage2-steps', 300, 1);
   const limit = intFlag(f['eval-limit'], 'eval-limit', 0, 0);
@@ -70,13 +73,13 @@ export async function run(argv: string[]): Promise<void> {
   };
 
   await evalTo(join(out, 'base-eval.json'), base, 'naive,rag');
-  for (let seed = 1; seed <= seeds; seed++) {
+  for (const [k, seed] of seedList.entries()) {
     const dir = join(out, `seed-${seed}`);
     await trainTo(join(dir, 'stage1'), 1, base, s1, seed, []);
     await evalTo(join(dir, 'eval-stage1.json'), join(dir, 'stage1'), 'search');
     await trainTo(join(dir, 'stage2'), 2, join(dir, 'stage1'), s2, seed, []);
     await evalTo(join(dir, 'eval-stage2.json'), join(dir, 'stage2'), 'search');
-    if (f.ablations && seed <= ablationSeeds) {
+    if (f.ablations && k < ablationSeeds) {
       for (const a of ablations) {
         const init = a.from === 'base' ? base : join(dir, 'stage1');
         await trainTo(join(dir, `ablation-${a.name}`), 2, init, s2, seed, a.flags);
@@ -89,15 +92,15 @@ export async function run(argv: string[]): Promise<void> {
   const methods: { name: string; files: string[]; mode: EvalMode }[] = [
     { name: 'naive', files: [join(out, 'base-eval.json')], mode: 'naive' },
     { name: 'rag', files: [join(out, 'base-eval.json')], mode: 'rag' },
-    { name: 'stage1', files: seedFiles(out, seeds, 'eval-stage1.json'), mode: 'search' },
-    { name: 'stage2', files: seedFiles(out, seeds, 'eval-stage2.json'), mode: 'search' },
-    ...(f.ablations ? ablations.map((a) => ({ name: `stage2 ${a.name}`, files: seedFiles(out, ablationSeeds, `eval-ablation-${a.name}.json`), mode: 'search' as EvalMode })) : []),
+    { name: 'stage1', files: seedFiles(out, seedList, 'eval-stage1.json'), mode: 'search' },
+    { name: 'stage2', files: seedFiles(out, seedList, 'eval-stage2.json'), mode: 'search' },
+    ...(f.ablations ? ablations.map((a) => ({ name: `stage2 ${a.name}`, files: seedFiles(out, seedList.slice(0, ablationSeeds), `eval-ablation-${a.name}.json`), mode: 'search' as EvalMode })) : []),
   ];
   const table = await gather(methods, splits.split(','));
   const seconds = (performance.now() - t0) / 1000;
   const md = renderTable(table, splits.split(','), seeds) + (f.ablations ? `\nAblations (${ablationSeeds} seed(s)): ${ablations.map((a) => `\`${a.name}\` = ${a.what}`).join('; ')}.\n` : '');
   await writeFile(join(out, 'table.md'), md);
-  await writeFile(join(out, 'table.json'), `${JSON.stringify({ seeds, stage1Steps: s1, stage2Steps: s2, base, table }, null, 2)}\n`);
+  await writeFile(join(out, 'table.json'), `${JSON.stringify({ seeds: seedList, stage1Steps: s1, stage2Steps: s2, base, table }, null, 2)}\n`);
   log(`experiment: done in ${seconds.toFixed(0)} s this run; table in ${join(out, 'table.md')}`);
   if (f.json) process.stdout.write(`${JSON.stringify({ out, table })}\n`);
   else process.stdout.write(md);
@@ -113,8 +116,24 @@ export function pickAblations(names: string | undefined): Ablation[] {
   });
 }
 
-function seedFiles(out: string, seeds: number, name: string): string[] {
-  return Array.from({ length: seeds }, (_, i) => join(out, `seed-${i + 1}`, name));
+function seedFiles(out: string, seeds: readonly number[], name: string): string[] {
+  return seeds.map((seed) => join(out, `seed-${seed}`, name));
+}
+
+/**
+ * `--seed-list 7,9,11`: distinct non-negative integer seeds, in the order given (so a table can
+ * be gathered over seeds run by separate invocations, some used for tuning and some not).
+ * @throws Error naming the entry that is not such a seed, or a repeated one.
+ */
+export function parseSeedList(text: string): number[] {
+  const seeds = text.split(',').map((t) => {
+    const v = t.trim();
+    if (!/^\d+$/.test(v)) throw new Error(`--seed-list: "${v}" is not a non-negative integer (example: 7,9,11)`);
+    return Number(v);
+  });
+  const dup = seeds.find((s, i) => seeds.indexOf(s) !== i);
+  if (dup !== undefined) throw new Error(`--seed-list: seed ${dup} is listed twice`);
+  return seeds;
 }
 
 /** One cell: mean and population std over seeds. */
