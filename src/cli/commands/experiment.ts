@@ -10,11 +10,11 @@ import { mkdir, readFile, writeFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { EvalMetrics, EvalMode } from '../../eval/evaluate.ts';
 import { intFlag, log, parseFlags, required } from '../common.ts';
-import { run as trainCmd } from './train.ts';
+import { CLI_DEFAULT_STEPS, run as trainCmd } from './train.ts';
 import { run as evalCmd } from './eval.ts';
 
 const USAGE =
-  'npm run cli -- experiment --pack DIR --out DIR [--base public/models/nano-base] [--seeds 3 | --seed-list 7,9,11] [--stage1-steps 20] [--stage2-steps 300] ' +
+  'npm run cli -- experiment --pack DIR --out DIR [--base public/models/nano-base] [--seeds 3 | --seed-list 7,9,11] [--stage1-steps 50] [--stage2-steps 100] ' +
   '[--ablations] [--ablation-names no-mask,no-stage1,group-norm,kl] [--ablation-seeds N] [--eval-limit N] [--split test,ood] [--backend auto|cpu|wasm] [--threads N] [--json]';
 
 /** A Stage-2 variant of the ablation table: extra train flags and where it starts from. */
@@ -48,8 +48,8 @@ export async function run(argv: string[]): Promise<void> {
     ? Array.from({ length: intFlag(f.seeds, 'seeds', 3, 1) }, (_, i) => i + 1)
     : parseSeedList(f['seed-list']);
   const seeds = seedList.length;
-  const s1 = intFlag(f['stage1-steps'], 'stage1-steps', 20, 1);
-  const s2 = intFlag(f['stage2-steps'], 'stage2-steps', 300, 1);
+  const s1 = intFlag(f['stage1-steps'], 'stage1-steps', CLI_DEFAULT_STEPS[1], 1);
+  const s2 = intFlag(f['stage2-steps'], 'stage2-steps', CLI_DEFAULT_STEPS[2], 1);
   const limit = intFlag(f['eval-limit'], 'eval-limit', 0, 0);
   const splits = f.split ?? 'test,ood';
   // Ablations cost a full Stage 2 each: on a 2-core machine they may run on fewer seeds, and only those named.

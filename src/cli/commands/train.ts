@@ -28,8 +28,15 @@ import { WasmBackend } from '../../backend/wasm/wasm-backend.ts';
 import { formatBytes } from '../../model/memory.ts';
 import { checkTrainingFits } from '../../rl/memory-check.ts';
 
+/**
+ * Steps of a stage when `--steps` is not given (`experiment` uses the same): Stage 2 is longer,
+ * since its curriculum adds 3-hop questions at step 50 (src/rl/settings.ts). About 4 + 8 minutes
+ * with the nano preset on 2 cores (wasm).
+ */
+export const CLI_DEFAULT_STEPS: Readonly<{ 1: number; 2: number }> = Object.freeze({ 1: 50, 2: 100 });
+
 const USAGE =
-  'npm run cli -- train --stage 1|2 --pack DIR --init CKPT --out CKPT --steps N [--seed S] [--backend auto|cpu|wasm] [--threads N] ' +
+  'npm run cli -- train --stage 1|2 --pack DIR --init CKPT --out CKPT [--steps 50 (Stage 1) | 100 (Stage 2)] [--seed S] [--backend auto|cpu|wasm] [--threads N] ' +
   `${SETTING_FLAGS_USAGE} ` +
   '[--settings FILE.json] [--set path=value]... [--save-every N] [--stop-after N] [--resume [--allow-other-pack]] [--overwrite] [--search-url URL] [--json]';
 
@@ -45,7 +52,7 @@ export async function run(argv: string[]): Promise<void> {
   const stage = Number(required(f.stage, 'stage'));
   if (stage !== 1 && stage !== 2) throw new Error(`--stage must be 1 or 2, got "${f.stage}"`);
   const packDir = required(f.pack, 'pack'), initDir = required(f.init, 'init'), out = required(f.out, 'out');
-  const steps = intFlag(f.steps, 'steps', 50, 1);
+  const steps = intFlag(f.steps, 'steps', CLI_DEFAULT_STEPS[stage], 1);
   let seed = intFlag(f.seed, 'seed', 1);
   const saveEvery = intFlag(f['save-every'], 'save-every', 10, 1);
   // Run at most this many steps now (the run stays resumable); 0 = to the end.
