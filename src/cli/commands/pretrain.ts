@@ -20,7 +20,7 @@ import { getPromptPreset } from '../../protocol/prompts.ts';
 import { packBpeTokenizer } from '../../tokenizer/pack-vocab.ts';
 import { intFlag, log, numFlag, openBackend, openPack, packTokenizer, parseFlags, progressBar, required } from '../common.ts';
 
-const USAGE = 'npm run cli -- pretrain --pack DIR --preset nano|small --out CKPT [--steps 1200] [--batch 32] [--lr 3e-3] [--seed 1] [--backend auto|cpu|wasm] [--threads N] [--log-every 10] [--vocab 8000 (BPE, packs without a world generator)] [--stage0-layout plain|spliced] [--prompt-preset NAME] [--overwrite] [--json]';
+const USAGE = 'npm run cli -- pretrain --pack DIR --preset nano|small --out CKPT [--steps 8000] [--batch 32] [--lr 3e-3] [--seed 1] [--backend auto|cpu|wasm] [--threads N] [--log-every 10] [--vocab 8000 (BPE, packs without a world generator)] [--stage0-layout plain|spliced] [--prompt-preset NAME] [--overwrite] [--json]';
 
 export async function run(argv: string[]): Promise<void> {
   const f = parseFlags(argv, {
