@@ -14,6 +14,7 @@
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { keepStep, pickGroups, type KeptStep } from '../../session/rollout-history.ts';
+import { CLI_DEFAULT_STEPS } from './train.ts';
 import { DEFAULT_STAGE_STEPS, type EvalRow, type PolicyName } from '../../session/types.ts';
 import { type SettingsOverride } from '../../rl/settings.ts';
 import { TrainingSession } from '../../session/training-session.ts';
@@ -26,8 +27,11 @@ const USAGE =
   'npm run cli -- shipped-run [--out DIR] [--pack DIR] [--base DIR] [--seed S] [--stage1-steps N] [--stage2-steps N] ' +
   '[--eval-limit N] [--groups N] [--prompts-per-step N] [--samples-per-prompt N] [--backend auto|cpu|wasm] [--threads N] [--overwrite] [--json]';
 
-/** Stage 2 of the shipped run is short: its behaviour shows after a few dozen steps, and the run stays minutes long. */
-export const SHIPPED_STAGE2_STEPS = 50;
+/**
+ * Stage 2 of the shipped run is the command line's (shorter than the page's 200): its behaviour shows
+ * after a few dozen steps, 3-hop questions enter at step 50, and the run stays minutes long.
+ */
+export const SHIPPED_STAGE2_STEPS = CLI_DEFAULT_STEPS[2];
 
 export async function run(argv: string[]): Promise<void> {
   const t0 = performance.now();
