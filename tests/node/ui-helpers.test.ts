@@ -13,6 +13,8 @@ import { CpuBackend } from '../../src/backend/cpu/cpu-backend.ts';
 import { openPack } from '../../src/cli/common.ts';
 import { uploadParams } from '../../src/io/checkpoint.ts';
 import { loadCheckpointDir } from '../../src/io/checkpoint-fs.ts';
+import { readSafetensors } from '../../src/io/safetensors.ts';
+import { SHIPPED_RUN_FILES } from '../../src/session/shipped-run.ts';
 import { exportOnnx } from '../../src/onnx/export.ts';
 import { Llama } from '../../src/model/llama.ts';
 import { getPromptPreset, renderPrompt } from '../../src/protocol/prompts.ts';
@@ -99,14 +101,17 @@ describe('greedy decoding of the exported model', () => {
     expect(() => maxAbsDiff([1], [1, 2])).toThrow(/lengths 1 and 2 differ/);
   });
 
-  it('the ONNX export in onnxruntime-web writes the tokens and searches of the trainer\'s greedy rollout (nano base)', async () => {
-    const base = await loadCheckpointDir('public/models/nano-base');
+  it('the ONNX export in onnxruntime-web writes the tokens and searches of the trainer\'s greedy rollout (shipped Stage-1 policy)', async () => {
+    // The shipped run's Stage-1 policy (F16, widened) on the nano base's config and tokenizer:
+    // its greedy rollouts search, so the splice path runs (the base's greedy rollouts do not).
+    const ckpt = await loadCheckpointDir('public/models/nano-base');
+    const stage1 = readSafetensors(new Uint8Array(await readFile(join('public/models/shipped-run', SHIPPED_RUN_FILES.stage1))), { widen: true }).tensors;
+    const base = { ...ckpt, weights: new Map([...ckpt.weights.keys()].map((k) => [k, stage1.get(k)!])) };
     const ctx = await openPack('public/corpus/world');
     const b = new CpuBackend();
     const model = new Llama(b, base.config, uploadParams(b, base.weights));
     const settings: RolloutSettings = { maxNewTokens: 24, maxSearches: 2, topK: 3, docMaxWords: 20, temperature: 0, topP: 1, maxLength: 256 };
-    // The first training question whose greedy rollout searches (the base searches now and then),
-    // so that the splice path is exercised whichever base is shipped.
+    // The first training question whose greedy rollout searches.
     let prompt: number[] = [];
     let ours;
     for (const q of ctx.pack.questions.filter((x) => x.split === 'train').slice(0, 200)) {
