@@ -30,8 +30,9 @@ import { checkTrainingFits } from '../../rl/memory-check.ts';
 
 /**
  * Steps of a stage when `--steps` is not given (`experiment` uses the same): Stage 2 is longer,
- * since its curriculum adds 3-hop questions at step 50 (src/rl/settings.ts). About 4 + 8 minutes
- * with the nano preset on 2 cores (wasm).
+ * since its curriculum adds 3-hop questions at step 50 (src/rl/settings.ts). Measured with the
+ * nano preset on 2 cores (wasm, one thread, 2-3 runs sharing the cores): Stage 1 156-350 s,
+ * Stage 2 434-644 s (issue 15, seeds 7, 9, 11, 12).
  */
 export const CLI_DEFAULT_STEPS: Readonly<{ 1: number; 2: number }> = Object.freeze({ 1: 50, 2: 100 });
 
