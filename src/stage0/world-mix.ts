@@ -89,6 +89,12 @@ export interface Stage0Options {
   maxWords?: number;
   /** Prompt preset of the rendered prompts. Default {@link DEFAULT_PROMPT_PRESET}. */
   preset?: PromptPreset;
+  /**
+   * Several presets instead of `preset`, one drawn (uniformly) at every rendering: a base that
+   * has read in one preset's layout and seen another's search blocks (issue 15). With one preset
+   * no draw is made, so the texts equal `preset`'s bit for bit.
+   */
+  presets?: readonly PromptPreset[];
   /** Seed of the sampling stream. Default derived from the world seed. */
   rngSeed?: number;
 }
@@ -142,7 +148,9 @@ export function createStage0Sampler(seed: number, opts: Stage0Options = {}): Sta
   checkShare('questionFirstShare', questionFirstShare);
   const maxWords = opts.maxWords ?? DOCUMENT_WORDS;
   if (!Number.isInteger(maxWords) || maxWords < 1) throw new Error(`createStage0Sampler: maxWords must be a positive integer, got ${maxWords}`);
-  const preset = opts.preset ?? getPromptPreset(DEFAULT_PROMPT_PRESET);
+  if (opts.preset && opts.presets) throw new Error('createStage0Sampler: give preset or presets, not both');
+  if (opts.presets && opts.presets.length === 0) throw new Error('createStage0Sampler: presets must name at least one preset');
+  const presets = opts.presets ?? [opts.preset ?? getPromptPreset(DEFAULT_PROMPT_PRESET)];
 
   const rng = new Rng(opts.rngSeed ?? deriveSeed(seed, STREAM.stage0));
   const worlds = new Map<number, World>();
@@ -155,6 +163,9 @@ export function createStage0Sampler(seed: number, opts: Stage0Options = {}): Sta
   // The answer slot of rendered prompts holds a random word of the vocabulary (mostly names),
   // as RL prompts do (src/rl/trainer.ts).
   const answerWords = worldVocabulary(seed).filter((w) => /^[\p{L}\p{N}]+$/u.test(w));
+  /** The preset of one rendering (no draw with a single preset: the shipped base's stream). */
+  const drawPreset = (): PromptPreset => (presets.length === 1 ? presets[0]! : rng.pick(presets));
+
 
   /** A question of `template` about random subjects of `w` (retries comparisons of equal years). */
   const randomQuestion = (w: World, template: QuestionTemplate): AskedQuestion => {
@@ -232,7 +243,7 @@ export function createStage0Sampler(seed: number, opts: Stage0Options = {}): Sta
     });
     // Half the passages open with the whole rendered prompt (format description included), so
     // the answer is read at the positions it has in a rollout; half with the question alone.
-    const opening = rng.next() < 0.5 ? normalizeText(renderPrompt(preset, q.question, rng, { answerWords })) : undefined;
+    const opening = rng.next() < 0.5 ? normalizeText(renderPrompt(drawPreset(), q.question, rng, { answerWords })) : undefined;
     const text = readingPassage(normalizeText(q.question), blocks, normalizeText(q.answers[0]!), opening);
     return { kind: 'reading', text, answerSpan: answerSpanOf(text), contextSpans: documentSpansOf(text), world: index };
   };
@@ -242,7 +253,7 @@ export function createStage0Sampler(seed: number, opts: Stage0Options = {}): Sta
   const promptSample = (): Stage0Sample => {
     const index = 1 + rng.int(readingWorlds + 1);
     const q = randomQuestion(world(index), rng.pick(QUESTION_TEMPLATES));
-    return { kind: 'prompt', text: renderPrompt(preset, q.question, rng, { answerWords }), world: index };
+    return { kind: 'prompt', text: renderPrompt(drawPreset(), q.question, rng, { answerWords }), world: index };
   };
 
   return mixSampler(rng, mix, { document: documentSample, reading: readingSample, prompt: promptSample });

@@ -448,6 +448,22 @@ describe('stage 0 sampler', () => {
     expect(() => createStage0Sampler(SEED, { layout: 'tagged' as 'plain' })).toThrow(/layout/);
     expect(() => createStage0Sampler(-1)).toThrow(/seed/);
   });
+
+  it('draws one of several prompt presets per rendering; one preset alone keeps the stream bit for bit', () => {
+    const texts = (opts: Parameters<typeof createStage0Sampler>[1]) => {
+      const s = createStage0Sampler(SEED, opts);
+      return Array.from({ length: 300 }, () => s.next());
+    };
+    // One preset in `presets` makes no draw: the shipped base's texts are unchanged.
+    expect(texts({ presets: [PROMPT_PRESETS.compact!] })).toEqual(samples.slice(0, 300));
+    // compact and chain: both renderings occur among the prompts (chain repeats the question last).
+    const prompts = texts({ presets: [PROMPT_PRESETS.compact!, PROMPT_PRESETS.chain!] }).filter((x) => x.kind === 'prompt');
+    const chain = prompts.filter((x) => x.text.split('question :').length === 3).length;
+    expect(chain).toBeGreaterThan(prompts.length * 0.3);
+    expect(chain).toBeLessThan(prompts.length * 0.7);
+    expect(() => createStage0Sampler(SEED, { presets: [] })).toThrow(/at least one preset/);
+    expect(() => createStage0Sampler(SEED, { preset: PROMPT_PRESETS.compact!, presets: [PROMPT_PRESETS.chain!] })).toThrow(/not both/);
+  });
 });
 
 describe('vocabulary', () => {

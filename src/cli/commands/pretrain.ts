@@ -3,15 +3,16 @@
  * base model on the pack's pretraining mix (recipe.md section 11), never on search-world
  * documents or search trajectories (a generated world pack), or on the pack itself with a BPE
  * vocabulary (an imported real corpus, src/stage0/pack-mix.ts). Writes a checkpoint folder
- * with metrics.jsonl.
+ * with metrics.jsonl. `--init CKPT` continues from a base's weights instead (same pack vocabulary;
+ * fresh optimizer and learning-rate schedule; the lineage records both runs).
  */
 import { appendFile, mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { presetConfig } from '../../model/config.ts';
 import { countParams, initParams } from '../../model/params.ts';
 import { defaultPretrainSettings, Pretrainer } from '../../stage0/pretrain.ts';
-import { downloadParams } from '../../io/checkpoint.ts';
-import { CHECKPOINT_FOLDER, saveCheckpointDir } from '../../io/checkpoint-fs.ts';
+import { downloadParams, uploadParams } from '../../io/checkpoint.ts';
+import { CHECKPOINT_FOLDER, loadModelFolder, saveCheckpointDir } from '../../io/checkpoint-fs.ts';
 import { checkOutputFolder } from '../../util/output-folder.ts';
 import { createStage0Sampler } from '../../stage0/world-mix.ts';
 import { createPackStage0Sampler } from '../../stage0/pack-mix.ts';
@@ -20,7 +21,7 @@ import { getPromptPreset } from '../../protocol/prompts.ts';
 import { packBpeTokenizer } from '../../tokenizer/pack-vocab.ts';
 import { intFlag, log, numFlag, openBackend, openPack, packTokenizer, parseFlags, progressBar, required } from '../common.ts';
 
-const USAGE = 'npm run cli -- pretrain --pack DIR --preset nano|small --out CKPT [--steps 8000] [--batch 32] [--lr 3e-3] [--seed 1] [--backend auto|cpu|wasm] [--threads N] [--log-every 10] [--vocab 8000 (BPE, packs without a world generator)] [--stage0-layout plain|spliced] [--prompt-preset NAME] [--overwrite] [--json]';
+const USAGE = 'npm run cli -- pretrain --pack DIR --preset nano|small --out CKPT [--steps 8000] [--batch 32] [--lr 3e-3] [--seed 1] [--backend auto|cpu|wasm] [--threads N] [--log-every 10] [--vocab 8000 (BPE, packs without a world generator)] [--stage0-layout plain|spliced] [--prompt-preset NAME[,NAME...] (one drawn per rendering)] [--init CKPT (continue a base)] [--overwrite] [--json]';
 
 export async function run(argv: string[]): Promise<void> {
   const f = parseFlags(argv, {
@@ -28,6 +29,7 @@ export async function run(argv: string[]): Promise<void> {
     batch: { type: 'string' }, lr: { type: 'string' }, seed: { type: 'string' }, backend: { type: 'string' },
     threads: { type: 'string' }, 'log-every': { type: 'string' }, overwrite: { type: 'boolean' }, json: { type: 'boolean' },
     'max-length': { type: 'string' }, vocab: { type: 'string' }, 'stage0-layout': { type: 'string' }, 'prompt-preset': { type: 'string' },
+    init: { type: 'string' },
   }, USAGE);
   const packDir = required(f.pack, 'pack'), out = required(f.out, 'out');
   const seed = intFlag(f.seed, 'seed', 1);
@@ -38,7 +40,8 @@ export async function run(argv: string[]): Promise<void> {
   settings.maxLength = intFlag(f['max-length'], 'max-length', settings.maxLength, 8);
   const logEvery = intFlag(f['log-every'], 'log-every', 10, 1);
   // The output folder is checked before any work: a refusal costs nothing.
-  await checkOutputFolder(out, CHECKPOINT_FOLDER, { overwrite: f.overwrite, inputs: [packDir] });
+  await checkOutputFolder(out, CHECKPOINT_FOLDER, { overwrite: f.overwrite, inputs: f.init === undefined ? [packDir] : [packDir, f.init] });
+  const presets = f['prompt-preset'] === undefined ? undefined : f['prompt-preset'].split(',').map((name) => getPromptPreset(name.trim()));
 
   const ctx = await openPack(packDir);
   const gen = ctx.pack.manifest.generator as { kind?: string; seed?: number } | undefined;
@@ -46,14 +49,20 @@ export async function run(argv: string[]): Promise<void> {
   // its own paragraphs and train questions with a BPE vocabulary (src/stage0/pack-mix.ts).
   const world = typeof gen?.seed === 'number';
   const tokenizer = world ? await packTokenizer(ctx) : packBpeTokenizer(ctx.pack, intFlag(f.vocab, 'vocab', 8000, 64));
-  const config = presetConfig(f.preset ?? 'nano', tokenizer.size);
+  const base = f.init === undefined ? undefined : (await loadModelFolder(f.init)).checkpoint;
+  if (base && base.tokenizer.vocab.join('\n') !== tokenizer.vocab.join('\n')) {
+    throw new Error(`--init: ${f.init}'s tokenizer.json is not the vocabulary pretrain builds for ${packDir} (${base.tokenizer.size} vs ${tokenizer.size} tokens); continue a base of this pack`);
+  }
+  if (base && f.preset !== undefined) throw new Error('--init: the model preset comes from the checkpoint; leave --preset out');
+  const config = base ? base.config : presetConfig(f.preset ?? 'nano', tokenizer.size);
   const backend = await openBackend(f.backend, f.threads);
-  const params = initParams(backend, config, seed);
+  const params = base ? uploadParams(backend, base.weights) : initParams(backend, config, seed);
   const sampler = world
-    ? createStage0Sampler(gen!.seed!, { rngSeed: seed, layout: f['stage0-layout'] as 'plain' | 'spliced' | undefined, preset: f['prompt-preset'] === undefined ? undefined : getPromptPreset(f['prompt-preset']) })
+    ? createStage0Sampler(gen!.seed!, { rngSeed: seed, layout: f['stage0-layout'] as 'plain' | 'spliced' | undefined, presets })
     : createPackStage0Sampler(ctx.pack, { rngSeed: seed, answerWords: slotAnswerWords(tokenizer) });
   const trainer = new Pretrainer(backend, config, params, tokenizer, sampler, settings);
-  log(`pretrain: ${ctx.pack.manifest.name} pack, preset ${f.preset ?? 'nano'} (${countParams(config)} parameters, vocabulary ${tokenizer.size}), backend ${backend.name}, ${settings.steps} steps x ${settings.batchSize}`);
+  const modelPreset = base ? (base.state?.preset ?? 'nano') : (f.preset ?? 'nano');
+  log(`pretrain: ${ctx.pack.manifest.name} pack, ${base ? `continuing ${f.init}, ` : ''}preset ${modelPreset} (${countParams(config)} parameters, vocabulary ${tokenizer.size}), backend ${backend.name}, ${settings.steps} steps x ${settings.batchSize}`);
 
   // Metrics go to a scratch file while training (to follow a long run) and into the checkpoint
   // folder at the end; the scratch file is removed however the run ends.
@@ -95,8 +104,8 @@ export async function run(argv: string[]): Promise<void> {
     config, tokenizer, weights: await downloadParams(backend, params),
     state: {
       format: 'r1s-trainer-state' as const, version: 1 as const, stage: 0 as const, step: settings.steps, totalSteps: settings.steps, seed,
-      rngState: sampler.getState(), optimizerStep: trainer.optimizer.step, settings, pack: ctx.pack.manifest.name, preset: f.preset ?? 'nano',
-      init: '', lineage: [{ stage: 0 as const, steps: settings.steps, pack: ctx.pack.manifest.name }], elapsedSeconds: seconds,
+      rngState: sampler.getState(), optimizerStep: trainer.optimizer.step, settings, pack: ctx.pack.manifest.name, preset: modelPreset,
+      init: f.init ?? '', lineage: [...(base?.state?.lineage ?? []), { stage: 0 as const, steps: settings.steps, pack: ctx.pack.manifest.name }], elapsedSeconds: seconds,
     },
   };
   try {
