@@ -67,7 +67,7 @@ export interface Stage0Options {
   readingWorlds?: number;
   /**
    * Share of reading passages from world 1 (the rest from the re-drawn worlds). Default 0.2 for
-   * `plain`, 0 for `spliced`:
+   * `plain`, 0 for `spliced` (in `mixed`, each passage its own layout's default):
    * world 1's facts are also in its documents, so its passages can be answered by recall; with
    * half of them from world 1 a longer Stage 0 answered search-world passages from memory, and
    * with 0.2 the policy still answered some years and schools from memory (issue 15).
@@ -77,8 +77,11 @@ export interface Stage0Options {
    * Layout of reading passages. `plain` (default; the shipped base): 1-3 numbered documents with
    * no tags, the question before or after them. `spliced` (issue 15, an experiment): the layout
    * of a rollout after its searches, one tagged document block per hop, trained as context only.
+   * `mixed`: each passage `spliced` with probability `splicedShare`, else `plain`.
    */
-  layout?: 'plain' | 'spliced';
+  layout?: 'plain' | 'spliced' | 'mixed';
+  /** `mixed`: share of reading passages in the spliced layout. Default 0.5. */
+  splicedShare?: number;
   /** `spliced`: share of reading passages asking a 2- or 3-hop question. Default 0.35. */
   multiHopShare?: number;
   /** `plain`: share of reading passages asking a 2-hop question (with both documents). Default 0.25. */
@@ -137,12 +140,17 @@ export function createStage0Sampler(seed: number, opts: Stage0Options = {}): Sta
     throw new Error(`createStage0Sampler: readingWorlds must be a non-negative integer, got ${readingWorlds}`);
   }
   const layout = opts.layout ?? 'plain';
-  if (layout !== 'plain' && layout !== 'spliced') throw new Error(`createStage0Sampler: layout must be 'plain' or 'spliced', got ${JSON.stringify(layout)}`);
-  const firstWorldShare = opts.firstWorldShare ?? (layout === 'plain' ? 0.2 : 0);
+  if (layout !== 'plain' && layout !== 'spliced' && layout !== 'mixed') {
+    throw new Error(`createStage0Sampler: layout must be 'plain', 'spliced' or 'mixed', got ${JSON.stringify(layout)}`);
+  }
+  const plainFirstWorldShare = opts.firstWorldShare ?? 0.2;
+  const splicedFirstWorldShare = opts.firstWorldShare ?? 0;
+  const splicedShare = opts.splicedShare ?? 0.5;
+  checkShare('splicedShare', splicedShare);
   const multiHopShare = opts.multiHopShare ?? 0.35;
   const twoHopShare = opts.twoHopShare ?? 0.25;
   const questionFirstShare = opts.questionFirstShare ?? 0.5;
-  checkShare('firstWorldShare', firstWorldShare);
+  checkShare('firstWorldShare', plainFirstWorldShare);
   checkShare('multiHopShare', multiHopShare);
   checkShare('twoHopShare', twoHopShare);
   checkShare('questionFirstShare', questionFirstShare);
@@ -197,7 +205,7 @@ export function createStage0Sampler(seed: number, opts: Stage0Options = {}): Sta
 
   /** The layout the shipped base was pretrained on (`layout: 'plain'`): numbered documents, no tags. */
   const plainReadingSample = (): Stage0Sample => {
-    const index = readingWorlds === 0 || rng.next() < firstWorldShare ? 1 : 2 + rng.int(readingWorlds);
+    const index = readingWorlds === 0 || rng.next() < plainFirstWorldShare ? 1 : 2 + rng.int(readingWorlds);
     const w = world(index);
     const twoHop = rng.next() < twoHopShare;
     const q = randomQuestion(w, rng.pick(twoHop ? READING_TWO_HOP : READING_ONE_HOP));
@@ -221,7 +229,7 @@ export function createStage0Sampler(seed: number, opts: Stage0Options = {}): Sta
 
   /** Issue 15's layout (option `layout: 'spliced'`): one document block per hop, as a rollout splices them. */
   const splicedReadingSample = (): Stage0Sample => {
-    const index = readingWorlds === 0 || rng.next() < firstWorldShare ? 1 : 2 + rng.int(readingWorlds);
+    const index = readingWorlds === 0 || rng.next() < splicedFirstWorldShare ? 1 : 2 + rng.int(readingWorlds);
     const w = world(index);
     const multiHop = rng.next() < multiHopShare;
     const q = randomQuestion(w, rng.pick(multiHop ? READING_MULTI_HOP : READING_ONE_HOP));
@@ -248,7 +256,10 @@ export function createStage0Sampler(seed: number, opts: Stage0Options = {}): Sta
     return { kind: 'reading', text, answerSpan: answerSpanOf(text), contextSpans: documentSpansOf(text), world: index };
   };
 
-  const readingSample = layout === 'spliced' ? splicedReadingSample : plainReadingSample;
+  const readingSample = layout === 'spliced' ? splicedReadingSample
+    : layout === 'plain' ? plainReadingSample
+    // mixed: a base that reads (plain passages taught it) in the layout a rollout has (issue 15).
+    : () => (rng.next() < splicedShare ? splicedReadingSample() : plainReadingSample());
 
   const promptSample = (): Stage0Sample => {
     const index = 1 + rng.int(readingWorlds + 1);

@@ -446,7 +446,19 @@ describe('stage 0 sampler', () => {
     expect(() => createStage0Sampler(SEED, { twoHopShare: 2 })).toThrow(/twoHopShare/);
     expect(() => createStage0Sampler(SEED, { layout: 'spliced', multiHopShare: 2 })).toThrow(/multiHopShare/);
     expect(() => createStage0Sampler(SEED, { layout: 'tagged' as 'plain' })).toThrow(/layout/);
+    expect(() => createStage0Sampler(SEED, { layout: 'mixed', splicedShare: -0.1 })).toThrow(/splicedShare/);
     expect(() => createStage0Sampler(-1)).toThrow(/seed/);
+  });
+
+  it("mixed layout: about half the reading passages spliced (tagged blocks, context only), half plain; both end in the weighted answer", () => {
+    const s = createStage0Sampler(SEED, { layout: 'mixed', mix: { document: 0, reading: 1, prompt: 0 } });
+    const passages = Array.from({ length: 400 }, () => s.next());
+    const spliced = passages.filter((x) => x.text.includes('<|begin_of_documents|>'));
+    expect(spliced.length / passages.length).toBeGreaterThan(0.4);
+    expect(spliced.length / passages.length).toBeLessThan(0.6);
+    expect(spliced.every((x) => (x.contextSpans?.length ?? 0) >= 1)).toBe(true);
+    expect(passages.filter((x) => !x.text.includes('<|begin_of_documents|>')).every((x) => x.contextSpans === undefined)).toBe(true);
+    for (const x of passages) expect(x.text.split(' ').slice(x.answerSpan!.start, x.answerSpan!.end).at(-1)).toBe('</answer>');
   });
 
   it('draws one of several prompt presets per rendering; one preset alone keeps the stream bit for bit', () => {

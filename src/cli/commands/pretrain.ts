@@ -21,7 +21,7 @@ import { getPromptPreset } from '../../protocol/prompts.ts';
 import { packBpeTokenizer } from '../../tokenizer/pack-vocab.ts';
 import { intFlag, log, numFlag, openBackend, openPack, packTokenizer, parseFlags, progressBar, required } from '../common.ts';
 
-const USAGE = 'npm run cli -- pretrain --pack DIR --preset nano|small --out CKPT [--steps 8000] [--batch 32] [--lr 3e-3] [--seed 1] [--backend auto|cpu|wasm] [--threads N] [--log-every 10] [--vocab 8000 (BPE, packs without a world generator)] [--stage0-layout plain|spliced] [--prompt-preset NAME[,NAME...] (one drawn per rendering)] [--init CKPT (continue a base)] [--overwrite] [--json]';
+const USAGE = 'npm run cli -- pretrain --pack DIR --preset nano|small --out CKPT [--steps 8000] [--batch 32] [--lr 3e-3] [--seed 1] [--backend auto|cpu|wasm] [--threads N] [--log-every 10] [--vocab 8000 (BPE, packs without a world generator)] [--stage0-layout plain|spliced|mixed] [--prompt-preset NAME[,NAME...] (one drawn per rendering)] [--init CKPT (continue a base)] [--overwrite] [--json]';
 
 export async function run(argv: string[]): Promise<void> {
   const f = parseFlags(argv, {
@@ -58,7 +58,7 @@ export async function run(argv: string[]): Promise<void> {
   const backend = await openBackend(f.backend, f.threads);
   const params = base ? uploadParams(backend, base.weights) : initParams(backend, config, seed);
   const sampler = world
-    ? createStage0Sampler(gen!.seed!, { rngSeed: seed, layout: f['stage0-layout'] as 'plain' | 'spliced' | undefined, presets })
+    ? createStage0Sampler(gen!.seed!, { rngSeed: seed, layout: f['stage0-layout'] as 'plain' | 'spliced' | 'mixed' | undefined, presets })
     : createPackStage0Sampler(ctx.pack, { rngSeed: seed, answerWords: slotAnswerWords(tokenizer) });
   const trainer = new Pretrainer(backend, config, params, tokenizer, sampler, settings);
   const modelPreset = base ? (base.state?.preset ?? 'nano') : (f.preset ?? 'nano');
