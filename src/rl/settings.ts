@@ -61,9 +61,9 @@ export interface RlSettings {
  * retrieval part only for a search that returned documents with queries on topic ('relevant',
  * issue 15: 'found' collapsed into one constant query on two seeds); the paper's 'any' and
  * 'found' are settings; its format part needs a search too (`formatNeedsSearch`). Stage 2 trains
- * on 2-hop questions from the start and 3-hop ones from step 50, hop counts balanced. The `chain`
- * preset is a setting for multi-hop experiments (issue 15). A fresh object each call: callers
- * change it.
+ * on 2-hop questions from the start and 3-hop ones from step 50, hop counts balanced. Prompts use
+ * the `chain` preset (DEFAULT_PROMPT_PRESET; `compact` is a setting). A fresh object each call:
+ * callers change it.
  */
 export function defaultRlSettings(stage: 1 | 2): RlSettings {
   return {

@@ -10,14 +10,14 @@
  *   README) lays them out as a rollout after its searches instead: the question (or the whole
  *   rendered prompt), one tagged document block per hop trained as context only, then
  *   `</think> <answer> Z </answer>`;
- * - 25% rendered prompts (the default preset), which show the tags in trajectory order with
+ * - 25% rendered prompts (`compact` unless told otherwise), which show the tags in trajectory order with
  *   freshly filled slots and a question from a pretraining world (its answer never shown).
  *
  * World 0, the search world, is never used: not its documents, not its facts (and every other
  * world disagrees with it on every fact, see world.ts), so the base model cannot recall what
  * search serves.
  */
-import { DEFAULT_PROMPT_PRESET, getPromptPreset, renderPrompt, type PromptPreset } from '../protocol/prompts.ts';
+import { STAGE0_PROMPT_PRESET, getPromptPreset, renderPrompt, type PromptPreset } from '../protocol/prompts.ts';
 import { normalizeText } from '../protocol/normalize.ts';
 import { Rng, type RngState } from '../util/rng.ts';
 import { documentFor } from '../world/documents.ts';
@@ -90,7 +90,7 @@ export interface Stage0Options {
   questionFirstShare?: number;
   /** Words each passage document is cut to. Default 40 (as in a rollout). */
   maxWords?: number;
-  /** Prompt preset of the rendered prompts. Default {@link DEFAULT_PROMPT_PRESET}. */
+  /** Prompt preset of the rendered prompts. Default {@link STAGE0_PROMPT_PRESET}. */
   preset?: PromptPreset;
   /**
    * Several presets instead of `preset`, one drawn (uniformly) at every rendering: a base that
@@ -158,7 +158,7 @@ export function createStage0Sampler(seed: number, opts: Stage0Options = {}): Sta
   if (!Number.isInteger(maxWords) || maxWords < 1) throw new Error(`createStage0Sampler: maxWords must be a positive integer, got ${maxWords}`);
   if (opts.preset && opts.presets) throw new Error('createStage0Sampler: give preset or presets, not both');
   if (opts.presets && opts.presets.length === 0) throw new Error('createStage0Sampler: presets must name at least one preset');
-  const presets = opts.presets ?? [opts.preset ?? getPromptPreset(DEFAULT_PROMPT_PRESET)];
+  const presets = opts.presets ?? [opts.preset ?? getPromptPreset(STAGE0_PROMPT_PRESET)];
 
   const rng = new Rng(opts.rngSeed ?? deriveSeed(seed, STREAM.stage0));
   const worlds = new Map<number, World>();
