@@ -17,7 +17,7 @@ import { readSafetensors } from '../../src/io/safetensors.ts';
 import { SHIPPED_RUN_FILES } from '../../src/session/shipped-run.ts';
 import { exportOnnx } from '../../src/onnx/export.ts';
 import { Llama } from '../../src/model/llama.ts';
-import { getPromptPreset, renderPrompt } from '../../src/protocol/prompts.ts';
+import { DEFAULT_PROMPT_PRESET, getPromptPreset, renderPrompt } from '../../src/protocol/prompts.ts';
 import { generateRollouts, type RolloutSettings } from '../../src/rl/rollout.ts';
 import { mergeSettings } from '../../src/rl/settings.ts';
 import { defaultRlSettings } from '../../src/rl/settings.ts';
@@ -115,7 +115,8 @@ describe('greedy decoding of the exported model', () => {
     let prompt: number[] = [];
     let ours;
     for (const q of ctx.pack.questions.filter((x) => x.split === 'train').slice(0, 200)) {
-      const text = renderPrompt(getPromptPreset('compact'), q.question, new Rng(1), { answerWords: slotAnswerWords(base.tokenizer) });
+      // The preset the shipped run trained with (the default).
+      const text = renderPrompt(getPromptPreset(DEFAULT_PROMPT_PRESET), q.question, new Rng(1), { answerWords: slotAnswerWords(base.tokenizer) });
       prompt = [base.tokenizer.bosId, ...base.tokenizer.encode(text)];
       [ours] = await generateRollouts(model, base.tokenizer, ctx.retriever, [prompt], 1, settings, new Rng(1));
       if (ours!.searches.length > 0) break;
