@@ -6,7 +6,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { run as pretrainCmd } from '../../src/cli/commands/pretrain.ts';
+import { parseStage0Mix, run as pretrainCmd } from '../../src/cli/commands/pretrain.ts';
 import { CpuBackend } from '../../src/backend/cpu/cpu-backend.ts';
 import { downloadParams } from '../../src/io/checkpoint.ts';
 import { loadCheckpointDir, saveCheckpointDir } from '../../src/io/checkpoint-fs.ts';
@@ -64,5 +64,15 @@ describe('pretrain --init', () => {
     const common = ['--pack', PACK, '--steps', '1', '--batch', '1', '--backend', 'cpu'];
     await expect(pretrainCmd([...common, '--init', other, '--out', join(root, 'x')])).rejects.toThrow(/--init: .*other's tokenizer.json is not the vocabulary pretrain builds .*\(14 vs 2551 tokens\)/);
     await expect(pretrainCmd([...common, '--init', BASE, '--preset', 'small', '--out', join(root, 'y')])).rejects.toThrow(/leave --preset out/);
+  });
+});
+
+describe('--stage0-mix', () => {
+  it('reads three weights (documents, reading, prompts) and names what is wrong', () => {
+    expect(parseStage0Mix('0.2, 0.4,0.4')).toEqual({ document: 0.2, reading: 0.4, prompt: 0.4 });
+    expect(() => parseStage0Mix('0.5,0.5')).toThrow(/--stage0-mix: expected three weights .* got "0.5,0.5"/);
+    expect(() => parseStage0Mix('0,0,0')).toThrow(/not all 0/);
+    expect(() => parseStage0Mix('1,-1,1')).toThrow(/--stage0-mix/);
+    expect(() => parseStage0Mix('1,x,1')).toThrow(/--stage0-mix/);
   });
 });

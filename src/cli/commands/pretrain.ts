@@ -14,14 +14,14 @@ import { defaultPretrainSettings, Pretrainer } from '../../stage0/pretrain.ts';
 import { downloadParams, uploadParams } from '../../io/checkpoint.ts';
 import { CHECKPOINT_FOLDER, loadModelFolder, saveCheckpointDir } from '../../io/checkpoint-fs.ts';
 import { checkOutputFolder } from '../../util/output-folder.ts';
-import { createStage0Sampler } from '../../stage0/world-mix.ts';
+import { createStage0Sampler, type Stage0Mix } from '../../stage0/world-mix.ts';
 import { createPackStage0Sampler } from '../../stage0/pack-mix.ts';
 import { slotAnswerWords } from '../../tokenizer/slot-words.ts';
 import { getPromptPreset } from '../../protocol/prompts.ts';
 import { packBpeTokenizer } from '../../tokenizer/pack-vocab.ts';
 import { intFlag, log, numFlag, openBackend, openPack, packTokenizer, parseFlags, progressBar, required } from '../common.ts';
 
-const USAGE = 'npm run cli -- pretrain --pack DIR --preset nano|small --out CKPT [--steps 8000] [--batch 32] [--lr 3e-3] [--seed 1] [--backend auto|cpu|wasm] [--threads N] [--log-every 10] [--vocab 8000 (BPE, packs without a world generator)] [--stage0-layout plain|spliced|mixed] [--prompt-preset NAME[,NAME...] (one drawn per rendering)] [--init CKPT (continue a base)] [--overwrite] [--json]';
+const USAGE = 'npm run cli -- pretrain --pack DIR --preset nano|small --out CKPT [--steps 8000] [--batch 32] [--lr 3e-3] [--seed 1] [--backend auto|cpu|wasm] [--threads N] [--log-every 10] [--vocab 8000 (BPE, packs without a world generator)] [--stage0-layout plain|spliced|mixed] [--stage0-mix 0.3,0.45,0.25 (documents, reading passages, prompts)] [--prompt-preset NAME[,NAME...] (one drawn per rendering)] [--init CKPT (continue a base)] [--overwrite] [--json]';
 
 export async function run(argv: string[]): Promise<void> {
   const f = parseFlags(argv, {
@@ -29,7 +29,7 @@ export async function run(argv: string[]): Promise<void> {
     batch: { type: 'string' }, lr: { type: 'string' }, seed: { type: 'string' }, backend: { type: 'string' },
     threads: { type: 'string' }, 'log-every': { type: 'string' }, overwrite: { type: 'boolean' }, json: { type: 'boolean' },
     'max-length': { type: 'string' }, vocab: { type: 'string' }, 'stage0-layout': { type: 'string' }, 'prompt-preset': { type: 'string' },
-    init: { type: 'string' },
+    init: { type: 'string' }, 'stage0-mix': { type: 'string' },
   }, USAGE);
   const packDir = required(f.pack, 'pack'), out = required(f.out, 'out');
   const seed = intFlag(f.seed, 'seed', 1);
@@ -41,6 +41,7 @@ export async function run(argv: string[]): Promise<void> {
   const logEvery = intFlag(f['log-every'], 'log-every', 10, 1);
   // The output folder is checked before any work: a refusal costs nothing.
   await checkOutputFolder(out, CHECKPOINT_FOLDER, { overwrite: f.overwrite, inputs: f.init === undefined ? [packDir] : [packDir, f.init] });
+  const mix = f['stage0-mix'] === undefined ? undefined : parseStage0Mix(f['stage0-mix']);
   const presets = f['prompt-preset'] === undefined ? undefined : f['prompt-preset'].split(',').map((name) => getPromptPreset(name.trim()));
 
   const ctx = await openPack(packDir);
@@ -58,7 +59,7 @@ export async function run(argv: string[]): Promise<void> {
   const backend = await openBackend(f.backend, f.threads);
   const params = base ? uploadParams(backend, base.weights) : initParams(backend, config, seed);
   const sampler = world
-    ? createStage0Sampler(gen!.seed!, { rngSeed: seed, layout: f['stage0-layout'] as 'plain' | 'spliced' | 'mixed' | undefined, presets })
+    ? createStage0Sampler(gen!.seed!, { rngSeed: seed, layout: f['stage0-layout'] as 'plain' | 'spliced' | 'mixed' | undefined, presets, mix })
     : createPackStage0Sampler(ctx.pack, { rngSeed: seed, answerWords: slotAnswerWords(tokenizer) });
   const trainer = new Pretrainer(backend, config, params, tokenizer, sampler, settings);
   const modelPreset = base ? (base.state?.preset ?? 'nano') : (f.preset ?? 'nano');
@@ -117,4 +118,16 @@ export async function run(argv: string[]): Promise<void> {
   const summary = { out, steps: settings.steps, seconds: +seconds.toFixed(1), finalLoss: last.reduce((a, x) => a + x.loss, 0) / last.length, parameters: countParams(config), vocabulary: tokenizer.size, backend: backend.name };
   if (f.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
   else log(`pretrain: wrote ${out} in ${summary.seconds} s, final loss ${summary.finalLoss.toFixed(4)}`);
+}
+
+/**
+ * `--stage0-mix 0.3,0.45,0.25`: the weights of documents, reading passages and rendered prompts.
+ * @throws Error naming the flag unless it is three finite numbers >= 0, not all 0.
+ */
+export function parseStage0Mix(text: string): Stage0Mix {
+  const parts = text.split(',').map((t) => Number(t.trim()));
+  if (parts.length !== 3 || parts.some((v) => !Number.isFinite(v) || v < 0) || parts.every((v) => v === 0)) {
+    throw new Error(`--stage0-mix: expected three weights >= 0 (documents,reading,prompts), not all 0, got "${text}"`);
+  }
+  return { document: parts[0]!, reading: parts[1]!, prompt: parts[2]! };
 }
