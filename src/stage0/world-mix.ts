@@ -150,7 +150,7 @@ export function createStage0Sampler(seed: number, opts: Stage0Options = {}): Sta
   const multiHopShare = opts.multiHopShare ?? 0.35;
   const twoHopShare = opts.twoHopShare ?? 0.25;
   const questionFirstShare = opts.questionFirstShare ?? 0.5;
-  checkShare('firstWorldShare', plainFirstWorldShare);
+  if (opts.firstWorldShare !== undefined) checkShare('firstWorldShare', opts.firstWorldShare);
   checkShare('multiHopShare', multiHopShare);
   checkShare('twoHopShare', twoHopShare);
   checkShare('questionFirstShare', questionFirstShare);
@@ -173,7 +173,6 @@ export function createStage0Sampler(seed: number, opts: Stage0Options = {}): Sta
   const answerWords = worldVocabulary(seed).filter((w) => /^[\p{L}\p{N}]+$/u.test(w));
   /** The preset of one rendering (no draw with a single preset: the shipped base's stream). */
   const drawPreset = (): PromptPreset => (presets.length === 1 ? presets[0]! : rng.pick(presets));
-
 
   /** A question of `template` about random subjects of `w` (retries comparisons of equal years). */
   const randomQuestion = (w: World, template: QuestionTemplate): AskedQuestion => {
