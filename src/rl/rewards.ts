@@ -45,6 +45,13 @@ export interface RewardSettings {
    * `'relevant'`: `'found'`, and every query shares a content word with the question or with
    * the documents retrieved before it (issue 15: under `'found'` Stage 1 collapsed into one
    * constant query for every question, a name or the word "to", which always finds documents).
+   * `'follow-up'`: half of R_retrieval for a first query that names the question and returns
+   * documents, the other half for a follow-up search: a later query naming a word of the
+   * documents already retrieved that the question does not hold, which itself returned documents
+   * (only after an on-topic first search). A later query that follows no lead costs nothing (issue 15: under `'relevant'` a second
+   * search risked the whole reward, so Stage 1 pruned it within a few steps, and the base's later
+   * queries often named words from nowhere; this pays "search again with a lead you read" without
+   * saying which lead).
    */
   retrievalReward: RetrievalRewardRule;
   /**
@@ -67,8 +74,8 @@ export interface RewardSettings {
 }
 
 /** When Stage 1 pays R_retrieval; see {@link RewardSettings.retrievalReward}. */
-export type RetrievalRewardRule = 'any' | 'found' | 'relevant';
-export const RETRIEVAL_REWARD_RULES: readonly RetrievalRewardRule[] = ['any', 'found', 'relevant'];
+export type RetrievalRewardRule = 'any' | 'found' | 'relevant' | 'follow-up';
+export const RETRIEVAL_REWARD_RULES: readonly RetrievalRewardRule[] = ['any', 'found', 'relevant', 'follow-up'];
 
 /** The paper's reward settings (recipe.md section 6). */
 export const DEFAULT_REWARD_SETTINGS: Readonly<RewardSettings> = Object.freeze({
@@ -112,7 +119,7 @@ export function resolveRewardSettings(settings: Partial<RewardSettings> = {}): R
 
 /** The pieces of a reward, and the measurements shown beside it. */
 export interface RewardParts {
-  /** Stage 1 R_retrieval paid (0 or 0.5); 0 in Stage 2. */
+  /** Stage 1 R_retrieval paid (0 or 0.5; under `'follow-up'` also 0.25); 0 in Stage 2. */
   retrieval: number;
   /** Stage 1 R_format paid (0 or 0.5); 0 in Stage 2. */
   format: number;
@@ -223,6 +230,8 @@ function measure(completion: string, sample: RewardSample) {
     docsFound: docs.length > 0,
     answerInDocs: docs.some((d) => containsAnswer(d, golds)),
     queriesRelevant: sample.question === undefined ? null : queriesRelevant(completion, sample.question, sample.retrievedDocs),
+    followsLead: sample.question === undefined ? null : followsLead(completion, sample.question, sample.retrievedDocs),
+    firstOnTopic: sample.question === undefined ? null : firstQueryOnTopic(completion, sample.question, sample.retrievedDocs),
   };
 }
 
@@ -242,6 +251,34 @@ export function queriesRelevant(completion: string, question: string, retrievedD
     for (const w of contentWords(docs)) known.add(w);
     return ok;
   });
+}
+
+/**
+ * True iff a search after the first names a content word of the documents retrieved before it
+ * that the question does not hold (a lead read in the documents, such as the bridge entity of a
+ * multi-hop question), and that search returned documents. Repeating the question's name, or a
+ * name from nowhere, is not a follow-up. Documents come from `retrievedDocs` (one array per
+ * search) when given, else from the completion's blocks (`None` = nothing found).
+ */
+export function followsLead(completion: string, question: string, retrievedDocs?: string[][]): boolean {
+  const turns = searchTurns(completion);
+  const asked = new Set(contentWords(question));
+  const read = new Set<string>();
+  return turns.some((t, k) => {
+    const docs = retrievedDocs ? (retrievedDocs[k] ?? []) : splitDocumentBlock(t.documents);
+    const lead = k > 0 && docs.length > 0 && contentWords(t.query).some((w) => read.has(w) && !asked.has(w));
+    for (const w of contentWords(docs.join(' '))) read.add(w);
+    return lead;
+  });
+}
+
+/** True iff the first search's query shares a content word with the question and that search returned documents. */
+function firstQueryOnTopic(completion: string, question: string, retrievedDocs?: string[][]): boolean {
+  const first = searchTurns(completion)[0];
+  if (!first) return false;
+  const docs = retrievedDocs ? (retrievedDocs[0] ?? []) : splitDocumentBlock(first.documents);
+  const asked = new Set(contentWords(question));
+  return docs.length > 0 && contentWords(first.query).some((w) => asked.has(w));
 }
 
 function result(m: ReturnType<typeof measure>, paid: Pick<RewardParts, 'retrieval' | 'format' | 'answer' | 'penalty'>): RewardResult {
@@ -265,7 +302,8 @@ function result(m: ReturnType<typeof measure>, paid: Pick<RewardParts, 'retrieva
 /**
  * Stage 1 reward (recipe.md section 6, the paper's Qwen Stage 1):
  * R = 0.5 [four search tags balanced, at least one search, and with `retrievalReward:
- * 'found'` a document returned, with `'relevant'` also every query on topic] + 0.5 [well-formed,
+ * 'found'` a document returned, with `'relevant'` also every query on topic; `'follow-up'`: a
+ * half for an on-topic first search, a half for a follow-up search] + 0.5 [well-formed,
  * and with `formatNeedsSearch` the first part paid too] (+1 / -1 for Cover-EM right / wrong with
  * `answerBonus`). Range [0, 1], or [-1, 2] with the bonus.
  *
@@ -274,13 +312,23 @@ function result(m: ReturnType<typeof measure>, paid: Pick<RewardParts, 'retrieva
 export function stage1Reward(completion: string, sample: RewardSample, settings: Partial<RewardSettings> = {}): RewardResult {
   const s = resolveRewardSettings(settings);
   const m = measure(completion, sample);
-  if (s.retrievalReward === 'relevant' && m.queriesRelevant === null) {
-    throw new Error("reward: retrievalReward 'relevant' needs the question in the reward sample");
+  const needsQuestion = s.retrievalReward === 'relevant' || s.retrievalReward === 'follow-up';
+  if (needsQuestion && m.queriesRelevant === null) {
+    throw new Error(`reward: retrievalReward '${s.retrievalReward}' needs the question in the reward sample`);
   }
-  const retrievalPaid = m.searched && (s.retrievalReward === 'any'
-    || (m.docsFound && (s.retrievalReward === 'found' || m.queriesRelevant === true)));
+  let retrieval: number;
+  if (s.retrievalReward === 'follow-up') {
+    // Half for an on-topic first search, the other half for a follow-up after it (an off-topic
+    // first query earns nothing, so a constant query plus a follow-up cannot pay).
+    retrieval = m.searched && m.firstOnTopic === true ? (STAGE1_RETRIEVAL_REWARD / 2) * (1 + +(m.followsLead === true)) : 0;
+  } else {
+    const paid = m.searched && (s.retrievalReward === 'any'
+      || (m.docsFound && (s.retrievalReward === 'found' || m.queriesRelevant === true)));
+    retrieval = paid ? STAGE1_RETRIEVAL_REWARD : 0;
+  }
+  const retrievalPaid = retrieval > 0;
   return result(m, {
-    retrieval: retrievalPaid ? STAGE1_RETRIEVAL_REWARD : 0,
+    retrieval,
     format: m.format.ok && (retrievalPaid || !s.formatNeedsSearch) ? STAGE1_FORMAT_REWARD : 0,
     answer: s.answerBonus ? (m.coverEm ? STAGE1_ANSWER_BONUS : -STAGE1_ANSWER_BONUS) : 0,
     penalty: 0,

@@ -17,13 +17,13 @@
  * world disagrees with it on every fact, see world.ts), so the base model cannot recall what
  * search serves.
  */
-import { STAGE0_PROMPT_PRESET, getPromptPreset, renderPrompt, type PromptPreset } from '../protocol/prompts.ts';
+import { STAGE0_PROMPT_PRESET, getPromptPreset, questionWords, renderPrompt, type PromptPreset } from '../protocol/prompts.ts';
 import { normalizeText } from '../protocol/normalize.ts';
 import { Rng, type RngState } from '../util/rng.ts';
 import { documentFor } from '../world/documents.ts';
 import { worldVocabulary } from '../world/vocabulary.ts';
 import { answerSpanOf, documentBlock, documentSpansOf, DOCUMENT_WORDS, formatDocuments, readingPassage } from '../protocol/splice.ts';
-import { ANSWER_CLOSE, ANSWER_OPEN } from '../protocol/tags.ts';
+import { ANSWER_CLOSE, ANSWER_OPEN, QUERY_CLOSE, QUERY_OPEN } from '../protocol/tags.ts';
 import { askQuestion, QUESTION_TEMPLATES, type AskedQuestion, type QuestionTemplate } from '../world/questions.ts';
 import { deriveSeed, STREAM } from '../world/seeds.ts';
 import type { EntityKind, World } from '../world/types.ts';
@@ -84,6 +84,15 @@ export interface Stage0Options {
   splicedShare?: number;
   /** `spliced`: share of reading passages asking a 2- or 3-hop question. Default 0.35. */
   multiHopShare?: number;
+  /**
+   * `spliced`: share of multi-block passages shown with a query slot before each block, as a
+   * format description shows them (issue 15): the first holds words of the question, a later one
+   * a random name that the block before it mentions (not its documents' titles, not the
+   * question's), never the hop's own entity on purpose, so the base sees "search again with a
+   * name read in the documents" after real documents while which name is left to RL. Default 0
+   * (no draw is made, so the texts are those of a sampler without the option).
+   */
+  followUpShare?: number;
   /** `plain`: share of reading passages asking a 2-hop question (with both documents). Default 0.25. */
   twoHopShare?: number;
   /** `plain`: share of reading passages that put the question before the documents. Default 0.5. */
@@ -148,6 +157,8 @@ export function createStage0Sampler(seed: number, opts: Stage0Options = {}): Sta
   const splicedShare = opts.splicedShare ?? 0.5;
   checkShare('splicedShare', splicedShare);
   const multiHopShare = opts.multiHopShare ?? 0.35;
+  const followUpShare = opts.followUpShare ?? 0;
+  checkShare('followUpShare', followUpShare);
   const twoHopShare = opts.twoHopShare ?? 0.25;
   const questionFirstShare = opts.questionFirstShare ?? 0.5;
   if (opts.firstWorldShare !== undefined) checkShare('firstWorldShare', opts.firstWorldShare);
@@ -162,6 +173,13 @@ export function createStage0Sampler(seed: number, opts: Stage0Options = {}): Sta
 
   const rng = new Rng(opts.rngSeed ?? deriveSeed(seed, STREAM.stage0));
   const worlds = new Map<number, World>();
+  const names = new Map<World, ReadonlySet<string>>();
+  /** The normalized entity names of `w` (each a single word). */
+  const namesOf = (w: World): ReadonlySet<string> => {
+    let set = names.get(w);
+    if (!set) names.set(w, (set = new Set(w.entities.map((e) => normalizeText(e.name)))));
+    return set;
+  };
   const world = (index: number): World => {
     let w = worlds.get(index);
     if (!w) worlds.set(index, (w = generateWorld(seed, index)));
@@ -239,6 +257,7 @@ export function createStage0Sampler(seed: number, opts: Stage0Options = {}): Sta
     const related = neighboursOf(w, q.subjects[0]!).filter((id) => !chosen.has(id));
     // At most 5 documents in all, so that a passage fits Stage 0's sequence length.
     let spare = MAX_PASSAGE_DOCUMENTS - q.chain.length;
+    const blockIds: number[][] = [];
     const blocks = q.chain.map((hop) => {
       const ids = [hop];
       for (let k = Math.min(spare, rng.int(3)); k > 0; k--, spare--) {
@@ -246,13 +265,36 @@ export function createStage0Sampler(seed: number, opts: Stage0Options = {}): Sta
         chosen.add(id);
         ids.push(id);
       }
+      blockIds.push(ids);
       return documentBlock(rng.shuffle(ids).map((id) => documentFor(w, id)), maxWords);
     });
+    if (followUpShare > 0 && blocks.length > 1 && rng.next() < followUpShare) addQuerySlots(w, q, blocks, blockIds);
     // Half the passages open with the whole rendered prompt (format description included), so
     // the answer is read at the positions it has in a rollout; half with the question alone.
     const opening = rng.next() < 0.5 ? normalizeText(renderPrompt(drawPreset(), q.question, rng, { answerWords })) : undefined;
     const text = readingPassage(normalizeText(q.question), blocks, normalizeText(q.answers[0]!), opening);
     return { kind: 'reading', text, answerSpan: answerSpanOf(text), contextSpans: documentSpansOf(text), world: index };
+  };
+
+  /**
+   * Puts a query slot before every block (option `followUpShare`): words of the question before
+   * the first, before a later one a random name mentioned in the block before it that is neither
+   * one of its titles nor a word of the question (no slot when there is none).
+   */
+  const addQuerySlots = (w: World, q: AskedQuestion, blocks: string[], blockIds: readonly number[][]): void => {
+    const question = normalizeText(q.question);
+    const asked = new Set(question.split(' '));
+    const all = namesOf(w);
+    const slot = (words: string) => `${QUERY_OPEN} ${words} ${QUERY_CLOSE}`;
+    const leads = blocks.map((block, b) => {
+      const titles = new Set(blockIds[b]!.map((id) => normalizeText(w.entities[id]!.name)));
+      return [...new Set(block.split(' ').filter((x) => all.has(x) && !titles.has(x) && !asked.has(x)))];
+    });
+    for (let b = blocks.length - 1; b >= 1; b--) {
+      const pool = leads[b - 1]!;
+      if (pool.length > 0) blocks[b] = `${slot(rng.pick(pool))} ${blocks[b]}`;
+    }
+    blocks[0] = `${slot(questionWords(question, rng))} ${blocks[0]}`;
   };
 
   const readingSample = layout === 'spliced' ? splicedReadingSample

@@ -42,7 +42,7 @@ export interface PageConfig {
   advantageEstimator: AdvantageEstimator;
   maxSearches: number;
   topK: number;
-  /** Stage 1's retrieval reward (`relevant`, `found` or the paper's `any`). */
+  /** Stage 1's retrieval reward (`relevant`, `follow-up`, `found` or the paper's `any`). */
   retrievalReward: RetrievalRewardRule;
   /** Stage 2's format penalty (<= 0; paper -2). */
   formatPenalty: number;

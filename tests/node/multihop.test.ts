@@ -9,7 +9,7 @@ import { defaultEvalSettings, evaluate } from '../../src/eval/evaluate.ts';
 import { answerSource, diagnoseSearches, summarizeSearches } from '../../src/rl/search-diagnostics.ts';
 import { retrievalCount, searchTurns } from '../../src/protocol/format.ts';
 import { contentWords, getPromptPreset, renderPrompt } from '../../src/protocol/prompts.ts';
-import { queriesRelevant, stage1Reward } from '../../src/rl/rewards.ts';
+import { followsLead, queriesRelevant, stage1Reward } from '../../src/rl/rewards.ts';
 import { pickBalanced } from '../../src/rl/trainer.ts';
 import type { Question } from '../../src/corpus/types.ts';
 import type { Tokenizer } from '../../src/tokenizer/tokenizer.ts';
@@ -86,6 +86,29 @@ describe("Stage 1's relevant retrieval reward", () => {
     const jump = `${Q('kovar')} ${D('( 1 ) kovar : kovar was written by brel .')} ${Q('mip')} ${D('( 1 ) mip : mip was born in tarnu .')} ${END('tarnu')}`;
     expect(queriesRelevant(jump, question)).toBe(false);
     expect(queriesRelevant(`${END('tarnu')}`, question)).toBe(false); // no search at all
+  });
+
+  it("'follow-up' pays half for an on-topic first search and half for a later query naming a lead of the documents", () => {
+    const k = `${Q('kovar')} ${D('( 1 ) kovar : kovar was written by brel .')}`;
+    const docs = (...ds: string[]) => ds.map((d) => [d]);
+    const paid = (c: string, d: string[][]) => stage1Reward(c, sample(d), { retrievalReward: 'follow-up', formatNeedsSearch: true });
+    const kovar = 'kovar: kovar was written by brel .', brel = 'brel: brel was born in tarnu .';
+    // One on-topic search: half; a follow-up naming "brel" (read in the documents): all.
+    expect(paid(`${k} ${END('brel')}`, docs(kovar)).parts.retrieval).toBe(0.25);
+    expect(paid(`${k} ${Q('brel')} ${D('( 1 ) brel : brel was born in tarnu .')} ${END('tarnu')}`, docs(kovar, brel)).parts.retrieval).toBe(0.5);
+    // Repeating the question's name, a name from nowhere, or a follow-up that found nothing: no second half, and no loss.
+    expect(paid(`${k} ${Q('kovar')} ${D('( 1 ) kovar : kovar was written by brel .')} ${END('brel')}`, docs(kovar, kovar)).parts.retrieval).toBe(0.25);
+    expect(paid(`${k} ${Q('mip')} ${D('( 1 ) mip : mip was born in tarnu .')} ${END('tarnu')}`, docs(kovar, 'mip: mip was born in tarnu .')).parts.retrieval).toBe(0.25);
+    expect(paid(`${k} ${Q('brel')} ${D('none')} ${END('tarnu')}`, [[kovar], []]).parts.retrieval).toBe(0.25);
+    // An off-topic first query earns nothing, follow-up or not (a constant query cannot pay).
+    const off = paid(`${Q('skoda')} ${D('( 1 ) skoda : skoda knew brel .')} ${Q('brel')} ${D('( 1 ) brel : brel was born in tarnu .')} ${END('tarnu')}`, docs('skoda: skoda knew brel .', brel));
+    expect(off.parts.retrieval).toBe(0);
+    expect(off.reward).toBe(0);
+    expect(paid(`${k} ${Q('brel')} ${D('( 1 ) brel : brel was born in tarnu .')} ${END('tarnu')}`, docs(kovar, brel)).reward).toBe(1);
+    // Without the settings' documents, the completion's blocks are read.
+    expect(followsLead(`${k} ${Q('brel')} ${D('( 1 ) brel : brel was born in tarnu .')} ${END('tarnu')}`, question)).toBe(true);
+    expect(followsLead(`${k} ${Q('brel')} ${D('none')} ${END('tarnu')}`, question)).toBe(false);
+    expect(() => stage1Reward(`${k} ${END('a')}`, { answers: ['a'] }, { retrievalReward: 'follow-up' })).toThrow(/question/);
   });
 
   it('needs the question', () => {

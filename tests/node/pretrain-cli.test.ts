@@ -55,7 +55,7 @@ describe('pretrain --init', () => {
     expect(ckpt.state!.lineage.map((l) => [l.stage, l.steps])).toEqual([...baseCkpt.state!.lineage.map((l) => [l.stage, l.steps]), [0, 1]]);
   });
 
-  it('refuses a checkpoint of another vocabulary, and --preset with --init, before training', async () => {
+  it('refuses a checkpoint of another vocabulary, --preset with --init, and a follow-up share outside [0, 1], before training', async () => {
     const b = new CpuBackend();
     const tokenizer = new Tokenizer([...SPECIAL_TOKENS, 'a', 'b']);
     const config = validateConfig({ vocabSize: tokenizer.size, hiddenSize: 8, intermediateSize: 8, numLayers: 1, numHeads: 2, maxPositions: 64, rmsEps: 1e-5, ropeTheta: 10000, tieEmbeddings: true });
@@ -64,6 +64,7 @@ describe('pretrain --init', () => {
     const common = ['--pack', PACK, '--steps', '1', '--batch', '1', '--backend', 'cpu'];
     await expect(pretrainCmd([...common, '--init', other, '--out', join(root, 'x')])).rejects.toThrow(/--init: .*other's tokenizer.json is not the vocabulary pretrain builds .*\(14 vs 2551 tokens\)/);
     await expect(pretrainCmd([...common, '--init', BASE, '--preset', 'small', '--out', join(root, 'y')])).rejects.toThrow(/leave --preset out/);
+    await expect(pretrainCmd([...common, '--init', BASE, '--stage0-follow-up', '2', '--out', join(root, 'z')])).rejects.toThrow(/--stage0-follow-up: expected a share in \[0, 1\], got "2"/);
   });
 });
 

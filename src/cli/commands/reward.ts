@@ -1,10 +1,10 @@
 /**
  * `npm run cli -- reward --stage 1|2 --input FILE [--format-penalty -2]
- *   [--retrieval-reward relevant|found|any] [--answer-bonus]`
+ *   [--retrieval-reward relevant|follow-up|found|any] [--answer-bonus]`
  *
  * Scores completions with the RL rewards of recipe.md section 6, headless. FILE is JSON Lines,
  * one `{"completion": string, "answers": [string], "retrievedDocs"?: [[string]], "question"?: string}`
- * per line (`question` is needed by `--retrieval-reward relevant`)
+ * per line (`question` is needed by `--retrieval-reward relevant` and `follow-up`)
  * (completion = the text generated after the prompt, tags written out; other keys are
  * ignored; blank lines are skipped). For each line one JSON line is printed:
  * `{"reward", "f1", "em", "coverEm", "formatOk", "retrievals"}`. Output is JSON Lines with or
@@ -19,7 +19,7 @@ import { computeReward, resolveRewardSettings, type RewardSettings, type RewardS
 
 const USAGE =
   'usage: npm run cli -- reward --stage 1|2 --input FILE [--format-penalty -2] ' +
-  '[--retrieval-reward relevant|found|any] [--answer-bonus] [--json]\n' +
+  '[--retrieval-reward relevant|follow-up|found|any] [--answer-bonus] [--json]\n' +
   'FILE: JSON Lines of {"completion": string, "answers": [string]}; prints one JSON line per input line.\n';
 
 /** Flags whose value may be a negative number. */

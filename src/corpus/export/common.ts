@@ -34,7 +34,7 @@ export interface RunSettingsSummary {
   topK: number;
   /** Most generated tokens per segment. */
   maxNewTokens: number;
-  /** Stage 1's retrieval reward rule by name (src/rl/rewards.ts `RetrievalRewardRule`: any, found, relevant). */
+  /** Stage 1's retrieval reward rule by name (src/rl/rewards.ts `RetrievalRewardRule`: any, found, relevant, follow-up). */
   retrievalReward: string;
   /** Stage 2's penalty for a completion that is not well-formed (<= 0). */
   formatPenalty: number;

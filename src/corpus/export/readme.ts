@@ -29,6 +29,7 @@ const stage2Reward = (s: RunSettingsSummary) => `answer F1 + format penalty ${s.
 const RETRIEVAL_REWARD_TEXT: Readonly<Record<string, string>> = {
   any: 'any well-formed search', found: 'only for a search that found documents',
   relevant: 'only for searches that found documents with every query naming the question or the documents before it (their code has no such rule)',
+  'follow-up': 'half for a first query naming the question that found documents, half for a later query naming a word of the documents before it (their code has no such rule)',
 };
 const stage1Reward = (s: RunSettingsSummary) => `retrieval 0.5 (${RETRIEVAL_REWARD_TEXT[s.retrievalReward] ?? s.retrievalReward}) + format 0.5`;
 
