@@ -6,7 +6,7 @@
  * model learns to read is exactly what search returns.
  */
 import { SPECIAL_RE, splitWords } from './normalize.ts';
-import { ANSWER_CLOSE, ANSWER_OPEN, DOCS_CLOSE, DOCS_OPEN, QUERY_CLOSE, QUERY_OPEN, THINK_CLOSE, THINK_OPEN } from './tags.ts';
+import { ANSWER_CLOSE, ANSWER_OPEN, DOCS_CLOSE, DOCS_OPEN, THINK_CLOSE, THINK_OPEN } from './tags.ts';
 
 /** A document as the rollout sees it. */
 export interface SplicedDocument {
@@ -77,22 +77,6 @@ export function readingPassage(question: string, blocks: readonly string[], answ
 export function answerSpanOf(text: string): { start: number; end: number } {
   const words = text.split(' ');
   return { start: words.lastIndexOf(ANSWER_OPEN), end: words.lastIndexOf(ANSWER_CLOSE) + 1 };
-}
-
-/**
- * The word ranges [start, end) of the query slots that follow a document block after the last
- * `<think>` (the names a follow-up query copies out of the documents before it; a rendered
- * prompt's skeleton before that `<think>` is not counted), tags excluded, in a space-separated text.
- */
-export function leadSpansOf(text: string): { start: number; end: number }[] {
-  const words = text.split(' ');
-  const spans: { start: number; end: number }[] = [];
-  for (let i = Math.max(1, words.lastIndexOf(THINK_OPEN)); i < words.length; i++) {
-    if (words[i] !== QUERY_OPEN || words[i - 1] !== DOCS_CLOSE) continue;
-    const end = words.indexOf(QUERY_CLOSE, i + 1);
-    if (end > i + 1) spans.push({ start: i + 1, end });
-  }
-  return spans;
 }
 
 /**

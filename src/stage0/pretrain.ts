@@ -25,12 +25,6 @@ export interface PretrainSample {
    * after the prompt's `<think>` instead of a query (issue 15).
    */
   contextSpans?: { start: number; end: number }[];
-  /**
-   * Word ranges [start, end) that also get `answerWeight`: the names a follow-up query slot
-   * copies out of the documents before it (issue 15: at weight 1 a base wrote a name from
-   * nowhere there).
-   */
-  leadSpans?: { start: number; end: number }[];
 }
 
 /** A source of pretraining texts. */
@@ -94,7 +88,7 @@ export function encodeSample(tok: TextTokenizer, s: PretrainSample, maxLength: n
   // The answer span counts words; a word may be several tokens (BPE), all of them weighted.
   perWord.forEach((wordIds, w) => {
     const weight = s.contextSpans?.some((c) => w >= c.start && w < c.end) ? 0
-      : (s.answerSpan && w >= s.answerSpan.start && w < s.answerSpan.end) || s.leadSpans?.some((c) => w >= c.start && w < c.end) ? answerWeight : 1;
+      : s.answerSpan && w >= s.answerSpan.start && w < s.answerSpan.end ? answerWeight : 1;
     for (const id of wordIds) {
       ids.push(id);
       weights.push(weight);

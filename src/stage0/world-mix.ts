@@ -22,7 +22,7 @@ import { normalizeText } from '../protocol/normalize.ts';
 import { Rng, type RngState } from '../util/rng.ts';
 import { documentFor } from '../world/documents.ts';
 import { worldVocabulary } from '../world/vocabulary.ts';
-import { answerSpanOf, documentBlock, leadSpansOf, documentSpansOf, DOCUMENT_WORDS, formatDocuments, readingPassage } from '../protocol/splice.ts';
+import { answerSpanOf, documentBlock, documentSpansOf, DOCUMENT_WORDS, formatDocuments, readingPassage } from '../protocol/splice.ts';
 import { ANSWER_CLOSE, ANSWER_OPEN, QUERY_CLOSE, QUERY_OPEN } from '../protocol/tags.ts';
 import { askQuestion, QUESTION_TEMPLATES, type AskedQuestion, type QuestionTemplate } from '../world/questions.ts';
 import { deriveSeed, STREAM } from '../world/seeds.ts';
@@ -45,8 +45,6 @@ export interface Stage0Sample {
   answerSpan?: { start: number; end: number };
   /** Reading passages only: the document blocks' word ranges, trained as context only (weight 0). */
   contextSpans?: { start: number; end: number }[];
-  /** Follow-up passages only: the word ranges of the names later query slots copy, weighted as the answer. */
-  leadSpans?: { start: number; end: number }[];
   /** The world the text was drawn from (always >= 1). */
   world: number;
 }
@@ -90,10 +88,9 @@ export interface Stage0Options {
    * `spliced`: share of multi-block passages shown with a query slot before each block, as a
    * format description shows them (issue 15): the first holds words of the question, a later one
    * a random name that the block before it mentions (not its documents' titles, not the
-   * question's; the hop's entity only by chance), and the block after it then holds that name's
-   * document besides the hop's. So the base sees "search again with a name read in the
-   * documents, and read what it returns" after real documents, while which name is left to RL.
-   * Default 0 (no draw is made, so the texts are those of a sampler without the option).
+   * question's), never the hop's own entity on purpose, so the base sees "search again with a
+   * name read in the documents" after real documents while which name is left to RL. Default 0
+   * (no draw is made, so the texts are those of a sampler without the option).
    */
   followUpShare?: number;
   /** `plain`: share of reading passages asking a 2-hop question (with both documents). Default 0.25. */
@@ -176,12 +173,12 @@ export function createStage0Sampler(seed: number, opts: Stage0Options = {}): Sta
 
   const rng = new Rng(opts.rngSeed ?? deriveSeed(seed, STREAM.stage0));
   const worlds = new Map<number, World>();
-  const names = new Map<World, ReadonlyMap<string, number>>();
-  /** Entity ids of `w` by normalized name (every name is one word, unique in its world). */
-  const idsByName = (w: World): ReadonlyMap<string, number> => {
-    let map = names.get(w);
-    if (!map) names.set(w, (map = new Map(w.entities.map((e, id) => [normalizeText(e.name), id]))));
-    return map;
+  const names = new Map<World, ReadonlySet<string>>();
+  /** The normalized entity names of `w` (each a single word). */
+  const namesOf = (w: World): ReadonlySet<string> => {
+    let set = names.get(w);
+    if (!set) names.set(w, (set = new Set(w.entities.map((e) => normalizeText(e.name)))));
+    return set;
   };
   const world = (index: number): World => {
     let w = worlds.get(index);
@@ -260,50 +257,44 @@ export function createStage0Sampler(seed: number, opts: Stage0Options = {}): Sta
     const related = neighboursOf(w, q.subjects[0]!).filter((id) => !chosen.has(id));
     // At most 5 documents in all, so that a passage fits Stage 0's sequence length.
     let spare = MAX_PASSAGE_DOCUMENTS - q.chain.length;
-    const followUp = followUpShare > 0 && q.chain.length > 1 && rng.next() < followUpShare;
-    const question = normalizeText(q.question);
-    let previous = '';
-    const blocks = q.chain.map((hop, b) => {
+    const blockIds: number[][] = [];
+    const blocks = q.chain.map((hop) => {
       const ids = [hop];
-      let slot = '';
-      if (followUp) {
-        // The query slot: words of the question first, then a name the block before mentions,
-        // whose document joins this block (when there is room) as search would return it.
-        const lead = b === 0 ? undefined : pickLead(w, previous, question);
-        slot = `${QUERY_OPEN} ${lead === undefined ? questionWords(question, rng) : normalizeText(w.entities[lead]!.name)} ${QUERY_CLOSE} `;
-        if (lead !== undefined && !chosen.has(lead) && spare > 0) {
-          chosen.add(lead);
-          ids.push(lead);
-          spare--;
-        }
-      }
       for (let k = Math.min(spare, rng.int(3)); k > 0; k--, spare--) {
         const id = drawDistractor(w, related, chosen, () => w.entities[hop]!.kind);
         chosen.add(id);
         ids.push(id);
       }
-      previous = documentBlock(rng.shuffle(ids).map((id) => documentFor(w, id)), maxWords);
-      return slot + previous;
+      blockIds.push(ids);
+      return documentBlock(rng.shuffle(ids).map((id) => documentFor(w, id)), maxWords);
     });
+    if (followUpShare > 0 && blocks.length > 1 && rng.next() < followUpShare) addQuerySlots(w, q, blocks, blockIds);
     // Half the passages open with the whole rendered prompt (format description included), so
     // the answer is read at the positions it has in a rollout; half with the question alone.
     const opening = rng.next() < 0.5 ? normalizeText(renderPrompt(drawPreset(), q.question, rng, { answerWords })) : undefined;
-    const text = readingPassage(question, blocks, normalizeText(q.answers[0]!), opening);
-    const sample: Stage0Sample = { kind: 'reading', text, answerSpan: answerSpanOf(text), contextSpans: documentSpansOf(text), world: index };
-    if (followUp) sample.leadSpans = leadSpansOf(text);
-    return sample;
+    const text = readingPassage(normalizeText(q.question), blocks, normalizeText(q.answers[0]!), opening);
+    return { kind: 'reading', text, answerSpan: answerSpanOf(text), contextSpans: documentSpansOf(text), world: index };
   };
 
   /**
-   * A random entity named in `block` (a spliced document block of world `w`) that is neither the
-   * title of one of its documents nor a word of `question`; undefined when there is none.
+   * Puts a query slot before every block (option `followUpShare`): words of the question before
+   * the first, before a later one a random name mentioned in the block before it that is neither
+   * one of its titles nor a word of the question (no slot when there is none).
    */
-  const pickLead = (w: World, block: string, question: string): number | undefined => {
+  const addQuerySlots = (w: World, q: AskedQuestion, blocks: string[], blockIds: readonly number[][]): void => {
+    const question = normalizeText(q.question);
     const asked = new Set(question.split(' '));
-    const titles = new Set([...block.matchAll(/\) (\S+) :/g)].map((m) => m[1]!));
-    const byName = idsByName(w);
-    const leads = [...new Set(block.split(' ').filter((x) => byName.has(x) && !titles.has(x) && !asked.has(x)))];
-    return leads.length === 0 ? undefined : byName.get(rng.pick(leads));
+    const all = namesOf(w);
+    const slot = (words: string) => `${QUERY_OPEN} ${words} ${QUERY_CLOSE}`;
+    const leads = blocks.map((block, b) => {
+      const titles = new Set(blockIds[b]!.map((id) => normalizeText(w.entities[id]!.name)));
+      return [...new Set(block.split(' ').filter((x) => all.has(x) && !titles.has(x) && !asked.has(x)))];
+    });
+    for (let b = blocks.length - 1; b >= 1; b--) {
+      const pool = leads[b - 1]!;
+      if (pool.length > 0) blocks[b] = `${slot(rng.pick(pool))} ${blocks[b]}`;
+    }
+    blocks[0] = `${slot(questionWords(question, rng))} ${blocks[0]}`;
   };
 
   const readingSample = layout === 'spliced' ? splicedReadingSample

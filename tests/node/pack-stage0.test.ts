@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Pack, Question } from '../../src/corpus/types.ts';
 import { createPackStage0Sampler } from '../../src/stage0/pack-mix.ts';
-import { answerSpanOf, documentSpansOf, leadSpansOf } from '../../src/protocol/splice.ts';
+import { answerSpanOf, documentSpansOf } from '../../src/protocol/splice.ts';
 import { encodeSample } from '../../src/stage0/pretrain.ts';
 import { trainBpe } from '../../src/tokenizer/bpe.ts';
 import { Tokenizer } from '../../src/tokenizer/tokenizer.ts';
@@ -77,17 +77,6 @@ describe('Stage 0 on an imported pack', () => {
     expect(spans).toEqual([{ start: pw.indexOf('<|begin_of_documents|>'), end: pw.indexOf('<|end_of_documents|>') + 1 }]);
     const c = encodeSample(vocab, { kind: 'reading', text: passage, answerSpan: answerSpanOf(passage), contextSpans: spans }, 256, 5);
     expect(c.weights).toEqual([1, ...pw.map((_, i) => (i >= spans[0]!.start && i < spans[0]!.end ? 0 : i >= pw.length - 3 ? 5 : 1)), 1]);
-    // A follow-up query's name (read in the documents before it) is weighted as the answer; the
-    // first query (words of the question) and a rendered skeleton's slots before <think> are not.
-    const follow = 'q : lomi ? <|end_of_documents|> <|begin_of_query|> x <|end_of_query|> <think> <|begin_of_query|> lomi <|end_of_query|> ' +
-      '<|begin_of_documents|> ( 1 ) lomi : lomi worked for kovar <|end_of_documents|> <|begin_of_query|> kovar <|end_of_query|> ' +
-      '<|begin_of_documents|> ( 1 ) kovar : kovar is in lenn <|end_of_documents|> </think> <answer> lenn </answer>';
-    const fw = follow.split(' ');
-    const lead = fw.lastIndexOf('kovar', fw.lastIndexOf('<|end_of_query|>'));
-    expect(leadSpansOf(follow)).toEqual([{ start: lead, end: lead + 1 }]);
-    const fv = Tokenizer.fromWords(fw);
-    const f = encodeSample(fv, { kind: 'reading', text: follow, answerSpan: answerSpanOf(follow), contextSpans: documentSpansOf(follow), leadSpans: leadSpansOf(follow) }, 256, 5);
-    expect(f.weights.slice(1, -1).flatMap((x, i) => (x === 5 ? [i] : []))).toEqual([lead, fw.length - 3, fw.length - 2, fw.length - 1]);
     // A prompt ends open (no <eos>); a long text is cut to maxLength.
     expect(encodeSample(word, { kind: 'prompt', text }, 4, 5).ids).toEqual([word.bosId, ...word.encode(text).slice(0, 3)]);
   });
