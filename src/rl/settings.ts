@@ -57,13 +57,14 @@ export interface RlSettings {
 }
 
 /**
- * Defaults that learn on the nano preset (recipe.md section 11 and our runs). Stage 1 pays the
- * retrieval part only for a search that returned documents with queries on topic ('relevant',
- * issue 15: 'found' collapsed into one constant query on two seeds); the paper's 'any' and
- * 'found' are settings; its format part needs a search too (`formatNeedsSearch`). Stage 2 trains
- * on 2-hop questions from the start and 3-hop ones from step 50, hop counts balanced. Prompts use
- * the `chain` preset (DEFAULT_PROMPT_PRESET; `compact` is a setting). A fresh object each call:
- * callers change it.
+ * Defaults that learn on the nano preset (recipe.md section 11 and our runs). Stage 1 pays half
+ * the retrieval part for an on-topic first search that returned documents and the other half for
+ * a follow-up search naming a word read in them ('follow-up', issue 15: under 'relevant' a second
+ * search only risked the reward and was pruned within a few steps; 'found' collapsed into one
+ * constant query on two seeds); the paper's 'any', 'found' and 'relevant' are settings; its format
+ * part needs a search too (`formatNeedsSearch`). Stage 2 trains on 1-, 2- and 3-hop questions
+ * from the start, hop counts balanced. Prompts use the `chain` preset (DEFAULT_PROMPT_PRESET;
+ * `compact` is a setting). A fresh object each call: callers change it.
  */
 export function defaultRlSettings(stage: 1 | 2): RlSettings {
   return {
@@ -77,12 +78,14 @@ export function defaultRlSettings(stage: 1 | 2): RlSettings {
     lrMinRatio: 1,
     update: { clipEps: 0.2, miniBatches: 1, microBatchTokens: 4096, lossAggregation: 'sequence-mean' },
     rollout: { maxNewTokens: 64, maxSearches: 3, topK: 3, docMaxWords: 40, temperature: 1, topP: 0.95, maxLength: 448 },
-    reward: stage === 1 ? { ...resolveRewardSettings(), retrievalReward: 'relevant', formatNeedsSearch: true } : resolveRewardSettings(),
+    reward: stage === 1 ? { ...resolveRewardSettings(), retrievalReward: 'follow-up', formatNeedsSearch: true } : resolveRewardSettings(),
     promptPreset: DEFAULT_PROMPT_PRESET,
-    // Stage 2 draws 2-hop questions from the start and 3-hop ones from step 50, in equal numbers
-    // per hop count: with 1-hop questions first (the earlier default, 100 steps) a 50-step run
-    // never saw a 2-hop question (issue 15: employer_headquarters 0.07 -> 0.36 on seed 7).
-    curriculum: stage === 1 ? [{ fromStep: 0, hops: [1, 2] }] : [{ fromStep: 0, hops: [1, 2] }, { fromStep: 50, hops: [1, 2, 3] }],
+    // Stage 2 draws every hop count from the start, in equal numbers: a 3-hop question is the one
+    // that one search never answers, so it is what keeps a second search alive. With 3-hop
+    // questions only from step 50 (the earlier default) the 1- and 2-hop questions had pruned
+    // every second search by then (issue 15: 3-hop searches 1.00 at step 50 on seed 7, 2.00 with
+    // every hop count from step 0, the same base and Stage 1).
+    curriculum: stage === 1 ? [{ fromStep: 0, hops: [1, 2] }] : [{ fromStep: 0, hops: [1, 2, 3] }],
     balanceHops: stage === 2,
     maskDocuments: true,
   };

@@ -30,7 +30,7 @@ import { checkTrainingFits } from '../../rl/memory-check.ts';
 
 /**
  * Steps of a stage when `--steps` is not given (`experiment` uses the same): Stage 2 is longer,
- * since its curriculum adds 3-hop questions at step 50 (src/rl/settings.ts). Measured with the
+ * since its 3-hop questions need two searches learnt (src/rl/settings.ts). Measured with the
  * nano preset on 2 cores (wasm, one thread, 2-3 runs sharing the cores): Stage 1 156-350 s,
  * Stage 2 434-644 s (issue 15, seeds 7, 9, 11, 12).
  */
