@@ -62,8 +62,8 @@ export interface RlSettings {
  * a follow-up search naming a word read in them ('follow-up', issue 15: under 'relevant' a second
  * search only risked the reward and was pruned within a few steps; 'found' collapsed into one
  * constant query on two seeds); the paper's 'any', 'found' and 'relevant' are settings; its format
- * part needs a search too (`formatNeedsSearch`). Stage 2 trains on 1-, 2- and 3-hop questions
- * from the start, hop counts balanced. Prompts use the `chain` preset (DEFAULT_PROMPT_PRESET;
+ * part needs a search too (`formatNeedsSearch`). Stage 2 trains on 3-hop questions for 10 steps,
+ * then on 1-, 2- and 3-hop questions, hop counts balanced. Prompts use the `chain` preset (DEFAULT_PROMPT_PRESET;
  * `compact` is a setting). A fresh object each call: callers change it.
  */
 export function defaultRlSettings(stage: 1 | 2): RlSettings {
@@ -80,12 +80,13 @@ export function defaultRlSettings(stage: 1 | 2): RlSettings {
     rollout: { maxNewTokens: 64, maxSearches: 3, topK: 3, docMaxWords: 40, temperature: 1, topP: 0.95, maxLength: 448 },
     reward: stage === 1 ? { ...resolveRewardSettings(), retrievalReward: 'follow-up', formatNeedsSearch: true } : resolveRewardSettings(),
     promptPreset: DEFAULT_PROMPT_PRESET,
-    // Stage 2 draws every hop count from the start, in equal numbers: a 3-hop question is the one
-    // that one search never answers, so it is what keeps a second search alive. With 3-hop
-    // questions only from step 50 (the earlier default) the 1- and 2-hop questions had pruned
-    // every second search by then (issue 15: 3-hop searches 1.00 at step 50 on seed 7, 2.00 with
-    // every hop count from step 0, the same base and Stage 1).
-    curriculum: stage === 1 ? [{ fromStep: 0, hops: [1, 2] }] : [{ fromStep: 0, hops: [1, 2, 3] }],
+    // Stage 2 opens with 10 steps of 3-hop questions only, then draws every hop count in equal
+    // numbers. A 3-hop question is the one that one search never answers, so it is what makes a
+    // second search pay. With 3-hop questions only from step 50 (the earlier default) the 1- and
+    // 2-hop questions had pruned every second search by then (issue 15, seed 7: 3-hop searches
+    // 1.00); with every hop count from step 0 they still did on one seed of four (seed 12, by
+    // step 6), and the 3-hop opening kept it there (3-hop searches 2.00 from step 8 on).
+    curriculum: stage === 1 ? [{ fromStep: 0, hops: [1, 2] }] : [{ fromStep: 0, hops: [3] }, { fromStep: 10, hops: [1, 2, 3] }],
     balanceHops: stage === 2,
     maskDocuments: true,
   };
