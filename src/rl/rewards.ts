@@ -48,10 +48,9 @@ export interface RewardSettings {
    * `'follow-up'`: half of R_retrieval for a first query that names the question and returns
    * documents, the other half for a follow-up search: a later query naming a word of the
    * documents already retrieved that the question does not hold, which itself returned documents
-   * (only after an on-topic first search). A later query that follows no lead costs nothing (issue 15: under `'relevant'` a second
-   * search risked the whole reward, so Stage 1 pruned it within a few steps, and the base's later
-   * queries often named words from nowhere; this pays "search again with a lead you read" without
-   * saying which lead).
+   * (only after an on-topic first search). A later query that follows no lead costs nothing
+   * (issue 15: under `'relevant'` a second search risked the whole reward, so Stage 1 pruned it
+   * within a few steps; this pays "search again with a lead you read" without saying which lead).
    */
   retrievalReward: RetrievalRewardRule;
   /**
@@ -229,9 +228,6 @@ function measure(completion: string, sample: RewardSample) {
     retrievals: retrievalCount(completion),
     docsFound: docs.length > 0,
     answerInDocs: docs.some((d) => containsAnswer(d, golds)),
-    queriesRelevant: sample.question === undefined ? null : queriesRelevant(completion, sample.question, sample.retrievedDocs),
-    followsLead: sample.question === undefined ? null : followsLead(completion, sample.question, sample.retrievedDocs),
-    firstOnTopic: sample.question === undefined ? null : firstQueryOnTopic(completion, sample.question, sample.retrievedDocs),
   };
 }
 
@@ -272,13 +268,40 @@ export function followsLead(completion: string, question: string, retrievedDocs?
   });
 }
 
-/** True iff the first search's query shares a content word with the question and that search returned documents. */
+/**
+ * True iff `query` shares a content word (`contentWords`, src/protocol/prompts.ts) with
+ * `question`, i.e. names one of its entities: a query "on topic". The trainer's
+ * `firstQueryOnTopic` metric and the `'follow-up'` reward's first half use it.
+ */
+export function queryNamesQuestion(query: string, question: string): boolean {
+  const asked = new Set(contentWords(question));
+  return contentWords(query).some((w) => asked.has(w));
+}
+
+/** True iff the first search names the question and returned documents. */
 function firstQueryOnTopic(completion: string, question: string, retrievedDocs?: string[][]): boolean {
   const first = searchTurns(completion)[0];
   if (!first) return false;
   const docs = retrievedDocs ? (retrievedDocs[0] ?? []) : splitDocumentBlock(first.documents);
-  const asked = new Set(contentWords(question));
-  return docs.length > 0 && contentWords(first.query).some((w) => asked.has(w));
+  return docs.length > 0 && queryNamesQuestion(first.query, question);
+}
+
+/** R_retrieval of Stage 1 under rule `rule` (see {@link RewardSettings.retrievalReward}). */
+function stage1Retrieval(rule: RetrievalRewardRule, m: ReturnType<typeof measure>, completion: string, sample: RewardSample): number {
+  const question = sample.question;
+  if ((rule === 'relevant' || rule === 'follow-up') && question === undefined) {
+    throw new Error(`reward: retrievalReward '${rule}' needs the question in the reward sample`);
+  }
+  if (!m.searched) return 0;
+  if (rule === 'any') return STAGE1_RETRIEVAL_REWARD;
+  if (rule === 'follow-up') {
+    // Half for an on-topic first search, the other half for a follow-up after it (an off-topic
+    // first query earns nothing, so a constant query plus a follow-up cannot pay).
+    if (!firstQueryOnTopic(completion, question!, sample.retrievedDocs)) return 0;
+    return (STAGE1_RETRIEVAL_REWARD / 2) * (followsLead(completion, question!, sample.retrievedDocs) ? 2 : 1);
+  }
+  const paid = m.docsFound && (rule === 'found' || queriesRelevant(completion, question!, sample.retrievedDocs));
+  return paid ? STAGE1_RETRIEVAL_REWARD : 0;
 }
 
 function result(m: ReturnType<typeof measure>, paid: Pick<RewardParts, 'retrieval' | 'format' | 'answer' | 'penalty'>): RewardResult {
@@ -312,20 +335,7 @@ function result(m: ReturnType<typeof measure>, paid: Pick<RewardParts, 'retrieva
 export function stage1Reward(completion: string, sample: RewardSample, settings: Partial<RewardSettings> = {}): RewardResult {
   const s = resolveRewardSettings(settings);
   const m = measure(completion, sample);
-  const needsQuestion = s.retrievalReward === 'relevant' || s.retrievalReward === 'follow-up';
-  if (needsQuestion && m.queriesRelevant === null) {
-    throw new Error(`reward: retrievalReward '${s.retrievalReward}' needs the question in the reward sample`);
-  }
-  let retrieval: number;
-  if (s.retrievalReward === 'follow-up') {
-    // Half for an on-topic first search, the other half for a follow-up after it (an off-topic
-    // first query earns nothing, so a constant query plus a follow-up cannot pay).
-    retrieval = m.searched && m.firstOnTopic === true ? (STAGE1_RETRIEVAL_REWARD / 2) * (1 + +(m.followsLead === true)) : 0;
-  } else {
-    const paid = m.searched && (s.retrievalReward === 'any'
-      || (m.docsFound && (s.retrievalReward === 'found' || m.queriesRelevant === true)));
-    retrieval = paid ? STAGE1_RETRIEVAL_REWARD : 0;
-  }
+  const retrieval = stage1Retrieval(s.retrievalReward, m, completion, sample);
   const retrievalPaid = retrieval > 0;
   return result(m, {
     retrieval,

@@ -18,9 +18,9 @@ import { type TextTokenizer, encodePrompt } from '../tokenizer/text-tokenizer.ts
 import { Rng } from '../util/rng.ts';
 import { computeAdvantages, inLoss } from './advantages.ts';
 import { policyUpdate, type TrainSequence } from './policy-update.ts';
-import { contentWords, getPromptPreset, renderPrompt } from '../protocol/prompts.ts';
+import { getPromptPreset, renderPrompt } from '../protocol/prompts.ts';
 import { diagnoseSearches, summarizeSearches, type SearchSummary } from './search-diagnostics.ts';
-import { computeReward, type RewardParts } from './rewards.ts';
+import { computeReward, queryNamesQuestion, type RewardParts } from './rewards.ts';
 import { generateRollouts, type Rollout } from './rollout.ts';
 import { scoreSequences } from './score.ts';
 import { documentText } from '../protocol/splice.ts';
@@ -250,8 +250,7 @@ export class RlTrainer {
       docsFound: mean((i) => (results[i]!.parts.docsFound ? 1 : 0)),
       firstQueryOnTopic: mean((i) => {
         const first = rollouts[i]!.searches[0];
-        const asked = new Set(contentWords(questions[rollouts[i]!.group]!.question));
-        return first && contentWords(first.query).some((w) => asked.has(w)) ? 1 : 0;
+        return first && queryNamesQuestion(first.query, questions[rollouts[i]!.group]!.question) ? 1 : 0;
       }),
       searchesPerRollout: mean((i) => rollouts[i]!.searches.length),
       responseLength: generated / n,
