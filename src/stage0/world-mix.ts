@@ -88,9 +88,11 @@ export interface Stage0Options {
    * `spliced`: share of multi-block passages shown with a query slot before each block, as a
    * format description shows them (issue 15): the first holds words of the question, a later one
    * a random name that the block before it mentions (not its documents' titles, not the
-   * question's), never the hop's own entity on purpose, so the base sees "search again with a
-   * name read in the documents" after real documents while which name is left to RL. Default 0
-   * (no draw is made, so the texts are those of a sampler without the option).
+   * question's), not chosen to be the next hop's entity: so the base sees "search again with a
+   * name read in the documents" after real documents while which name is left to RL. By chance
+   * the name has its document in the next block about one time in three (README, issue 15), so
+   * these passages come close to trajectories. Default 0 (no draw is made, so the texts are those
+   * of a sampler without the option).
    */
   followUpShare?: number;
   /** `plain`: share of reading passages asking a 2-hop question (with both documents). Default 0.25. */
@@ -279,7 +281,8 @@ export function createStage0Sampler(seed: number, opts: Stage0Options = {}): Sta
   /**
    * Puts a query slot before every block (option `followUpShare`): words of the question before
    * the first, before a later one a random name mentioned in the block before it that is neither
-   * one of its titles nor a word of the question (no slot when there is none).
+   * one of its titles nor a word of the question (no slot when there is none). The draws run
+   * from the last block to the first: the shipped base's Stage-0 stream depends on that order.
    */
   const addQuerySlots = (w: World, q: AskedQuestion, blocks: string[], blockIds: readonly number[][]): void => {
     const question = normalizeText(q.question);
