@@ -261,7 +261,7 @@ export function followsLead(completion: string, question: string, retrievedDocs?
   const asked = new Set(contentWords(question));
   const read = new Set<string>();
   return turns.some((t, k) => {
-    const docs = retrievedDocs ? (retrievedDocs[k] ?? []) : splitDocumentBlock(t.documents);
+    const docs = turnDocuments(t, k, retrievedDocs);
     const lead = k > 0 && docs.length > 0 && contentWords(t.query).some((w) => read.has(w) && !asked.has(w));
     for (const w of contentWords(docs.join(' '))) read.add(w);
     return lead;
@@ -281,9 +281,12 @@ export function queryNamesQuestion(query: string, question: string): boolean {
 /** True iff the first search names the question and returned documents. */
 function firstQueryOnTopic(completion: string, question: string, retrievedDocs?: string[][]): boolean {
   const first = searchTurns(completion)[0];
-  if (!first) return false;
-  const docs = retrievedDocs ? (retrievedDocs[0] ?? []) : splitDocumentBlock(first.documents);
-  return docs.length > 0 && queryNamesQuestion(first.query, question);
+  return first !== undefined && turnDocuments(first, 0, retrievedDocs).length > 0 && queryNamesQuestion(first.query, question);
+}
+
+/** The documents search `k` returned: from `retrievedDocs` when given, else split out of its block. */
+function turnDocuments(turn: { documents: string }, k: number, retrievedDocs?: string[][]): string[] {
+  return retrievedDocs ? (retrievedDocs[k] ?? []) : splitDocumentBlock(turn.documents);
 }
 
 /** R_retrieval of Stage 1 under rule `rule` (see {@link RewardSettings.retrievalReward}). */

@@ -105,7 +105,7 @@ describe("Stage 1's relevant retrieval reward", () => {
     expect(off.parts.retrieval).toBe(0);
     expect(off.reward).toBe(0);
     expect(paid(`${k} ${Q('brel')} ${D('( 1 ) brel : brel was born in tarnu .')} ${END('tarnu')}`, docs(kovar, brel)).reward).toBe(1);
-    // Without the settings' documents, the completion's blocks are read.
+    // Without the sample's documents, the completion's blocks are read.
     expect(followsLead(`${k} ${Q('brel')} ${D('( 1 ) brel : brel was born in tarnu .')} ${END('tarnu')}`, question)).toBe(true);
     expect(followsLead(`${k} ${Q('brel')} ${D('none')} ${END('tarnu')}`, question)).toBe(false);
     expect(() => stage1Reward(`${k} ${END('a')}`, { answers: ['a'] }, { retrievalReward: 'follow-up' })).toThrow(/question/);
