@@ -24,7 +24,7 @@ import { DEFAULT_PROMPT_PRESET, getPromptPreset, renderPrompt } from '../protoco
 import { generateRollouts, type RolloutSettings } from '../rl/rollout.ts';
 import { slotAnswerWords } from '../tokenizer/slot-words.ts';
 import { containsAnswer, coverExactMatch, exactMatch, f1Score, findAnswer } from '../protocol/answer-metrics.ts';
-import { answerSource, diagnoseSearches, summarizeSearches, type AnswerSource, type SearchDiagnosis } from '../rl/search-diagnostics.ts';
+import { answerSource, bridgeIdsOf, diagnoseSearches, summarizeSearches, type AnswerSource, type SearchDiagnosis } from '../rl/search-diagnostics.ts';
 import type { SearchHit } from '../search/search-index.ts';
 import { documentText, formatDocuments } from '../protocol/splice.ts';
 
@@ -80,7 +80,7 @@ export interface EvalMetrics {
   /** Share whose first / last search's documents hold a gold answer. */
   answerInFirstDocs: number;
   answerInLastDocs: number;
-  /** Multi-hop questions with a known bridge: share whose later query named it (NaN if none). */
+  /** Multi-hop questions with a known bridge: share whose later query named one (NaN if none). */
   bridgeQueried: number;
   /**
    * Questions whose retrieved documents held a gold answer but whose answer was wrong (not
@@ -121,7 +121,7 @@ export interface EvalResult {
 
 /**
  * The documents of the pack, by id: the `oracle` mode splices a question's supporting documents
- * from it, and the bridge diagnosis reads the second supporting document's title.
+ * from it, and the bridge diagnosis reads the titles of the bridge documents (bridgeIdsOf).
  */
 export type DocumentsById = ReadonlyMap<string, { id: string; title: string; text: string }>;
 
@@ -182,10 +182,10 @@ export async function evaluate(
       const retrievedText = hitLists.flat().map(spliced).join('\n');
       const inDocs = retrievedText.length > 0 && containsAnswer(retrievedText, q.answers);
       const coverEm = answer !== null && coverExactMatch(prediction, q.answers);
-      const bridgeId = q.hops >= 2 ? q.supportingIds?.[1] : undefined;
+      const bridges = bridgeIdsOf(q).flatMap((id) => documents?.get(id)?.title ?? []);
       const diagnosis = diagnoseSearches(
         hitLists.map((hits, k) => ({ query: s.mode === 'rag' ? q.question : r.searches[k]!.query, documents: hits.map(spliced) })),
-        q.answers, bridgeId !== undefined ? documents?.get(bridgeId)?.title : undefined,
+        q.answers, bridges,
       );
       records.push({
         id: q.id, template: q.template, hops: q.hops, split: q.split, question: q.question, answers: q.answers, prediction,

@@ -2,8 +2,9 @@
  * What a rollout's searches did, beyond the reward (issue 15's diagnosis; the paper's claim is
  * "as many searches as the question needs", section 4 of R1-Searcher): how many searches, whether
  * the answer was in the documents of the first and of the last search, and, for a multi-hop
- * question, whether a later query named the bridge entity (the first hop's answer). Shared by the
- * trainer's per-step metrics and the evaluation, so both count the same way.
+ * question, whether a later query named a bridge entity (an answer of a hop before the last: the
+ * author and the employer of a 3-hop chain). Shared by the trainer's per-step metrics and the
+ * evaluation, so both count the same way.
  */
 import { containsAnswer, normalizeAnswer } from '../protocol/answer-metrics.ts';
 
@@ -20,22 +21,29 @@ export interface SearchDiagnosis {
   answerInFirstDocs: boolean;
   /** The last search's documents hold a gold answer (false when there was no search). */
   answerInLastDocs: boolean;
-  /** A query after the first names the bridge entity; null when the question has no bridge. */
+  /** A query after the first names a bridge entity; null when the question has no bridge. */
   bridgeQueried: boolean | null;
 }
 
 /**
- * Diagnoses the searches of one rollout. `bridge` is the name of the entity the second hop is
- * about (the title of the question's second supporting document), absent for 1-hop questions.
- * A query names it when its normalized words contain the bridge's normalized words in order.
+ * The document ids of a question's bridge entities: the supporting documents after the first, up
+ * to its hop count, in hop order (for "the city of the company the author of B worked for": the
+ * author's and the employer's). Empty for a 1-hop question or one without supporting ids.
  */
-export function diagnoseSearches(trace: readonly SearchTrace[], answers: readonly string[], bridge?: string): SearchDiagnosis {
+export function bridgeIdsOf(q: { hops: number; supportingIds?: readonly string[] }): string[] {
+  return q.hops >= 2 ? (q.supportingIds ?? []).slice(1, q.hops) : [];
+}
+
+/**
+ * Diagnoses the searches of one rollout. `bridges` are the names of the question's bridge
+ * entities (the titles of {@link bridgeIdsOf}), empty for 1-hop questions. A query names one when
+ * its normalized words contain that name's normalized words in order.
+ */
+export function diagnoseSearches(trace: readonly SearchTrace[], answers: readonly string[], bridges: readonly string[] = []): SearchDiagnosis {
   const holds = (t: SearchTrace | undefined) => !!t && t.documents.some((d) => containsAnswer(d, answers));
-  let bridgeQueried: boolean | null = null;
-  if (bridge !== undefined && normalizeAnswer(bridge) !== '') {
-    const name = ` ${normalizeAnswer(bridge)} `;
-    bridgeQueried = trace.slice(1).some((t) => ` ${normalizeAnswer(t.query)} `.includes(name));
-  }
+  const names = bridges.map(normalizeAnswer).filter((n) => n !== '').map((n) => ` ${n} `);
+  const bridgeQueried = names.length === 0 ? null
+    : trace.slice(1).some((t) => names.some((name) => ` ${normalizeAnswer(t.query)} `.includes(name)));
   return { searches: trace.length, answerInFirstDocs: holds(trace[0]), answerInLastDocs: holds(trace[trace.length - 1]), bridgeQueried };
 }
 
@@ -48,7 +56,7 @@ export interface SearchSummary {
   multiSearch: number;
   answerInFirstDocs: number;
   answerInLastDocs: number;
-  /** Share of multi-hop rollouts whose later query named the bridge; NaN when none has a bridge. */
+  /** Share of multi-hop rollouts whose later query named a bridge; NaN when none has a bridge. */
   bridgeQueried: number;
 }
 

@@ -19,7 +19,7 @@ import { Rng } from '../util/rng.ts';
 import { computeAdvantages, inLoss } from './advantages.ts';
 import { policyUpdate, type TrainSequence } from './policy-update.ts';
 import { getPromptPreset, renderPrompt } from '../protocol/prompts.ts';
-import { diagnoseSearches, summarizeSearches, type SearchSummary } from './search-diagnostics.ts';
+import { bridgeIdsOf, diagnoseSearches, summarizeSearches, type SearchSummary } from './search-diagnostics.ts';
 import { computeReward, queryNamesQuestion, type RewardParts } from './rewards.ts';
 import { generateRollouts, type Rollout } from './rollout.ts';
 import { scoreSequences } from './score.ts';
@@ -167,10 +167,9 @@ export class RlTrainer {
     }
   }
 
-  /** The bridge entity of a multi-hop question: the title of its second supporting document. */
-  private bridgeOf(q: Question): string | undefined {
-    const id = q.supportingIds?.[1];
-    return q.hops >= 2 && id !== undefined ? this.init.documentTitles?.get(id) : undefined;
+  /** The bridge entities of a multi-hop question: the titles of its bridge documents (bridgeIdsOf). */
+  private bridgesOf(q: Question): string[] {
+    return bridgeIdsOf(q).flatMap((id) => this.init.documentTitles?.get(id) ?? []);
   }
 
   /** Renders the prompt of a question with this trainer's preset. */
@@ -196,7 +195,7 @@ export class RlTrainer {
       const q = questions[r.group]!;
       const completion = this.init.tokenizer.decode(r.tokens.slice(r.promptLength));
       const retrievedDocs = r.searches.map((c) => c.hits.map((h) => documentText(h, s.rollout.docMaxWords)));
-      const diagnosis = diagnoseSearches(r.searches.map((c, k) => ({ query: c.query, documents: retrievedDocs[k]! })), q.answers, this.bridgeOf(q));
+      const diagnosis = diagnoseSearches(r.searches.map((c, k) => ({ query: c.query, documents: retrievedDocs[k]! })), q.answers, this.bridgesOf(q));
       return { completion, diagnosis, ...computeReward(s.stage, completion, { answers: q.answers, question: q.question, retrievedDocs }, s.reward) };
     });
 

@@ -6,7 +6,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { openPack, packTokenizer, type PackContext } from '../../src/cli/common.ts';
 import { defaultEvalSettings, evaluate } from '../../src/eval/evaluate.ts';
-import { answerSource, diagnoseSearches, summarizeSearches } from '../../src/rl/search-diagnostics.ts';
+import { answerSource, bridgeIdsOf, diagnoseSearches, summarizeSearches } from '../../src/rl/search-diagnostics.ts';
 import { retrievalCount, searchTurns } from '../../src/protocol/format.ts';
 import { contentWords, getPromptPreset, renderPrompt } from '../../src/protocol/prompts.ts';
 import { followsLead, queriesRelevant, stage1Reward } from '../../src/rl/rewards.ts';
@@ -118,17 +118,25 @@ describe("Stage 1's relevant retrieval reward", () => {
 });
 
 describe('search diagnosis', () => {
-  it('counts searches, the answer in the first and last documents, and the bridge in a later query', () => {
+  it('counts searches, the answer in the first and last documents, and a bridge in a later query', () => {
     const trace = [
       { query: 'kovar', documents: ['kovar: kovar was written by brel .'] },
       { query: 'brel writer', documents: ['brel: brel was born in tarnu .'] },
     ];
-    expect(diagnoseSearches(trace, ['tarnu'], 'Brel')).toEqual({ searches: 2, answerInFirstDocs: false, answerInLastDocs: true, bridgeQueried: true });
-    expect(diagnoseSearches(trace.slice(0, 1), ['tarnu'], 'Brel')).toEqual({ searches: 1, answerInFirstDocs: false, answerInLastDocs: false, bridgeQueried: false });
+    expect(diagnoseSearches(trace, ['tarnu'], ['Brel'])).toEqual({ searches: 2, answerInFirstDocs: false, answerInLastDocs: true, bridgeQueried: true });
+    expect(diagnoseSearches(trace.slice(0, 1), ['tarnu'], ['Brel'])).toEqual({ searches: 1, answerInFirstDocs: false, answerInLastDocs: false, bridgeQueried: false });
     // "brelo" is another word: no bridge.
-    expect(diagnoseSearches([trace[0]!, { query: 'brelo', documents: [] }], ['tarnu'], 'brel').bridgeQueried).toBe(false);
+    expect(diagnoseSearches([trace[0]!, { query: 'brelo', documents: [] }], ['tarnu'], ['brel']).bridgeQueried).toBe(false);
     expect(diagnoseSearches([], ['tarnu']).bridgeQueried).toBeNull();
-    const s = summarizeSearches([diagnoseSearches(trace, ['tarnu'], 'brel'), diagnoseSearches(trace.slice(0, 1), ['tarnu'])]);
+    // A 3-hop chain has two bridges: a later query naming the second one (the employer) counts.
+    const hop3 = [trace[0]!, { query: 'teska', documents: ['teska: teska is based in koupe .'] }];
+    expect(diagnoseSearches(hop3, ['koupe'], ['brel', 'teska']).bridgeQueried).toBe(true);
+    expect(diagnoseSearches(hop3, ['koupe'], ['brel']).bridgeQueried).toBe(false);
+    expect(bridgeIdsOf({ hops: 3, supportingIds: ['d1', 'd2', 'd3'] })).toEqual(['d2', 'd3']);
+    expect(bridgeIdsOf({ hops: 2, supportingIds: ['d1', 'd2'] })).toEqual(['d2']);
+    expect(bridgeIdsOf({ hops: 1, supportingIds: ['d1'] })).toEqual([]);
+    expect(bridgeIdsOf({ hops: 2 })).toEqual([]);
+    const s = summarizeSearches([diagnoseSearches(trace, ['tarnu'], ['brel']), diagnoseSearches(trace.slice(0, 1), ['tarnu'])]);
     expect(s).toEqual({ n: 2, searches: 1.5, multiSearch: 0.5, answerInFirstDocs: 0, answerInLastDocs: 0.5, bridgeQueried: 1 });
   });
 

@@ -29,7 +29,8 @@ const USAGE =
 
 /**
  * Stage 2 of the shipped run is the command line's (shorter than the page's 200): its behaviour shows
- * after a few dozen steps, 3-hop questions enter at step 50, and the run stays minutes long.
+ * after a few dozen steps (the curriculum opens with 3-hop questions, src/rl/settings.ts), and the run
+ * stays minutes long.
  */
 export const SHIPPED_STAGE2_STEPS = CLI_DEFAULT_STEPS[2];
 
