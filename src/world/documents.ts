@@ -19,6 +19,22 @@ import { deriveSeed, STREAM } from './seeds.ts';
 import type { Entity, World } from './types.ts';
 import { attributeOf, birthYearOf, objectOf, subjectsOf } from './world.ts';
 
+/**
+ * How a world's documents are written. `bridgeBacklinks` (the default, true): a document also
+ * names the entities that point at it along the relations a question chain crosses (a person's
+ * page lists the books they wrote and the companies they founded, a company's page some of its
+ * staff), so that one search for the first entity of a chain often returns the second hop's
+ * document as well. False: those sentences are left out, so every hop of a chain needs its own
+ * search (issue 15: the policy searches as much as the retrieval makes necessary). Other reverse
+ * mentions (a city's natives, a university's alumni) stay: they are distractors, not bridges.
+ */
+export interface DocumentStyle {
+  bridgeBacklinks: boolean;
+}
+
+/** The style every world used before {@link DocumentStyle} existed, and Stage 0's. */
+export const DEFAULT_DOCUMENT_STYLE: Readonly<DocumentStyle> = Object.freeze({ bridgeBacklinks: true });
+
 /** Least and most sentences of a document. */
 export const MIN_SENTENCES = 3;
 export const MAX_SENTENCES = 6;
@@ -94,9 +110,9 @@ function someOf(ids: readonly number[], rng: Rng): number[] {
 
 /**
  * The document of entity `id` in `world`: `{id: docId, title: name, text}`. Deterministic in
- * (seed, world index, id). Throws if `id` is not an entity of the world.
+ * (seed, world index, id, style). Throws if `id` is not an entity of the world.
  */
-export function documentFor(world: World, id: number): CorpusDocument {
+export function documentFor(world: World, id: number, style: Readonly<DocumentStyle> = DEFAULT_DOCUMENT_STYLE): CorpusDocument {
   const entity = world.entities[id];
   if (!entity) throw new Error(`documentFor: no entity ${id} (the world has ${world.entities.length})`);
   const rng = new Rng(deriveSeed(world.seed, STREAM.documents, world.worldIndex, id));
@@ -125,8 +141,10 @@ export function documentFor(world: World, id: number): CorpusDocument {
         if (rng.next() < 0.5) pair.reverse();
         w.sentences.push(...pair);
       }
-      for (const book of subjectsOf(world, 'author', id)) w.say('personWrote', { book: nameOf(book) });
-      for (const company of subjectsOf(world, 'founder', id)) w.say('personFounded', { company: nameOf(company) });
+      if (style.bridgeBacklinks) {
+        for (const book of subjectsOf(world, 'author', id)) w.say('personWrote', { book: nameOf(book) });
+        for (const company of subjectsOf(world, 'founder', id)) w.say('personFounded', { company: nameOf(company) });
+      }
       text = w.finish('personFiller');
       break;
     }
@@ -155,7 +173,7 @@ export function documentFor(world: World, id: number): CorpusDocument {
       }
       w.say('companyHeadquarters', facts);
       const staff = subjectsOf(world, 'employer', id);
-      if (staff.length > 0) w.say('companyEmployees', { list: listOf(someOf(staff, rng)) });
+      if (staff.length > 0 && style.bridgeBacklinks) w.say('companyEmployees', { list: listOf(someOf(staff, rng)) });
       text = w.finish('companyFiller');
       break;
     }
@@ -182,6 +200,6 @@ export function documentFor(world: World, id: number): CorpusDocument {
 }
 
 /** Every document of a world, in document-id order (2,000 for the default sizes). */
-export function worldDocuments(world: World): CorpusDocument[] {
-  return world.entities.map((e) => documentFor(world, e.id));
+export function worldDocuments(world: World, style: Readonly<DocumentStyle> = DEFAULT_DOCUMENT_STYLE): CorpusDocument[] {
+  return world.entities.map((e) => documentFor(world, e.id, style));
 }

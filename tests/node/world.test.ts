@@ -162,6 +162,44 @@ describe('documents', () => {
   });
 });
 
+describe('documents without bridge backlinks', () => {
+  const plain = worldDocuments(w0, { bridgeBacklinks: false });
+  const has = (text: string, name: string) => wordIndex(text, name) >= 0;
+
+  it("leave a chain's earlier entity out of the next hop's document; the default style keeps it", () => {
+    let checked = 0;
+    for (const q of questions.filter((x) => x.hops >= 2 && !getTemplate(x.template).ood)) {
+      for (let k = 1; k < q.hops; k++) {
+        const prev = byDocId.get(q.supportingIds[k - 1]!)!;
+        const next = Number(q.supportingIds[k]!.slice(1));
+        const nextEntity = w0.entities[next]!;
+        // A company's page names its founder as a forward fact, whatever the style.
+        if (nextEntity.kind === 'company' && w0.entities[objectOf(w0, 'founder', next)]!.name === prev.title) continue;
+        expect(has(plain[next]!.text, prev.title), `${prev.title} in ${plain[next]!.text}`).toBe(false);
+        checked++;
+      }
+    }
+    expect(checked).toBeGreaterThan(1000);
+    // With backlinks every author's page names each of their books.
+    for (const q of questions.filter((x) => x.template === 'author_birthplace')) {
+      expect(has(docs0[Number(q.supportingIds[1]!.slice(1))]!.text, byDocId.get(q.supportingIds[0]!)!.title)).toBe(true);
+    }
+  });
+
+  it('keep every forward fact and the same titles and ids; a pack records the style, the default pack does not', () => {
+    expect(plain.map((d) => [d.id, d.title])).toEqual(docs0.map((d) => [d.id, d.title]));
+    for (const [i, d] of plain.entries()) {
+      const sentences = words(d.text).filter((x) => x === '.').length;
+      expect(sentences).toBeGreaterThanOrEqual(3);
+      // The sentences before the first backlink are the same in both styles.
+      const first = words(d.text).slice(0, 12).join(' ');
+      expect(words(docs0[i]!.text).slice(0, 12).join(' ')).toBe(first);
+    }
+    expect(buildWorldPack(SEED, 4, { bridgeBacklinks: false }).generator).toMatchObject({ bridgeBacklinks: false });
+    expect(buildWorldPack(SEED, 4).generator).not.toHaveProperty('bridgeBacklinks');
+  });
+});
+
 describe('questions', () => {
   it('have the hand-checked 3-hop chain of q04712 (seed 1)', () => {
     const q = questions.find((x) => x.id === 'q04712')!;

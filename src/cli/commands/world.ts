@@ -1,7 +1,9 @@
 /**
- * `npm run cli -- world --seed N --out DIR [--shards 4] [--overwrite] [--json]`
+ * `npm run cli -- world --seed N --out DIR [--shards 4] [--no-bridge-backlinks] [--overwrite] [--json]`
  *
  * Generates the "world" corpus pack (src/world/pack.ts) and writes it with the pack writer.
+ * `--no-bridge-backlinks` leaves out of each document the entities that point at it along a
+ * chain's relations (src/world/documents.ts, DocumentStyle), so every hop needs its own search.
  * The committed default pack is `world --seed 1 --out public/corpus/world`; running the command
  * again reproduces it byte for byte. Prints a summary: documents, questions per split and
  * template, bytes written.
@@ -11,7 +13,7 @@ import { PACK_FOLDER, PackExistsError, writePack } from '../../corpus/pack-write
 import { checkOutputFolder } from '../../util/output-folder.ts';
 import { buildWorldPack } from '../../world/pack.ts';
 
-const USAGE = 'usage: npm run cli -- world --seed N --out DIR [--shards 4] [--overwrite] [--json]';
+const USAGE = 'usage: npm run cli -- world --seed N --out DIR [--shards 4] [--no-bridge-backlinks] [--overwrite] [--json]';
 
 /** Parses a flag as an integer in [min, max]; throws naming the flag. */
 function intFlag(name: string, value: string | undefined, min: number, max: number): number {
@@ -32,6 +34,7 @@ export async function run(argv: string[]): Promise<void> {
       out: { type: 'string' },
       shards: { type: 'string', default: '4' },
       overwrite: { type: 'boolean', default: false },
+      'no-bridge-backlinks': { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -46,7 +49,7 @@ export async function run(argv: string[]): Promise<void> {
   if (!values.out) throw new Error(`world: --out is required\n${USAGE}`);
   // Refuse a folder that may not be replaced before generating anything.
   if (values.overwrite) await checkOutputFolder(values.out, PACK_FOLDER, { overwrite: true });
-  const spec = buildWorldPack(seed, intFlag('shards', values.shards, 1, 1_000_000));
+  const spec = buildWorldPack(seed, intFlag('shards', values.shards, 1, 1_000_000), { bridgeBacklinks: !values['no-bridge-backlinks'] });
   const manifest = await writePack(values.out, spec, { overwrite: values.overwrite }).catch((e: unknown) => {
     if (e instanceof PackExistsError) throw new Error(`world: "${e.dir}" is not empty; pass --overwrite to replace it`);
     throw e;
