@@ -6,7 +6,7 @@
  * model learns to read is exactly what search returns.
  */
 import { SPECIAL_RE, splitWords } from './normalize.ts';
-import { ANSWER_CLOSE, ANSWER_OPEN, DOCS_CLOSE, DOCS_OPEN, THINK_CLOSE, THINK_OPEN } from './tags.ts';
+import { ANSWER_CLOSE, ANSWER_OPEN, DOCS_CLOSE, DOCS_OPEN, QUERY_CLOSE, QUERY_OPEN, THINK_CLOSE, THINK_OPEN } from './tags.ts';
 
 /** A document as the rollout sees it. */
 export interface SplicedDocument {
@@ -95,3 +95,23 @@ export function documentSpansOf(text: string): { start: number; end: number }[] 
   }
   return spans;
 }
+
+/**
+ * The word ranges [start, end) of the follow-up queries of a space-separated rollout-layout
+ * text: the words of every query that comes right after a document block, past the last
+ * `<think>` (so a rendered prompt's skeleton before it is left out). Tags are not included.
+ * Stage 0 can weight these like the answer (issue 15): a name copied out of the block before.
+ */
+export function followUpQuerySpansOf(text: string): { start: number; end: number }[] {
+  const words = text.split(' ');
+  const spans: { start: number; end: number }[] = [];
+  for (let i = words.lastIndexOf(THINK_OPEN) + 1; i < words.length; i++) {
+    if (words[i] !== QUERY_OPEN || words[i - 1] !== DOCS_CLOSE) continue;
+    let j = i + 1;
+    while (j < words.length && words[j] !== QUERY_CLOSE) j++;
+    spans.push({ start: i + 1, end: j });
+    i = j;
+  }
+  return spans;
+}
+

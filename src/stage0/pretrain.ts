@@ -19,6 +19,12 @@ export interface PretrainSample {
   /** Word indexes [start, end) (of the normalized text) whose tokens get `answerWeight`. */
   answerSpan?: { start: number; end: number };
   /**
+   * More word ranges [start, end) weighted `answerWeight`: the follow-up queries of spliced
+   * reading passages when the sampler weights them (issue 15: a name copied out of the block
+   * before, a reading skill the query of a second search needs).
+   */
+  weightedSpans?: { start: number; end: number }[];
+  /**
    * Word ranges [start, end) that are context only, never targets (weight 0): the spliced
    * document blocks of reading passages. As the retrieve mask does in RL, this keeps the base
    * from learning to write documents itself: trained on, a base wrote a document block right
@@ -88,7 +94,7 @@ export function encodeSample(tok: TextTokenizer, s: PretrainSample, maxLength: n
   // The answer span counts words; a word may be several tokens (BPE), all of them weighted.
   perWord.forEach((wordIds, w) => {
     const weight = s.contextSpans?.some((c) => w >= c.start && w < c.end) ? 0
-      : s.answerSpan && w >= s.answerSpan.start && w < s.answerSpan.end ? answerWeight : 1;
+      : (s.answerSpan && w >= s.answerSpan.start && w < s.answerSpan.end) || s.weightedSpans?.some((c) => w >= c.start && w < c.end) ? answerWeight : 1;
     for (const id of wordIds) {
       ids.push(id);
       weights.push(weight);

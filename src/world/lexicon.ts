@@ -187,6 +187,18 @@ export const QUESTION_PHRASINGS = {
 /** Name of a question template. */
 export type TemplateName = keyof typeof QUESTION_PHRASINGS;
 
+/**
+ * Birth-order questions that only Stage-0 reading passages ask (issue 15): the base learns to
+ * compare two birth years read in documents, in both directions, while the held-out template's
+ * own wordings (`comparison_born_first` above) stay out of Stage 0 and every comparison stays
+ * out of RL. Every word is already one of the question phrasings' words, so the vocabulary is
+ * unchanged.
+ */
+export const STAGE0_BIRTH_ORDER_PHRASINGS = {
+  first: ['Which of {A} and {B} was born first?'],
+  later: ['Who was born later, {A} or {B}?', 'Which of {A} and {B} was born later?'],
+} as const satisfies Record<string, readonly string[]>;
+
 /** Pronoun forms written into person documents. */
 export const PRONOUNS = {
   female: { Subj: 'She', subj: 'she', His: 'Her', his: 'her' },
@@ -219,6 +231,7 @@ export function lexiconWords(): Set<string> {
   };
   for (const list of Object.values(DOCUMENT_PHRASINGS)) for (const t of list) add(t);
   for (const list of Object.values(QUESTION_PHRASINGS)) for (const t of list) add(t);
+  for (const list of Object.values(STAGE0_BIRTH_ORDER_PHRASINGS)) for (const t of list) add(t);
   for (const list of Object.values(ATTRIBUTE_VALUES)) for (const v of list) add(v);
   for (const forms of Object.values(PRONOUNS)) for (const w of Object.values(forms)) add(w);
   add('a an');

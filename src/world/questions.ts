@@ -13,7 +13,7 @@
  */
 import type { Question } from '../corpus/types.ts';
 import { Rng } from '../util/rng.ts';
-import { QUESTION_PHRASINGS, type TemplateName } from './lexicon.ts';
+import { QUESTION_PHRASINGS, STAGE0_BIRTH_ORDER_PHRASINGS, type TemplateName } from './lexicon.ts';
 import { deriveSeed, STREAM } from './seeds.ts';
 import type { EntityKind, World } from './types.ts';
 import { birthYearOf, objectOf, worldEntities } from './world.ts';
@@ -156,6 +156,34 @@ export function askQuestion(world: World, template: QuestionTemplate, subjects: 
     chain: chain.entities,
     subjects: [...subjects],
   };
+}
+
+/** A Stage-0 birth-order question: its text, answer and the two persons' ids (question order). */
+export interface BirthOrderQuestion {
+  question: string;
+  answers: [string];
+  /** Both persons, in the order the question names them: their documents answer it. */
+  chain: [number, number];
+  subjects: [number, number];
+}
+
+/**
+ * A birth-order question about persons `a` and `b` of `world` for Stage 0 only (wordings of
+ * `STAGE0_BIRTH_ORDER_PHRASINGS`, never the ood template's): `direction` 'first' asks who was
+ * born first (answer: the earlier-born), 'later' who was born later. Null when the two are the
+ * same person or share a birth year. Throws on an entity that is not a person.
+ */
+export function askBirthOrder(world: World, a: number, b: number, direction: 'first' | 'later', rng: Rng): BirthOrderQuestion | null {
+  for (const s of [a, b]) {
+    if (world.entities[s]?.kind !== 'person') throw new Error(`askBirthOrder: entity ${s} is not a person`);
+  }
+  const ya = birthYearOf(world, a);
+  const yb = birthYearOf(world, b);
+  if (a === b || ya === yb) return null;
+  const first = ya < yb ? a : b;
+  const answer = direction === 'first' ? first : first === a ? b : a;
+  const question = rng.pick(STAGE0_BIRTH_ORDER_PHRASINGS[direction]).replace('{A}', nameOf(world, a)).replace('{B}', nameOf(world, b));
+  return { question, answers: [nameOf(world, answer)], chain: [a, b], subjects: [a, b] };
 }
 
 /**

@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Pack, Question } from '../../src/corpus/types.ts';
 import { createPackStage0Sampler } from '../../src/stage0/pack-mix.ts';
-import { answerSpanOf, documentSpansOf } from '../../src/protocol/splice.ts';
+import { answerSpanOf, documentSpansOf, followUpQuerySpansOf } from '../../src/protocol/splice.ts';
 import { encodeSample } from '../../src/stage0/pretrain.ts';
 import { trainBpe } from '../../src/tokenizer/bpe.ts';
 import { Tokenizer } from '../../src/tokenizer/tokenizer.ts';
@@ -79,5 +79,20 @@ describe('Stage 0 on an imported pack', () => {
     expect(c.weights).toEqual([1, ...pw.map((_, i) => (i >= spans[0]!.start && i < spans[0]!.end ? 0 : i >= pw.length - 3 ? 5 : 1)), 1]);
     // A prompt ends open (no <eos>); a long text is cut to maxLength.
     expect(encodeSample(word, { kind: 'prompt', text }, 4, 5).ids).toEqual([word.bosId, ...word.encode(text).slice(0, 3)]);
+  });
+
+  it('follow-up queries: only the words of a query right after a document block past the last <think>, weighted like the answer', () => {
+    const passage = 'format : <think> <|begin_of_query|> x <|end_of_query|> <|begin_of_documents|> d <|end_of_documents|> <|begin_of_query|> y <|end_of_query|> </think>'
+      + ' question : who ? <think> <|begin_of_query|> ann lomi <|end_of_query|> <|begin_of_documents|> ( 1 ) ann lomi : wrote bo <|end_of_documents|>'
+      + ' <|begin_of_query|> bo <|end_of_query|> <|begin_of_documents|> ( 1 ) bo : in kovar <|end_of_documents|> </think> <answer> kovar </answer>';
+    const pw = passage.split(' ');
+    const spans = followUpQuerySpansOf(passage);
+    const bo = pw.findIndex((w, k) => w === 'bo' && pw[k - 1] === '<|begin_of_query|>');
+    expect(spans).toEqual([{ start: bo, end: bo + 1 }]); // not the skeleton's "y", not the first query
+    expect(followUpQuerySpansOf('question : q <think> <|begin_of_query|> a <|end_of_query|> </think>')).toEqual([]);
+    const vocab = Tokenizer.fromWords(pw);
+    const c = encodeSample(vocab, { kind: 'reading', text: passage, answerSpan: answerSpanOf(passage), contextSpans: documentSpansOf(passage), weightedSpans: spans }, 256, 5);
+    expect(c.weights[1 + bo]).toBe(5);
+    expect(c.weights.filter((w) => w === 5)).toHaveLength(4); // bo, <answer> kovar </answer>
   });
 });

@@ -527,10 +527,63 @@ describe('stage 0 sampler', () => {
       }
     }
     expect(later).toBeGreaterThan(150);
+    // weightFollowUps weights exactly the later slots' names, and changes no text.
+    const weighted = createStage0Sampler(SEED, { ...opts, followUpShare: 1, weightFollowUps: true }), same = createStage0Sampler(SEED, { ...opts, followUpShare: 1 });
+    for (let i = 0; i < 50; i++) {
+      const x = weighted.next(), y = same.next();
+      expect(x.text).toBe(y.text);
+      expect(y.weightedSpans).toBeUndefined();
+      const ws = x.text.split(' ');
+      const think = ws.lastIndexOf('<think>');
+      const names = ws.flatMap((t, k) => (k > think && t === '<|begin_of_query|>' && ws[k - 1] === '<|end_of_documents|>' ? [k + 1] : []));
+      expect(x.weightedSpans).toEqual(names.map((k) => ({ start: k, end: k + 1 })));
+    }
     // Share 0 makes no draw: the stream is the one without the option.
     const plain = createStage0Sampler(SEED, opts), zero = createStage0Sampler(SEED, { ...opts, followUpShare: 0 });
     for (let i = 0; i < 50; i++) expect(zero.next()).toEqual(plain.next());
     expect(() => createStage0Sampler(SEED, { followUpShare: 2 })).toThrow(/followUpShare/);
+  });
+
+  it('birth-order passages: one block per person, the answer is the earlier- or later-born as asked, never in the ood wording', () => {
+    const opts = { layout: 'spliced' as const, mix: { document: 0, reading: 1, prompt: 0 } };
+    const s = createStage0Sampler(SEED, { ...opts, comparisonShare: 1, readingWorlds: 1 });
+    const w = generateWorld(SEED, 2);
+    const byName = new Map(w.entities.map((e) => [normalizeText(e.name), e.id]));
+    const asked = { first: 0, later: 0 };
+    for (let i = 0; i < 200; i++) {
+      const x = s.next();
+      expect(x.world).toBe(2);
+      const m = / question : (?:which of (\S+) and (\S+) was born (first|later)|who was born (later) , (\S+) or (\S+)) \?/.exec(` ${x.text}`);
+      expect(m, x.text).not.toBeNull();
+      const a = m![1] ?? m![5]!, b = m![2] ?? m![6]!, direction = (m![3] ?? m![4]) as 'first' | 'later';
+      asked[direction]++;
+      const ya = birthYearOf(w, byName.get(a)!), yb = birthYearOf(w, byName.get(b)!);
+      const earlier = ya < yb ? a : b, later = ya < yb ? b : a;
+      const answer = x.text.split(' ').slice(x.answerSpan!.start, x.answerSpan!.end);
+      expect(answer).toEqual(['<answer>', direction === 'first' ? earlier : later, '</answer>']);
+      // Two blocks, in question order: each holds its person's document (the years to compare).
+      const think = x.text.lastIndexOf('<think>');
+      const blocks = x.text.slice(think).split('<|begin_of_documents|>').slice(1);
+      expect(blocks).toHaveLength(2);
+      expect(blocks[0]).toContain(`) ${a} :`);
+      expect(blocks[1]).toContain(`) ${b} :`);
+      expect(x.text).not.toMatch(/who was born (first|earlier) ,/);
+    }
+    expect(asked.first).toBeGreaterThan(70);
+    expect(asked.later).toBeGreaterThan(70);
+    // Share 0 makes no draw: the stream is the one without the option.
+    const plain = createStage0Sampler(SEED, opts), zero = createStage0Sampler(SEED, { ...opts, comparisonShare: 0 });
+    for (let i = 0; i < 50; i++) expect(zero.next()).toEqual(plain.next());
+    expect(() => createStage0Sampler(SEED, { comparisonShare: -1 })).toThrow(/comparisonShare/);
+    // The plain layout asks them too, with both persons' documents among its numbered ones.
+    const p = createStage0Sampler(SEED, { mix: opts.mix, comparisonShare: 1, readingWorlds: 1, firstWorldShare: 0 });
+    for (let i = 0; i < 50; i++) {
+      const x = p.next();
+      const m = / question : (?:which of (\S+) and (\S+) was born (?:first|later)|who was born later , (\S+) or (\S+)) \?/.exec(` ${x.text}`);
+      expect(m, x.text).not.toBeNull();
+      for (const name of [m![1] ?? m![3]!, m![2] ?? m![4]!]) expect(x.text).toContain(`) ${name} :`);
+      expect(x.text).not.toContain('<|begin_of_documents|>');
+    }
   });
 
   it('draws one of several prompt presets per rendering; one preset alone keeps the stream bit for bit', () => {
