@@ -17,7 +17,7 @@ import { getPromptPreset } from '../../protocol/prompts.ts';
 
 const USAGE =
   'npm run cli -- eval --pack DIR --checkpoint CKPT [--split train|test|ood[,..]] [--mode search|naive|rag|oracle[,..]] [--limit N] ' +
-  '[--top-k 3] [--max-searches 3] [--prompt-preset NAME (default: the one the checkpoint was trained with)] [--batch 64] [--backend auto|cpu|wasm] [--threads N] [--out FILE] [--records] [--search-url URL] [--json | --quiet]';
+  '[--top-k 5] [--max-searches 3] [--prompt-preset NAME (default: the one the checkpoint was trained with)] [--batch 64] [--backend auto|cpu|wasm] [--threads N] [--out FILE] [--records] [--search-url URL] [--json | --quiet]';
 
 const SPLITS: readonly Split[] = ['train', 'test', 'ood'];
 
