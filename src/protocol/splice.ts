@@ -114,4 +114,3 @@ export function followUpQuerySpansOf(text: string): { start: number; end: number
   }
   return spans;
 }
-

@@ -109,8 +109,8 @@ export interface Stage0Options {
    * `spliced` with `followUpShare`: weight the words of every follow-up query (a name copied
    * out of the block before) like the answer (issue 15). Trained at weight 1, the base wrote a
    * name from nowhere in 62 of 63 second queries at Stage 1's step 10 (seed 19), so Stage 1's
-   * follow-up reward was almost never paid. Default false (the texts and weights are those of a
-   * sampler without the option).
+   * follow-up reward was almost never paid. Weighted, it did not copy more (README, issue 15).
+   * Default false (the texts and weights are those of a sampler without the option).
    */
   weightFollowUps?: boolean;
   /** `plain`: share of reading passages asking a 2-hop question (with both documents). Default 0.25. */

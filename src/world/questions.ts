@@ -177,10 +177,10 @@ export function askBirthOrder(world: World, a: number, b: number, direction: 'fi
   for (const s of [a, b]) {
     if (world.entities[s]?.kind !== 'person') throw new Error(`askBirthOrder: entity ${s} is not a person`);
   }
-  const ya = birthYearOf(world, a);
-  const yb = birthYearOf(world, b);
-  if (a === b || ya === yb) return null;
-  const first = ya < yb ? a : b;
+  // Who was born first is the held-out template's own rule; only the wording and direction differ.
+  const chain = getTemplate('comparison_born_first').follow(world, [a, b]);
+  if (!chain) return null;
+  const first = chain.answer === nameOf(world, a) ? a : b;
   const answer = direction === 'first' ? first : first === a ? b : a;
   const question = rng.pick(STAGE0_BIRTH_ORDER_PHRASINGS[direction]).replace('{A}', nameOf(world, a)).replace('{B}', nameOf(world, b));
   return { question, answers: [nameOf(world, answer)], chain: [a, b], subjects: [a, b] };
