@@ -237,6 +237,16 @@ export function createStage0Sampler(seed: number, opts: Stage0Options = {}): Sta
     throw new Error('createStage0Sampler: cannot draw a birth-order question');
   };
 
+  /**
+   * The question of one reading passage about `w`: a birth-order one with probability
+   * `comparisonShare` (no draw when 0), else a template's, from `multi` with probability
+   * `multiShare` and 1-hop otherwise.
+   */
+  const passageQuestion = (w: World, multiShare: number, multi: readonly QuestionTemplate[]): PassageQuestion =>
+    comparisonShare > 0 && rng.next() < comparisonShare
+      ? birthOrderQuestion(w)
+      : randomQuestion(w, rng.pick(rng.next() < multiShare ? multi : READING_ONE_HOP));
+
   const documentSample = (): Stage0Sample => {
     const id = rng.int(entities.length);
     return { kind: 'document', text: documentFor(world(1), id).text, world: 1 };
@@ -259,9 +269,7 @@ export function createStage0Sampler(seed: number, opts: Stage0Options = {}): Sta
   const plainReadingSample = (): Stage0Sample => {
     const index = readingWorlds === 0 || rng.next() < plainFirstWorldShare ? 1 : 2 + rng.int(readingWorlds);
     const w = world(index);
-    const q = comparisonShare > 0 && rng.next() < comparisonShare
-      ? birthOrderQuestion(w)
-      : randomQuestion(w, rng.pick(rng.next() < twoHopShare ? READING_TWO_HOP : READING_ONE_HOP));
+    const q = passageQuestion(w, twoHopShare, READING_TWO_HOP);
     const chosen = new Set(q.chain);
     const distractors = rng.int(4 - q.chain.length); // 1 document + 0..2, or 2 + 0..1
     // Half the distractors are entities linked to the subject (their documents mention it),
@@ -284,9 +292,7 @@ export function createStage0Sampler(seed: number, opts: Stage0Options = {}): Sta
   const splicedReadingSample = (): Stage0Sample => {
     const index = readingWorlds === 0 || rng.next() < splicedFirstWorldShare ? 1 : 2 + rng.int(readingWorlds);
     const w = world(index);
-    const q = comparisonShare > 0 && rng.next() < comparisonShare
-      ? birthOrderQuestion(w)
-      : randomQuestion(w, rng.pick(rng.next() < multiHopShare ? READING_MULTI_HOP : READING_ONE_HOP));
+    const q = passageQuestion(w, multiHopShare, READING_MULTI_HOP);
     // One document block per hop, in hop order (as successive searches would splice them), each
     // with 0-2 distractors: entities linked to the subject (their documents mention it) or random
     // entities of the hop's kind. Both look like plausible hits.
