@@ -151,8 +151,16 @@ describe('export-pack r1-searcher', () => {
     const stage2 = jsonlRows(files.get('data/training_set/stage_2.jsonl')!);
     const train = world.questions.filter((q) => q.split === 'train');
     expect(stage2).toHaveLength(train.length);
-    expect(stage1).toHaveLength(train.filter((q) => settings.stage1Hops.includes(q.hops)).length);
-    expect(settings.stage1Hops).toEqual([1, 2]);
+    // The default Stage 1 draws every hop count, so its file holds every train question ...
+    expect(settings.stage1Hops).toEqual([1, 2, 3]);
+    expect(stage1).toHaveLength(train.length);
+    // ... and a Stage 1 on fewer hop counts writes only those.
+    const s12 = defaultRlSettings(1);
+    s12.curriculum = [{ fromStep: 0, hops: [1, 2] }];
+    const only12 = jsonlRows(exportPack(world, 'r1-searcher', { settings: runSettingsSummary(s12, defaultRlSettings(2)) }).get('data/training_set/stage_1.jsonl')!);
+    const want12 = train.filter((q) => q.hops === 1 || q.hops === 2).length;
+    expect(want12).toBeLessThan(train.length);
+    expect(only12).toHaveLength(want12);
     for (const [rows, genText] of [[stage1, false], [stage2, true], [jsonlRows(files.get('data/eval_set/world_test.jsonl')!), true]] as const) {
       rows.forEach((r, i) => {
         expect(r.idx).toBe(i + 1); // prompts_dataset.py: str(idx) + "<|idx_prompt_split|>" + prompt
