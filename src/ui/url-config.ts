@@ -6,7 +6,10 @@
  * short and a default changed in the code reaches old links.
  *
  * Each stage has its own RL settings: `s1.lr`, `s2.lr`, ... (STAGE_KEYS). A plain key (`lr`, as
- * older links hold) sets both stages; a stage-prefixed key overrides it for that stage.
+ * older links hold) sets both stages; a stage-prefixed key overrides it for that stage. Where the
+ * recipe's default differs between the stages (Stage 2 reads top-5, Stage 1 top-3), the plain key
+ * holds the first stage's default and the other stage's default is its own value in the default
+ * configuration; a link without that key keeps it, a plain key in the link replaces it.
  *
  * The RL settings' keys, bounds, defaults and paths come from the settings table
  * (src/rl/settings-fields.ts `url`, `page`); this file adds the page's own keys (pack, model,
@@ -82,9 +85,18 @@ const RL_DEFAULTS = Object.fromEntries(RL_KEYS.map((k) => {
 })) as Pick<PageConfig, RlKey>;
 const { preset: DEFAULT_PRESET, ...STAGE_DEFAULTS } = RL_DEFAULTS;
 
+/** Per stage, the recipe's defaults that differ from the plain key's (the first stage's). */
+const OWN_STAGE_DEFAULTS = Object.fromEntries(([1, 2] as const).map((stage) => [stage, Object.freeze(Object.fromEntries(
+  STAGE_KEYS.flatMap((k) => {
+    const f = fieldOfUrlKey(k);
+    const v = settingDefault(f, stage);
+    return (!f.stages || f.stages.includes(stage)) && v !== STAGE_DEFAULTS[k] ? [[k, v]] : [];
+  }),
+) as StageValues)])) as { 1: Readonly<StageValues>; 2: Readonly<StageValues> };
+
 export const DEFAULT_PAGE_CONFIG: Readonly<PageConfig> = Object.freeze({
   backend: 'auto', pack: 'world', model: 'nano-base', preset: DEFAULT_PRESET, seed: 1, stage1Steps: DEFAULT_STAGE_STEPS[1], stage2Steps: DEFAULT_STAGE_STEPS[2],
-  ...STAGE_DEFAULTS, saveEvery: 1, evalLimit: 50, step: 'corpus', stages: Object.freeze({ 1: Object.freeze({}), 2: Object.freeze({}) }),
+  ...STAGE_DEFAULTS, saveEvery: 1, evalLimit: 50, step: 'corpus', stages: Object.freeze(OWN_STAGE_DEFAULTS),
 });
 
 /** One URL key: how its text is read and what it may hold. */
@@ -140,13 +152,18 @@ function numberWords(r: Range): string {
  */
 export function readPageConfig(search: string): { config: PageConfig; errors: string[] } {
   const p = new URLSearchParams(search);
-  const config: PageConfig = { ...DEFAULT_PAGE_CONFIG, stages: { 1: {}, 2: {} } };
+  const config: PageConfig = { ...DEFAULT_PAGE_CONFIG, stages: { 1: { ...OWN_STAGE_DEFAULTS[1] }, 2: { ...OWN_STAGE_DEFAULTS[2] } } };
   const errors: string[] = [];
-  const fields = [...FIELDS.map((f) => ({ f, name: f.key as string, target: config as unknown as Record<string, unknown> })),
+  // A plain key sets both stages: it replaces a stage's own default (stage-prefixed keys come after it).
+  const plain = (k: keyof PageConfig) => (value: unknown) => {
+    (config as unknown as Record<string, unknown>)[k] = value;
+    for (const st of [1, 2] as const) delete (config.stages[st] as Record<string, unknown>)[k];
+  };
+  const fields = [...FIELDS.map((f) => ({ f, name: f.key as string, set: plain(f.key) })),
     ...([1, 2] as const).flatMap((st) => FIELDS.filter((f) => (STAGE_KEYS as readonly string[]).includes(f.key))
-      .map((f) => ({ f, name: `s${st}.${f.key}`, target: config.stages[st] as Record<string, unknown> })))];
-  for (const { f, name, target } of fields) {
-    const set = (_k: keyof PageConfig, v: unknown) => (target[f.key] = v);
+      .map((f) => ({ f, name: `s${st}.${f.key}`, set: (v: unknown) => ((config.stages[st] as Record<string, unknown>)[f.key] = v) })))];
+  for (const { f, name, set: setValue } of fields) {
+    const set = (_k: keyof PageConfig, v: unknown) => setValue(v);
     const v = p.get(name);
     if (v === null) continue;
     if (f.kind === 'name') {
@@ -177,12 +194,22 @@ export function writePageConfig(config: PageConfig): string {
   }
   for (const st of [1, 2] as const) {
     for (const k of STAGE_KEYS) {
-      const v = config.stages[st][k];
-      if (v !== undefined && v !== config[k]) p.set(`s${st}.${k}`, String(v));
+      const v = stageValue(config, st, k);
+      if (v !== linkFallback(config, st, k)) p.set(`s${st}.${k}`, String(v));
     }
   }
   const q = p.toString();
   return q ? `?${q}` : '';
+}
+
+/**
+ * The value `stage` takes for `key` when a link written from `config` has no `s<stage>.<key>`:
+ * the plain key's when the link holds it (it differs from the default), else the stage's own
+ * default when it has one, else the plain key's.
+ */
+function linkFallback<K extends StageKey>(config: PageConfig, stage: 1 | 2, key: K): PageConfig[K] {
+  if (config[key] !== DEFAULT_PAGE_CONFIG[key]) return config[key];
+  return (OWN_STAGE_DEFAULTS[stage][key] ?? config[key]) as PageConfig[K];
 }
 
 /**
@@ -206,11 +233,12 @@ export function stageOverride(config: PageConfig, stage: 1 | 2): SettingsOverrid
 
 /**
  * The configuration with `stage`'s own value of `key` set to `value` (dropped when it equals
- * the plain key's, so the link stays short). The other stage keeps its value.
+ * the plain key's and a link without it reads back the same, so the link stays short). The
+ * other stage keeps its value.
  */
 export function withStageValue<K extends StageKey>(config: PageConfig, stage: 1 | 2, key: K, value: PageConfig[K]): PageConfig {
   const own = { ...config.stages[stage] } as Record<string, unknown>;
-  if (value === config[key]) delete own[key];
+  if (value === config[key] && linkFallback(config, stage, key) === config[key]) delete own[key];
   else own[key] = value;
   return { ...config, stages: { ...config.stages, [stage]: own } };
 }

@@ -76,7 +76,7 @@ describe('the settings table', () => {
     for (const f of SETTINGS_FIELDS) {
       expect(f.help.length, f.path).toBeGreaterThan(10);
       for (const stage of STAGES) expect(fieldAllows(f, settingDefault(f, stage)), `${f.path} default in stage ${stage}`).toBe(true);
-      if (f.url) expect(fieldAllows(f, settingDefault(f, f.stages?.[0] ?? 1), pageRangeOf(f)), `${f.path}: the page offers its default`).toBe(true);
+      for (const stage of f.stages ?? STAGES) if (f.url) expect(fieldAllows(f, settingDefault(f, stage), pageRangeOf(f)), `${f.path}: the page offers its stage-${stage} default`).toBe(true);
     }
     for (const stage of STAGES) expect(validateRlSettings(defaultRlSettings(stage), CONFIG)).toEqual(defaultRlSettings(stage));
   });

@@ -87,18 +87,18 @@ describe('F16 safetensors', () => {
 
 describe('per-stage settings in the URL', () => {
   it('a stage-prefixed key sets one stage, a plain key both; links round-trip and stay short', () => {
-    const { config, errors } = readPageConfig('?s1.lr=0.001&s2.topK=5&klCoef=0.01&s2.lr=2');
+    const { config, errors } = readPageConfig('?s1.lr=0.001&s2.topK=4&klCoef=0.01&s2.lr=2');
     expect(errors).toEqual(['s2.lr "2" is not a number between 0 and 1']);
     expect([stageValue(config, 1, 'lr'), stageValue(config, 2, 'lr')]).toEqual([0.001, DEFAULT_PAGE_CONFIG.lr]);
-    expect([stageValue(config, 1, 'topK'), stageValue(config, 2, 'topK')]).toEqual([DEFAULT_PAGE_CONFIG.topK, 5]);
+    expect([stageValue(config, 1, 'topK'), stageValue(config, 2, 'topK')]).toEqual([DEFAULT_PAGE_CONFIG.topK, 4]);
     expect([stageValue(config, 1, 'klCoef'), stageValue(config, 2, 'klCoef')]).toEqual([0.01, 0.01]);
-    expect(writePageConfig(config)).toBe('?klCoef=0.01&s1.lr=0.001&s2.topK=5');
+    expect(writePageConfig(config)).toBe('?klCoef=0.01&s1.lr=0.001&s2.topK=4');
     expect(readPageConfig(writePageConfig(config)).config).toEqual(config);
     expect(mergeSettings(1, stageOverride(config, 1)).optimizer.lr).toBe(0.001);
     expect(mergeSettings(2, stageOverride(config, 2)).optimizer.lr).toBe(defaultRlSettings(2).optimizer.lr);
     // Setting a stage's value to the plain one drops its own key.
     const back = withStageValue(config, 1, 'lr', DEFAULT_PAGE_CONFIG.lr);
-    expect(writePageConfig(back)).toBe('?klCoef=0.01&s2.topK=5');
+    expect(writePageConfig(back)).toBe('?klCoef=0.01&s2.topK=4');
   });
 });
 

@@ -26,7 +26,7 @@ import { Rng } from '../../src/util/rng.ts';
 import { highlightSegments } from '../../src/ui/highlight.ts';
 import { argmax, greedyRagDecode, maxAbsDiff, ortNextLogits, type OrtLike, type OrtSessionLike } from '../../src/onnx/decode.ts';
 import { documentBlocks, recordTokenTexts, tokenRows } from '../../src/ui/token-rows.ts';
-import { DEFAULT_PAGE_CONFIG, readPageConfig, stageOverride, writePageConfig } from '../../src/ui/url-config.ts';
+import { DEFAULT_PAGE_CONFIG, readPageConfig, stageOverride, stageValue, withStageValue, writePageConfig, type PageConfig } from '../../src/ui/url-config.ts';
 
 ort.env.wasm.numThreads = 1; // no worker threads in the test process
 
@@ -67,6 +67,29 @@ describe('URL configuration', () => {
     for (const stage of [1, 2] as const) expect(mergeSettings(stage, stageOverride(DEFAULT_PAGE_CONFIG, stage))).toEqual(defaultRlSettings(stage));
     const s = mergeSettings(1, stageOverride({ ...DEFAULT_PAGE_CONFIG, topK: 5, klCoef: 0.001 }, 1));
     expect([s.rollout.topK, s.klCoef]).toEqual([5, 0.001]);
+  });
+
+  it("a stage's own default (Stage 2 reads top-5, Stage 1 top-3) stays out of links until changed, and a plain key replaces it", () => {
+    const topK = (c: PageConfig) => [stageValue(c, 1, 'topK'), stageValue(c, 2, 'topK')];
+    expect([defaultRlSettings(1).rollout.topK, defaultRlSettings(2).rollout.topK]).toEqual([3, 5]);
+    expect(topK(DEFAULT_PAGE_CONFIG)).toEqual([3, 5]);
+    expect(topK(readPageConfig('').config)).toEqual([3, 5]);
+    // Stage 2 set to Stage 1's value: its own key is kept, and the link names it.
+    const same = withStageValue(DEFAULT_PAGE_CONFIG, 2, 'topK', 3);
+    expect(topK(same)).toEqual([3, 3]);
+    expect(writePageConfig(same)).toBe('?s2.topK=3');
+    expect(topK(readPageConfig('?s2.topK=3').config)).toEqual([3, 3]);
+    // Back to its default: the link is empty again.
+    expect(writePageConfig(withStageValue(same, 2, 'topK', 5))).toBe('');
+    // A plain key sets both stages (older links); a stage key after it still wins.
+    expect(topK(readPageConfig('?topK=4').config)).toEqual([4, 4]);
+    expect(writePageConfig(readPageConfig('?topK=4').config)).toBe('?topK=4');
+    const both = readPageConfig('?topK=4&s2.topK=5').config;
+    expect(topK(both)).toEqual([4, 5]);
+    // Every link the page writes reads back to the same per-stage values.
+    for (const c of [same, both, readPageConfig('?topK=3').config, withStageValue(readPageConfig('?topK=4').config, 2, 'topK', 3)]) {
+      expect(topK(readPageConfig(writePageConfig(c)).config), writePageConfig(c)).toEqual(topK(c));
+    }
   });
 });
 

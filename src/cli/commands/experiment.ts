@@ -14,7 +14,7 @@ import { CLI_DEFAULT_STEPS, run as trainCmd } from './train.ts';
 import { run as evalCmd } from './eval.ts';
 
 const USAGE =
-  'npm run cli -- experiment --pack DIR --out DIR [--base public/models/nano-base] [--seeds 3 | --seed-list 7,9,11] [--stage1-steps 50] [--stage2-steps 100] ' +
+  'npm run cli -- experiment --pack DIR --out DIR [--base public/models/nano-base] [--seeds 3 | --seed-list 7,9,11] [--stage1-steps 50] [--stage2-steps 200] ' +
   '[--ablations] [--ablation-names no-mask,no-stage1,group-norm,kl] [--ablation-seeds N] [--eval-limit N] [--split test,ood] [--backend auto|cpu|wasm] [--threads N] [--json]';
 
 /** A Stage-2 variant of the ablation table: extra train flags and where it starts from. */

@@ -27,11 +27,7 @@ const USAGE =
   'npm run cli -- shipped-run [--out DIR] [--pack DIR] [--base DIR] [--seed S] [--stage1-steps N] [--stage2-steps N] ' +
   '[--eval-limit N] [--groups N] [--prompts-per-step N] [--samples-per-prompt N] [--backend auto|cpu|wasm] [--threads N] [--overwrite] [--json]';
 
-/**
- * Stage 2 of the shipped run is the command line's (shorter than the page's 200): its behaviour shows
- * after a few dozen steps (the curriculum opens with 3-hop questions, src/rl/settings.ts), and the run
- * stays minutes long.
- */
+/** Stage 2 of the shipped run is the command line's, which is the page's (200 steps). */
 export const SHIPPED_STAGE2_STEPS = CLI_DEFAULT_STEPS[2];
 
 export async function run(argv: string[]): Promise<void> {
