@@ -162,23 +162,22 @@ export function readPageConfig(search: string): { config: PageConfig; errors: st
   const fields = [...FIELDS.map((f) => ({ f, name: f.key as string, set: plain(f.key) })),
     ...([1, 2] as const).flatMap((st) => FIELDS.filter((f) => (STAGE_KEYS as readonly string[]).includes(f.key))
       .map((f) => ({ f, name: `s${st}.${f.key}`, set: (v: unknown) => ((config.stages[st] as Record<string, unknown>)[f.key] = v) })))];
-  for (const { f, name, set: setValue } of fields) {
-    const set = (_k: keyof PageConfig, v: unknown) => setValue(v);
+  for (const { f, name, set } of fields) {
     const v = p.get(name);
     if (v === null) continue;
     if (f.kind === 'name') {
-      if (/^[a-z0-9][a-z0-9._-]*$/i.test(v)) set(f.key, v);
+      if (/^[a-z0-9][a-z0-9._-]*$/i.test(v)) set(v);
       else errors.push(`${name} "${v}" is not a plain name`);
     } else if (f.kind === 'enum') {
-      if (f.options.includes(v)) set(f.key, v);
+      if (f.options.includes(v)) set(v);
       else errors.push(`${name} "${v}" is not one of ${f.options.join(', ')}`);
     } else {
       const n = v.trim() === '' ? NaN : Number(v);
       const { min, max } = f.range;
       if (f.kind === 'int') {
-        if (Number.isInteger(n) && inRange(n, f.range)) set(f.key, n);
+        if (Number.isInteger(n) && inRange(n, f.range)) set(n);
         else errors.push(`${name} "${v}" is not an integer ${max === undefined ? `>= ${min}` : `from ${min} to ${max}`}`);
-      } else if (Number.isFinite(n) && inRange(n, f.range)) set(f.key, n);
+      } else if (Number.isFinite(n) && inRange(n, f.range)) set(n);
       else errors.push(`${name} "${v}" is not ${numberWords(f.range)}`);
     }
   }
