@@ -84,9 +84,7 @@ export function defaultRlSettings(stage: 1 | 2): RlSettings {
     // at top-1 and top-2 (issue 15, seeds 7, 41, 53, 61). Trained at 5 (200 steps, seeds 7 and 41):
     // `founder` 0.90 / 0.97, test 0.900 / 0.902 (0.875 / 0.844 trained at 3). 512 positions hold two
     // searches of five documents.
-    rollout: stage === 1
-      ? { maxNewTokens: 64, maxSearches: 3, topK: 3, docMaxWords: 40, temperature: 1, topP: 0.95, maxLength: 448 }
-      : { maxNewTokens: 64, maxSearches: 3, topK: 5, docMaxWords: 40, temperature: 1, topP: 0.95, maxLength: 512 },
+    rollout: { maxNewTokens: 64, maxSearches: 3, topK: stage === 1 ? 3 : 5, docMaxWords: 40, temperature: 1, topP: 0.95, maxLength: stage === 1 ? 448 : 512 },
     reward: stage === 1 ? { ...resolveRewardSettings(), retrievalReward: 'follow-up', formatNeedsSearch: true } : resolveRewardSettings(),
     promptPreset: DEFAULT_PROMPT_PRESET,
     // Stage 2 opens with 10 steps of 3-hop questions only, then draws every hop count in equal
