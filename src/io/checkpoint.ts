@@ -45,6 +45,11 @@ export interface TrainerState {
   lineage: { stage: 0 | 1 | 2; steps: number; pack: string }[];
   /** Wall time spent in this stage so far, seconds. */
   elapsedSeconds: number;
+  /**
+   * RL with questionSampling 'learnability': per template, the estimated share of reward earned
+   * (src/rl/question-sampler.ts), so a resumed run draws the questions it would have drawn.
+   */
+  templateSuccess?: Record<string, number>;
 }
 
 /** A checkpoint in host memory. */
@@ -210,6 +215,13 @@ export function checkState(x: unknown): TrainerState {
     throw new CheckpointError('trainer_state.json: packSha256 must be 64 lowercase hex digits when present');
   }
   if (!Array.isArray(s.lineage)) throw new CheckpointError('trainer_state.json: lineage must be a list');
+  if (s.templateSuccess !== undefined) {
+    const t = s.templateSuccess as unknown;
+    if (!t || typeof t !== 'object' || Array.isArray(t)) throw new CheckpointError('trainer_state.json: templateSuccess must be an object of template -> number when present');
+    for (const [k, v] of Object.entries(t)) {
+      if (typeof v !== 'number' || !(v >= 0 && v <= 1)) throw new CheckpointError(`trainer_state.json: templateSuccess.${k} must be a number in [0, 1], got ${JSON.stringify(v)}`);
+    }
+  }
   return s as TrainerState;
 }
 

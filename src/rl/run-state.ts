@@ -1,6 +1,6 @@
 /**
  * A run's state, captured and resumed in one place: the policy's weights, the AdamW moments and
- * step, the trainer's step and RNG state, the settings and the stage's planned length (the
+ * step, the trainer's step, RNG state and per-template success estimates, the settings and the stage's planned length (the
  * learning-rate schedule depends on it). `train` and `train --resume` (src/cli/commands/train.ts),
  * the page's session (src/session/training-session.ts: saved runs, restore, import) and the
  * browser's run store all go through these functions, so a resumed run continues bit for bit
@@ -41,6 +41,7 @@ export function runState(trainer: RlTrainer, ctx: RunContext): TrainerState {
     rngState: trainer.rng.getState(), optimizerStep: ctx.optimizerStep ?? trainer.optimizer.step, settings: ctx.settings, pack: ctx.pack,
     ...(ctx.packSha256 ? { packSha256: ctx.packSha256 } : {}),
     preset: ctx.preset, init: ctx.init, lineage: ctx.lineage, elapsedSeconds: ctx.elapsedSeconds,
+    ...(trainer.templateSuccess.size > 0 ? { templateSuccess: Object.fromEntries(trainer.templateSuccess) } : {}),
   };
 }
 
@@ -69,4 +70,6 @@ export function resumeRun(backend: Backend, trainer: RlTrainer, checkpoint: Chec
   trainer.optimizer.step = st.optimizerStep;
   trainer.rng.setState(st.rngState);
   trainer.step = st.step;
+  trainer.templateSuccess.clear();
+  for (const [t, p] of Object.entries(st.templateSuccess ?? {})) trainer.templateSuccess.set(t, p);
 }

@@ -14,6 +14,7 @@ import { resolveRewardSettings, type RewardSettings } from './rewards.ts';
 import { validateRolloutSettings, type RolloutSettings } from './rollout.ts';
 import { curriculumProblem, describeRange, fieldAllows, SETTINGS_FIELDS, type SettingField } from './settings-fields.ts';
 import { mergeSettingsInto, settingAt } from './settings-schema.ts';
+import type { QuestionSampling } from './question-sampler.ts';
 
 /** A curriculum phase: from `fromStep` on, questions with these hop counts are drawn. */
 export interface CurriculumPhase {
@@ -52,6 +53,12 @@ export interface RlSettings {
    * world's train split, and a second search rarely pays often enough to be learned).
    */
   balanceHops: boolean;
+  /**
+   * How a step's questions are drawn within the hop counts: 'uniform' (every question alike) or
+   * 'learnability' (templates weighted by p(1 - p) of their estimated success p, so the rollouts
+   * go where a group's rewards differ; src/rl/question-sampler.ts).
+   */
+  questionSampling: QuestionSampling;
   /** Mask document tokens out of the loss (recipe.md section 3). false = the ablation. */
   maskDocuments: boolean;
 }
@@ -101,6 +108,7 @@ export function defaultRlSettings(stage: 1 | 2): RlSettings {
     // never paid, and on seed 41 the second search was gone by Stage 2 (3-hop Cover-EM 0.00).
     curriculum: stage === 1 ? [{ fromStep: 0, hops: [1, 2, 3] }] : [{ fromStep: 0, hops: [3] }, { fromStep: 10, hops: [1, 2, 3] }],
     balanceHops: true,
+    questionSampling: 'uniform',
     maskDocuments: true,
   };
 }
@@ -113,11 +121,11 @@ export function settingDefault(field: SettingField, stage: 1 | 2): unknown {
 /**
  * Settings stored by an earlier version (a checkpoint's trainer state), completed with the
  * values that reproduce what that version did: questions drawn uniformly from the phase's pool,
- * and Stage 1's format part paid without a search (`formatNeedsSearch` false).
+ * every template alike, and Stage 1's format part paid without a search (`formatNeedsSearch` false).
  */
 export function upgradeRlSettings(stored: RlSettings): RlSettings {
   const reward = stored.reward && typeof stored.reward === 'object' ? { ...stored.reward, formatNeedsSearch: stored.reward.formatNeedsSearch ?? false } : stored.reward;
-  return { ...stored, balanceHops: stored.balanceHops ?? false, reward };
+  return { ...stored, balanceHops: stored.balanceHops ?? false, questionSampling: stored.questionSampling ?? 'uniform', reward };
 }
 
 /** Settings a learner may change, as a partial of RlSettings (nested objects merged). */

@@ -25,6 +25,7 @@ import { generateRollouts, type Rollout } from './rollout.ts';
 import { scoreSequences } from './score.ts';
 import { documentText } from '../protocol/splice.ts';
 import { validateRlSettings, type CurriculumPhase, type RlSettings } from './settings.ts';
+import { pickBalanced, pickDistinct, pickLearnable, updateSuccess } from './question-sampler.ts';
 
 
 /** The hop counts drawn at a step. */
@@ -149,6 +150,11 @@ export class RlTrainer {
   /** Steps done. */
   step = 0;
   readonly settings: RlSettings;
+  /**
+   * Per template, the estimated share of reward its questions earn (questionSampling
+   * 'learnability' draws by it; src/rl/question-sampler.ts). Saved with the run (run-state.ts).
+   */
+  readonly templateSuccess = new Map<string, number>();
   private readonly answerWords: string[];
 
   constructor(private readonly init: TrainerInit) {
@@ -181,9 +187,11 @@ export class RlTrainer {
   async runStep(): Promise<{ metrics: StepMetrics; rollouts: RolloutRecord[] }> {
     const s = this.settings, t0 = performance.now();
     const hops = hopsAt(s.curriculum, this.step);
-    const questions = s.balanceHops
-      ? pickBalanced(this.init.questions, hops, s.promptsPerStep, this.rng)
-      : pickDistinct(this.init.questions.filter((q) => hops.includes(q.hops)), s.promptsPerStep, this.rng);
+    const questions = s.questionSampling === 'learnability'
+      ? pickLearnable(this.init.questions, hops, s.promptsPerStep, this.rng, this.templateSuccess, s.balanceHops)
+      : s.balanceHops
+        ? pickBalanced(this.init.questions, hops, s.promptsPerStep, this.rng)
+        : pickDistinct(this.init.questions.filter((q) => hops.includes(q.hops)), s.promptsPerStep, this.rng);
     const promptTexts = questions.map((q) => this.renderPrompt(q.question));
     const prompts = promptTexts.map((p) => encodePrompt(this.init.tokenizer, p));
 
@@ -231,6 +239,9 @@ export class RlTrainer {
     const mean = (f: (i: number) => number) => rollouts.reduce((acc, _, i) => acc + f(i), 0) / n;
     const groupRewards = new Map<number, number[]>();
     rollouts.forEach((r, i) => groupRewards.set(r.group, [...(groupRewards.get(r.group) ?? []), results[i]!.reward]));
+    if (s.questionSampling === 'learnability') {
+      updateSuccess(this.templateSuccess, [...groupRewards].map(([g, rewards]) => ({ template: questions[g]!.template, rewards })));
+    }
     const generated = rollouts.reduce((acc, r) => acc + r.actionMask.reduce((x, m) => x + m, 0), 0);
     const metrics: StepMetrics = {
       stage: s.stage,
@@ -299,32 +310,4 @@ export function trainingMasks(r: Rollout, maskDocuments: boolean): { action: Uin
   const retrieve = maskDocuments ? r.retrieveMask : new Uint8Array(T).fill(1);
   const loss = Uint8Array.from({ length: T }, (_, t) => (inLoss(action, retrieve, t) ? 1 : 0));
   return { action, retrieve, loss };
-}
-
-/** `n` distinct elements drawn uniformly (all of them, shuffled, when the pool is smaller). */
-export function pickDistinct<T>(pool: readonly T[], n: number, rng: Rng): T[] {
-  if (pool.length === 0) throw new Error('pickDistinct: empty pool');
-  const idx = pool.map((_, i) => i);
-  for (let i = 0; i < Math.min(n, idx.length); i++) {
-    const j = i + rng.int(idx.length - i);
-    [idx[i], idx[j]] = [idx[j]!, idx[i]!];
-  }
-  const out = idx.slice(0, Math.min(n, idx.length)).map((i) => pool[i]!);
-  // A pool smaller than n repeats questions (still one group each).
-  while (out.length < n) out.push(pool[rng.int(pool.length)]!);
-  return out;
-}
-
-/**
- * `n` questions with hop counts in `hops`, as evenly split between the hop counts as `n` allows
- * (the remainder goes to hop counts drawn at random), distinct within each hop count; hop counts
- * with no question are skipped. Order: by hop count as listed.
- * @throws Error when no question has any of the hop counts.
- */
-export function pickBalanced(questions: readonly Question[], hops: readonly number[], n: number, rng: Rng): Question[] {
-  const pools = hops.map((h) => questions.filter((q) => q.hops === h)).filter((p) => p.length > 0);
-  if (pools.length === 0) throw new Error(`pickBalanced: no question has ${hops.join(' or ')} hops`);
-  const counts = pools.map(() => Math.floor(n / pools.length));
-  for (const k of rng.shuffle(pools.map((_, i) => i)).slice(0, n % pools.length)) counts[k]!++;
-  return pools.flatMap((p, k) => (counts[k]! > 0 ? pickDistinct(p, counts[k]!, rng) : []));
 }

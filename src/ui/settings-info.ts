@@ -27,7 +27,7 @@ export interface SettingInfo {
 
 /** The RL settings the form shows, in its order (what shapes a step first). */
 const FORM_ORDER = [
-  'samplesPerPrompt', 'promptsPerStep', 'lr', 'klCoef', 'advantageEstimator', 'maxSearches', 'topK', 'maxNewTokens', 'retrievalReward', 'formatPenalty',
+  'samplesPerPrompt', 'promptsPerStep', 'lr', 'klCoef', 'advantageEstimator', 'maxSearches', 'topK', 'maxNewTokens', 'retrievalReward', 'formatPenalty', 'questionSampling',
 ] as const satisfies readonly StageKey[];
 
 /** `text` for the URL key `key`, with the kind and bounds (or options) the URL accepts. */

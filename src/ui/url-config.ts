@@ -17,6 +17,7 @@
  */
 import type { AdvantageEstimator } from '../rl/advantages.ts';
 import type { RetrievalRewardRule } from '../rl/rewards.ts';
+import type { QuestionSampling } from '../rl/question-sampler.ts';
 import { DEFAULT_STAGE_STEPS } from '../session/types.ts';
 import { fieldOfUrlKey, inRange, pageRangeOf, type Range } from '../rl/settings-fields.ts';
 import { settingDefault, type SettingsOverride } from '../rl/settings.ts';
@@ -49,6 +50,8 @@ export interface PageConfig {
   retrievalReward: RetrievalRewardRule;
   /** Stage 2's format penalty (<= 0; paper -2). */
   formatPenalty: number;
+  /** How a step's questions are drawn (`uniform` or `learnability`, src/rl/question-sampler.ts). */
+  questionSampling: QuestionSampling;
   /** Save the run to browser storage every this many steps (and at each stage's end). */
   saveEvery: number;
   /** Questions per split in the page's evaluation (0 = all). */
@@ -65,6 +68,7 @@ export interface PageConfig {
  */
 export const STAGE_KEYS = [
   'promptsPerStep', 'samplesPerPrompt', 'maxNewTokens', 'lr', 'klCoef', 'advantageEstimator', 'maxSearches', 'topK', 'retrievalReward', 'formatPenalty',
+  'questionSampling',
 ] as const satisfies readonly (keyof PageConfig)[];
 export type StageKey = (typeof STAGE_KEYS)[number];
 export type StageValues = Partial<Pick<PageConfig, StageKey>>;

@@ -125,4 +125,22 @@ describe('cli', () => {
     const strip = (t: string) => t.trim().split('\n').map((l) => { const m = JSON.parse(l); for (const k of ['seconds', 'rolloutSeconds', 'updateSeconds']) delete m[k]; return m; });
     expect(strip(await readFile(join(resumed, 'metrics.jsonl'), 'utf8'))).toEqual(strip(await readFile(join(straight, 'metrics.jsonl'), 'utf8')));
   });
+
+  it('train --resume with learnability sampling restores the per-template estimates: the same questions as a straight run', async () => {
+    const common = ['--stage', '2', '--pack', PACK, '--init', base, '--prompts-per-step', '3', '--samples-per-prompt', '2', '--set', 'rollout.maxNewTokens=8', '--backend', 'cpu',
+      '--seed', '9', '--steps', '3', '--save-every', '1', '--hops', '1', '--question-sampling', 'learnability'];
+    const straight = join(root, 'learn-straight'), resumed = join(root, 'learn-resumed');
+    await capture(() => trainCmd([...common, '--out', straight]));
+    await capture(() => trainCmd([...common, '--out', resumed, '--stop-after', '1']));
+    const state = JSON.parse(await readFile(join(resumed, 'trainer_state.json'), 'utf8'));
+    expect(state.settings.questionSampling).toBe('learnability');
+    expect(Object.keys(state.templateSuccess).length).toBeGreaterThan(0);
+    await capture(() => trainCmd([...common, '--out', resumed, '--resume']));
+    const questions = async (dir: string) => JSON.parse(await readFile(join(dir, 'rollouts.json'), 'utf8')).map((r: { questionId: string }) => r.questionId);
+    expect(await questions(resumed)).toEqual(await questions(straight));
+    for (const f of ['model.safetensors', 'trainer_state.json']) {
+      const read = async (dir: string) => (f.endsWith('.json') ? JSON.stringify({ ...JSON.parse(await readFile(join(dir, f), 'utf8')), elapsedSeconds: 0 }) : await readFile(join(dir, f)));
+      expect(await read(resumed), f).toEqual(await read(straight));
+    }
+  });
 });

@@ -10,7 +10,7 @@ import { answerSource, bridgeIdsOf, diagnoseSearches, summarizeSearches } from '
 import { retrievalCount, searchTurns } from '../../src/protocol/format.ts';
 import { contentWords, getPromptPreset, renderPrompt } from '../../src/protocol/prompts.ts';
 import { followsLead, queriesRelevant, stage1Reward } from '../../src/rl/rewards.ts';
-import { pickBalanced } from '../../src/rl/trainer.ts';
+import { pickBalanced } from '../../src/rl/question-sampler.ts';
 import type { Question } from '../../src/corpus/types.ts';
 import type { Tokenizer } from '../../src/tokenizer/tokenizer.ts';
 import * as T from '../../src/protocol/tags.ts';

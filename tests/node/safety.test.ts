@@ -222,6 +222,10 @@ describe('3. --resume validates what it reads and refuses contradicting flags', 
     await editState(beyond, (s) => Object.assign(s, { step: 5, totalSteps: 3 }));
     await expect(trainCmd([...TRAIN, '--init', base, '--out', beyond, '--resume'])).rejects.toThrow(/trainer_state.json: step 5 is beyond totalSteps 3/);
     expect(() => checkState({ format: 'r1s-trainer-state', version: 1, stage: 1, step: 1, totalSteps: 1, seed: 1, optimizerStep: 1, rngState: [1, 2, 3, 2 ** 32], lineage: [] })).toThrow(/rngState must be four unsigned 32-bit integers/);
+    const ok = { format: 'r1s-trainer-state', version: 1, stage: 2, step: 1, totalSteps: 1, seed: 1, optimizerStep: 1, rngState: [1, 2, 3, 4], lineage: [] };
+    expect(checkState({ ...ok, templateSuccess: { birthplace: 0.75 } }).templateSuccess).toEqual({ birthplace: 0.75 });
+    expect(() => checkState({ ...ok, templateSuccess: { birthplace: 1.5 } })).toThrow('trainer_state.json: templateSuccess.birthplace must be a number in [0, 1], got 1.5');
+    expect(() => checkState({ ...ok, templateSuccess: [0.5] })).toThrow(/templateSuccess must be an object/);
     // Stored settings are validated like a settings file.
     const badSettings = await copyRun('bad-settings');
     await editState(badSettings, (s) => ((s.settings as { promptsPerStep: unknown }).promptsPerStep = '8'));

@@ -123,7 +123,7 @@ describe('the train command\'s setting flags', () => {
   it('every flag of the usage parses, and a flag given its default changes nothing', () => {
     const names = [...SETTING_FLAGS_USAGE.matchAll(/\[--([a-z-]+)( [^\]]+)?\]/g)].map((m) => m[1]);
     expect(names).toEqual(SETTING_FLAG_FIELDS.map((f) => f.flag.name));
-    expect(names).toEqual(['prompts-per-step', 'samples-per-prompt', 'advantage-estimator', 'kl-coef', 'lr', 'max-searches', 'top-k', 'retrieval-reward', 'paper-format-reward', 'format-penalty', 'hops', 'no-mask-documents']);
+    expect(names).toEqual(['prompts-per-step', 'samples-per-prompt', 'advantage-estimator', 'kl-coef', 'lr', 'max-searches', 'top-k', 'retrieval-reward', 'paper-format-reward', 'format-penalty', 'hops', 'question-sampling', 'no-mask-documents']);
     for (const stage of STAGES) {
       for (const f of SETTING_FLAG_FIELDS) {
         if (f.flag.sets !== undefined || f.flag.list) continue;
@@ -180,7 +180,7 @@ describe("the page's URL keys", () => {
     let c: PageConfig = { ...DEFAULT_PAGE_CONFIG, preset: 'paper', klCoef: 0.01 };
     const picks: Record<string, [unknown, unknown]> = {
       promptsPerStep: [4, 2], samplesPerPrompt: [8, 4], maxNewTokens: [32, 48], lr: [0.001, 0.0005], klCoef: [0.001, 0.01], advantageEstimator: ['group_norm', 'reinforce'],
-      maxSearches: [2, 4], topK: [5, 2], retrievalReward: ['found', 'any'], formatPenalty: [-1, -0.5],
+      maxSearches: [2, 4], topK: [5, 2], retrievalReward: ['found', 'any'], formatPenalty: [-1, -0.5], questionSampling: ['learnability', 'uniform'],
     };
     for (const k of STAGE_KEYS) for (const stage of STAGES) c = withStageValue(c, stage, k, picks[k]![stage - 1] as never);
     const link = writePageConfig(c);
@@ -220,12 +220,14 @@ describe('mergeSettings', () => {
   });
 
   it("reads a stored run's settings as that run trained: settings written before formatNeedsSearch existed keep the paper's format reward", () => {
-    const old = defaultRlSettings(1) as unknown as { reward: Record<string, unknown>; balanceHops?: boolean };
+    const old = defaultRlSettings(1) as unknown as { reward: Record<string, unknown>; balanceHops?: boolean; questionSampling?: string };
     delete old.reward.formatNeedsSearch;
     delete old.balanceHops;
+    delete old.questionSampling;
     const s = storedRlSettings(1, JSON.parse(JSON.stringify(old)), 'trainer_state.json');
     expect(s.reward.formatNeedsSearch).toBe(false);
     expect(s.balanceHops).toBe(false);
+    expect(s.questionSampling).toBe('uniform');
     // A run that stored the setting keeps it; a fresh Stage 1 has it on.
     expect(storedRlSettings(1, defaultRlSettings(1), 'trainer_state.json').reward.formatNeedsSearch).toBe(true);
     expect(defaultRlSettings(1).reward.formatNeedsSearch).toBe(true);
