@@ -18,7 +18,7 @@ import { ADVANTAGE_ESTIMATORS } from './advantages.ts';
 import type { UpdateSettings } from './policy-update.ts';
 import { ALL_PROMPT_PRESETS } from '../protocol/prompts.ts';
 import { RETRIEVAL_REWARD_RULES } from './rewards.ts';
-import { QUESTION_SAMPLING } from './question-sampler.ts';
+import { LEARNABILITY_FLOOR, QUESTION_SAMPLING } from './question-sampler.ts';
 import { MAX_SPLICED_DOCUMENTS } from '../protocol/splice.ts';
 
 /**
@@ -133,7 +133,7 @@ export const SETTINGS_FIELDS: readonly SettingField[] = [
     help: 'Phases of the curriculum: from step fromStep on, questions with these hop counts are drawn.' },
   { path: 'balanceHops', type: 'boolean', help: "Draw the same number of questions of each hop count of the phase (true), or uniformly from the phase's pool (false)." },
   { path: 'questionSampling', type: 'enum', options: QUESTION_SAMPLING, label: 'Question sampling', paper: 'uniform', flag: { name: 'question-sampling' }, url: 'questionSampling',
-    help: "uniform: every question of the phase alike; learnability: each template drawn with weight p(1 - p) + 0.05, p its share of reward over earlier steps, so rollouts go to the templates the policy answers only sometimes (a group whose rewards are all equal teaches nothing)." },
+    help: `uniform: every question of the phase alike; learnability: each template drawn with weight p(1 - p) + ${LEARNABILITY_FLOOR}, p its share of reward over earlier steps, so rollouts go to the templates the policy answers only sometimes (a group whose rewards are all equal teaches nothing).` },
   { path: 'maskDocuments', type: 'boolean', paper: 'true', flag: { name: 'no-mask-documents', sets: false }, help: 'Mask document tokens out of the loss; false is the ablation.' },
 ];
 
