@@ -34,7 +34,7 @@ export function pickDistinct<T>(pool: readonly T[], n: number, rng: Rng): T[] {
 /** The question pools of `hops` (one per hop count that has questions) and how many to draw from each. */
 function hopQuotas(questions: readonly Question[], hops: readonly number[], n: number, rng: Rng): { pool: Question[]; count: number }[] {
   const pools = hops.map((h) => questions.filter((q) => q.hops === h)).filter((p) => p.length > 0);
-  if (pools.length === 0) throw new Error(`pickBalanced: no question has ${hops.join(' or ')} hops`);
+  if (pools.length === 0) throw new Error(`question sampling: no question has ${hops.join(' or ')} hops`);
   const counts = pools.map(() => Math.floor(n / pools.length));
   for (const k of rng.shuffle(pools.map((_, i) => i)).slice(0, n % pools.length)) counts[k]!++;
   return pools.map((pool, k) => ({ pool, count: counts[k]! }));
@@ -55,7 +55,7 @@ const UNSEEN_SUCCESS = 0.5;
 /**
  * Added to every template's weight p(1 - p), so a template the policy answers always (or never)
  * is still drawn now and then: its estimate stays current and what was learnt is rehearsed. At
- * 0.05, a solved template is drawn about a quarter as often as one at p = 0.5.
+ * 0.05, a solved template is drawn a sixth as often as one at p = 0.5.
  */
 export const LEARNABILITY_FLOOR = 0.05;
 /** Weight of the newest step in a template's success estimate (about the last five draws count). */
@@ -76,7 +76,7 @@ export function learnabilityWeight(p: number): number {
  */
 export function pickLearnable(questions: readonly Question[], hops: readonly number[], n: number, rng: Rng, success: ReadonlyMap<string, number>, balanceHops = true): Question[] {
   const quotas = balanceHops ? hopQuotas(questions, hops, n, rng) : [{ pool: questions.filter((q) => hops.includes(q.hops)), count: n }];
-  if (quotas[0]!.pool.length === 0) throw new Error(`pickLearnable: no question has ${hops.join(' or ')} hops`);
+  if (quotas[0]!.pool.length === 0) throw new Error(`question sampling: no question has ${hops.join(' or ')} hops`);
   return quotas.flatMap(({ pool, count }) => {
     const byTemplate = new Map<string, Question[]>();
     for (const q of pool) {
