@@ -161,6 +161,11 @@ describe('export-pack r1-searcher', () => {
     const want12 = train.filter((q) => q.hops === 1 || q.hops === 2).length;
     expect(want12).toBeLessThan(train.length);
     expect(only12).toHaveLength(want12);
+    // Each stage's script line carries that stage's KL coefficient (Stage 1 keeps a KL to the base).
+    const readme = new TextDecoder().decode(files.get('README.md')!);
+    const klOf = (script: string) => readme.split('\n').find((l) => l.includes(`${script}.sh: DATA_PATH`))?.match(/ KL=(\S+)/)?.[1];
+    expect([klOf('llama_reinforce_plus_train_stage1'), klOf('llama_reinforce_plus_train_stage2')]).toEqual([String(settings.stage1KlCoef), String(settings.klCoef)]);
+    expect(settings.stage1KlCoef).not.toBe(settings.klCoef);
     for (const [rows, genText] of [[stage1, false], [stage2, true], [jsonlRows(files.get('data/eval_set/world_test.jsonl')!), true]] as const) {
       rows.forEach((r, i) => {
         expect(r.idx).toBe(i + 1); // prompts_dataset.py: str(idx) + "<|idx_prompt_split|>" + prompt

@@ -24,8 +24,10 @@ export interface RunSettingsSummary {
   miniBatches: number;
   /** REINFORCE++ baseline (`reinforce_baseline`, `group_norm`, `reinforce`). */
   advantageEstimator: string;
-  /** KL coefficient to the stage's initial policy. */
+  /** Stage 2's KL coefficient to the stage's initial policy. */
   klCoef: number;
+  /** Stage 1's KL coefficient to the stage's initial policy (the base). */
+  stage1KlCoef: number;
   /** Peak learning rate. */
   lr: number;
   /** Most searches per rollout. */

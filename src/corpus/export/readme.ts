@@ -94,7 +94,7 @@ function searchR1Sections(L: string[], s: RunSettingsSummary, packDir: string): 
   L.push(...settingsTable([
     ['samples per prompt', `${s.samplesPerPrompt}`, '`actor_rollout_ref.rollout.n_agent`', '5', '16'],
     ['prompts per step', `${s.promptsPerStep}`, '`data.train_batch_size`', '512', '64 (rollout batch)'],
-    ['KL coefficient', `${s.klCoef}`, '`actor_rollout_ref.actor.kl_loss_coef` (with `use_kl_loss=true`)', '0.001 (`low_var_kl`)', '1e-4 (Llama), 0 (Qwen)'],
+    ['KL coefficient', `${s.klCoef} (Stage 2; Stage 1: ${s.stage1KlCoef})`, '`actor_rollout_ref.actor.kl_loss_coef` (with `use_kl_loss=true`)', '0.001 (`low_var_kl`)', '1e-4 (Llama), 0 (Qwen)'],
     ['learning rate', `${s.lr}`, '`actor_rollout_ref.actor.optim.lr`', '1e-6', '2e-6 (7-8B)'],
     ['max searches', `${s.maxSearches}`, '`max_turns`', '2', '8'],
     ['top-k', `${s.topK}`, '`retriever.topk`', '3', '3 (training), 5 (evaluation)'],
@@ -123,18 +123,18 @@ function r1SearcherSections(L: string[], s: RunSettingsSummary, packDir: string,
     '```', '');
   L.push('## Training', '');
   const tbs = (s.promptsPerStep * s.samplesPerPrompt) / s.miniBatches;
-  const vars = `N_SAMPLES=${s.samplesPerPrompt} KL=${s.klCoef} LR=${s.lr} RBS=${s.promptsPerStep} TBS=${tbs}`;
+  const vars = (kl: number) => `N_SAMPLES=${s.samplesPerPrompt} KL=${kl} LR=${s.lr} RBS=${s.promptsPerStep} TBS=${tbs}`;
   L.push('From their repository, Stage 1 then Stage 2. Each stage\'s script assigns `DATA_PATH`, `N_SAMPLES`, `KL`, `LR`, `TBS` and `RBS` ' +
     'in lines at its top (the environment does not override them): set those lines to the values shown, then run it.', '',
     '```sh',
     'bash scripts/ray_start.sh',
     '# Stage 1',
     'python train/reward_server_llama_stage1.py --data_path EXPORT_DIR/data/training_set/stage_1.jsonl --reward_pretrain MODEL --log_file results/samples/stage1.jsonl --port 1278 &',
-    `# scripts/llama_reinforce_plus_train_stage1.sh: DATA_PATH=EXPORT_DIR/data/training_set/stage_1.jsonl ${vars}`,
+    `# scripts/llama_reinforce_plus_train_stage1.sh: DATA_PATH=EXPORT_DIR/data/training_set/stage_1.jsonl ${vars(s.stage1KlCoef)}`,
     'bash scripts/llama_reinforce_plus_train_stage1.sh',
     '# Stage 2 (TOKENIZER_PATH = the Stage-1 checkpoint)',
     'python train/reward_server_llama_stage2.py --data_path EXPORT_DIR/data/training_set/stage_2.jsonl --reward_pretrain MODEL --log_file results/samples/stage2.jsonl --port 1278 &',
-    `# scripts/llama_reinforce_plus_train_stage2.sh: DATA_PATH=EXPORT_DIR/data/training_set/stage_2.jsonl ${vars}`,
+    `# scripts/llama_reinforce_plus_train_stage2.sh: DATA_PATH=EXPORT_DIR/data/training_set/stage_2.jsonl ${vars(s.klCoef)}`,
     'bash scripts/llama_reinforce_plus_train_stage2.sh',
     '# Evaluation',
     `python evaluation/eval_search_loacl.py --gpu_id 0 --temp 0.0 --port 5003 --prompt_type v0 --src_file EXPORT_DIR/data/eval_set/${packName}_test.jsonl --model_path MODEL`,
@@ -144,7 +144,7 @@ function r1SearcherSections(L: string[], s: RunSettingsSummary, packDir: string,
     ['samples per prompt', `${s.samplesPerPrompt}`, '`--n_samples_per_prompt` (`N_SAMPLES`)', '16', '16'],
     ['prompts per step', `${s.promptsPerStep}`, '`--rollout_batch_size` (`RBS`)', '15 (Stage 1), 65 (Stage 2)', '64'],
     ['sequences per optimizer step', `${(s.promptsPerStep * s.samplesPerPrompt) / s.miniBatches}`, '`--train_batch_size` (`TBS`)', '60 (Stage 1), 260 (Stage 2)', '256'],
-    ['KL coefficient', `${s.klCoef}`, '`--init_kl_coef` (`KL`)', '1e-4 (Llama), 0 (Qwen)', '1e-4 (Llama), 0 (Qwen)'],
+    ['KL coefficient', `Stage 1: ${s.stage1KlCoef}; Stage 2: ${s.klCoef}`, '`--init_kl_coef` (`KL`)', '1e-4 (Llama), 0 (Qwen)', '1e-4 (Llama), 0 (Qwen)'],
     ['learning rate', `${s.lr}`, '`--actor_learning_rate` (`LR`)', '2e-6', '2e-6 (7-8B)'],
     ['max searches', `${s.maxSearches}`, 'none (bounded by `--generate_max_len`)', '-', '8'],
     ['top-k', `${s.topK}`, '`topk = 3` in `experience_maker.py` (no flag)', '3', '3 (training), 5 (evaluation)'],
