@@ -69,10 +69,10 @@ export interface RlSettings {
  * a follow-up search naming a word read in them ('follow-up', issue 15: under 'relevant' a second
  * search only risked the reward and was pruned within a few steps; 'found' collapsed into one
  * constant query on two seeds); the paper's 'any', 'found' and 'relevant' are settings; its format
- * part needs a search too (`formatNeedsSearch`), and it pays a KL penalty to the base (0.05). Stage 1 draws 1-, 2- and 3-hop questions in
- * equal numbers; Stage 2 trains on 3-hop questions for 10 steps, then on 1-, 2- and 3-hop
- * questions, hop counts balanced. Prompts use the `chain` preset (DEFAULT_PROMPT_PRESET;
- * `compact` is a setting). A fresh object each call: callers change it.
+ * part needs a search too (`formatNeedsSearch`), and it pays a KL penalty to the base (0.05).
+ * Stage 1 draws 1-, 2- and 3-hop questions in equal numbers; Stage 2 trains on 3-hop questions
+ * for 10 steps, then on 1-, 2- and 3-hop questions, hop counts balanced. Prompts use the `chain`
+ * preset (DEFAULT_PROMPT_PRESET; `compact` is a setting). A fresh object each call: callers change it.
  */
 export function defaultRlSettings(stage: 1 | 2): RlSettings {
   return {
@@ -80,7 +80,7 @@ export function defaultRlSettings(stage: 1 | 2): RlSettings {
     promptsPerStep: 8,
     samplesPerPrompt: 16,
     advantageEstimator: 'reinforce_baseline',
-    // Stage 1 keeps a KL penalty to the base (k1, per token, recipe.md section 4). Without it, seed
+    // Stage 1 keeps a KL penalty to the base (k1, per token, recipe.md section 7). Without it, seed
     // 131 pruned the second search of 3-hop questions by step 15 (searches 2.28 -> 1.00: the
     // follow-up half of R_retrieval was never earned) and Stage 2 never found it again (3-hop
     // Cover-EM 0.00, test 0.799); with 0.05 its 3-hop questions kept 2.0-2.9 searches and the

@@ -38,7 +38,7 @@ const EXPLAIN: Record<1 | 2, string[]> = {
     'Stage 1 rewards the act of searching, whatever the answer: 0.5 for a retrieval and 0.5 for a well-formed completion (R1-Searcher, section 3; recipe.md section 6). ' +
       "Here the retrieval part is paid in two halves ('follow-up'): one for a first query that names the question and returns documents, one for a later query that names a word read in those documents (searching again with a lead). 'relevant' pays all of it for on-topic searches, 'found' for any search that returned documents, and the paper's 'any' even for searches that found nothing.",
     'Each rollout pauses when the policy closes a query; the search engine runs and its documents are spliced in. Those tokens are masked out of the loss: the policy is never trained to write documents.',
-    'A small KL penalty to the base model (the KL coefficient: 0.05 by default in Stage 1, 0 in Stage 2) keeps the base\'s habit of searching again on 3-hop questions alive until the second search earns its half of the retrieval reward. Without it, on some seeds the second search is dropped within 15 steps and never comes back.',
+    'A small KL penalty to the base model (the KL coefficient: 0.05 by default in Stage 1, 0 in Stage 2) keeps the base\'s habit of searching again on 3-hop questions alive until the second search earns its half of the retrieval reward. Without it, on one seed of eleven tried the second search was dropped within 15 steps and never came back.',
     'Every question is sampled several times; each rollout is compared with the mean reward of its group (REINFORCE++ with a baseline), so only groups whose rewards differ teach anything.',
   ],
   2: [
