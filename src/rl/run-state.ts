@@ -1,10 +1,10 @@
 /**
  * A run's state, captured and resumed in one place: the policy's weights, the AdamW moments and
  * step, the trainer's step, RNG state and per-template success estimates, the settings and the
- * stage's planned length (the learning-rate schedule depends on it). `train` and `train --resume` (src/cli/commands/train.ts),
- * the page's session (src/session/training-session.ts: saved runs, restore, import) and the
- * browser's run store all go through these functions, so a resumed run continues bit for bit
- * wherever it was saved.
+ * stage's planned length (the learning-rate schedule depends on it). `train` and `train --resume`
+ * (src/cli/commands/train.ts), the page's session (src/session/training-session.ts: saved runs,
+ * restore, import) and the browser's run store all go through these functions, so a resumed run
+ * continues bit for bit wherever it was saved.
  */
 import type { Backend } from '../backend/backend.ts';
 import { downloadParams, type Checkpoint, type TrainerState } from '../io/checkpoint.ts';
