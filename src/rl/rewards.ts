@@ -4,7 +4,8 @@
  *
  * - Stage 1 (paper) rewards the act of searching in a well-formed way, whatever the answer:
  *   R = R_retrieval + R_format, 0.5 each.
- * - Stage 2 (paper) rewards the answer: R = F1 + (0 if well-formed else formatPenalty).
+ * - Stage 2 (paper) rewards the answer: R = F1 + (0 if well-formed else formatPenalty), and
+ *   with `ungroundedPenalty` (ours, off by default) less for a wrong answer read nowhere.
  *
  * The reward is always the sum of four parts, `retrieval + format + answer + penalty`, so the
  * page can show where a number came from; `f1`, `em`, `coverEm`, `docsFound` and
@@ -13,6 +14,7 @@
 import { containsAnswer, coverExactMatch, exactMatch, f1Score, findAnswer } from '../protocol/answer-metrics.ts';
 import { checkFormat, countTags, documentBlocks, retrievalCount, searchTagsBalanced, searchTurns } from '../protocol/format.ts';
 import { contentWords } from '../protocol/prompts.ts';
+import { answerSource } from './search-diagnostics.ts';
 
 /** R_retrieval of Stage 1 (recipe.md section 6). */
 export const STAGE1_RETRIEVAL_REWARD = 0.5;
@@ -70,6 +72,17 @@ export interface RewardSettings {
    * <= 0. Paper: -2; the Llama Stage-2 code: -1.
    */
   formatPenalty: number;
+  /**
+   * Stage 2: added to the reward of a wrong answer (F1 0) whose words occur in neither the
+   * retrieved documents nor the question (`answerSource` 'nowhere': recalled or made up). Must
+   * be finite and <= 0; 0 (the paper's reward, and the default) turns it off. Why: with the
+   * answer retrieved every time, half of the `alma_mater` and `employer` misses of the current
+   * recipe answered a university or company that trains as an answer elsewhere and is in none
+   * of the documents (recipe.md section 11: small answer sets invite guessing); under F1 alone a
+   * guess costs no more than a misread. A right answer is never penalized (HotpotQA's yes / no
+   * answers occur in no document).
+   */
+  ungroundedPenalty: number;
 }
 
 /** When Stage 1 pays R_retrieval; see {@link RewardSettings.retrievalReward}. */
@@ -82,6 +95,7 @@ export const DEFAULT_REWARD_SETTINGS: Readonly<RewardSettings> = Object.freeze({
   answerBonus: false,
   formatNeedsSearch: false,
   formatPenalty: -2,
+  ungroundedPenalty: 0,
 });
 
 const SETTING_KEYS = Object.keys(DEFAULT_REWARD_SETTINGS) as (keyof RewardSettings)[];
@@ -90,8 +104,8 @@ const SETTING_KEYS = Object.keys(DEFAULT_REWARD_SETTINGS) as (keyof RewardSettin
  * Fills the missing settings from {@link DEFAULT_REWARD_SETTINGS} and validates the result.
  *
  * @throws Error naming the setting: an unknown key, `retrievalReward` not 'any' / 'found',
- *   `answerBonus` or `formatNeedsSearch` not a boolean, `formatPenalty` not a finite number <= 0 (a positive penalty
- *   would pay for broken format).
+ *   `answerBonus` or `formatNeedsSearch` not a boolean, `formatPenalty` or `ungroundedPenalty` not
+ *   a finite number <= 0 (a positive penalty would pay for broken format or for a guess).
  */
 export function resolveRewardSettings(settings: Partial<RewardSettings> = {}): RewardSettings {
   if (typeof settings !== 'object' || settings === null) throw new Error('reward settings must be an object');
@@ -113,6 +127,9 @@ export function resolveRewardSettings(settings: Partial<RewardSettings> = {}): R
   if (typeof s.formatPenalty !== 'number' || !Number.isFinite(s.formatPenalty) || s.formatPenalty > 0) {
     throw new Error(`reward setting formatPenalty must be a finite number <= 0, got ${String(s.formatPenalty)}`);
   }
+  if (typeof s.ungroundedPenalty !== 'number' || !Number.isFinite(s.ungroundedPenalty) || s.ungroundedPenalty > 0) {
+    throw new Error(`reward setting ungroundedPenalty must be a finite number <= 0, got ${String(s.ungroundedPenalty)}`);
+  }
   return s;
 }
 
@@ -124,7 +141,7 @@ export interface RewardParts {
   format: number;
   /** Answer term paid: Stage 2 the F1; Stage 1 +1 / -1 with `answerBonus`, else 0. */
   answer: number;
-  /** Stage 2 format penalty applied (0 or `formatPenalty`); 0 in Stage 1. */
+  /** Stage 2 penalties applied: `formatPenalty` when not well-formed plus `ungroundedPenalty` for a wrong answer read nowhere; 0 in Stage 1. */
   penalty: number;
   /** Token F1 of the prediction, in [0, 1]; 0 when the answer tags are missing. */
   f1: number;
@@ -216,18 +233,21 @@ function measure(completion: string, sample: RewardSample) {
   const answer = findAnswer(completion);
   const docs = retrievedDocuments(completion, sample);
   const golds = sample.answers;
+  const f1 = answer === null ? 0 : f1Score(answer, golds).f1;
   return {
     // Rule 1 and at least one search: the paper's condition for R_retrieval.
     searched: searchTagsBalanced(counts) && counts.queryOpen >= 1,
     format,
     // Missing answer tags score nothing, even against a gold that normalizes to "".
-    f1: answer === null ? 0 : f1Score(answer, golds).f1,
+    f1,
     em: answer === null ? false : exactMatch(answer, golds),
     coverEm: answer === null ? false : coverExactMatch(answer, golds),
     prediction: answer ?? '',
     retrievals: retrievalCount(completion),
     docsFound: docs.length > 0,
     answerInDocs: docs.some((d) => containsAnswer(d, golds)),
+    // A wrong answer whose words are in neither the documents nor the question (an empty one is not).
+    ungrounded: answer !== null && f1 === 0 && answerSource(answer, docs.join(' '), sample.question ?? '') === 'nowhere',
   };
 }
 
@@ -349,16 +369,19 @@ export function stage1Reward(completion: string, sample: RewardSample, settings:
 }
 
 /**
- * Stage 2 reward (recipe.md section 6): R = F1 + (0 if well-formed else `formatPenalty`).
- * F1 is measured even on a malformed completion (the paper's code does so), and is 0 when the
- * answer tags are missing. Range [formatPenalty, 1].
+ * Stage 2 reward (recipe.md section 6): R = F1 + (0 if well-formed else `formatPenalty`)
+ * + (`ungroundedPenalty` for a wrong answer whose words are in neither the retrieved documents
+ * nor the question; 0 by default). F1 is measured even on a malformed completion (the paper's
+ * code does so), and is 0 when the answer tags are missing. Range [formatPenalty +
+ * ungroundedPenalty, 1].
  *
  * @throws Error on a bad sample (no gold answer, wrong types) or bad settings.
  */
 export function stage2Reward(completion: string, sample: RewardSample, settings: Partial<RewardSettings> = {}): RewardResult {
   const s = resolveRewardSettings(settings);
   const m = measure(completion, sample);
-  return result(m, { retrieval: 0, format: 0, answer: m.f1, penalty: m.format.ok ? 0 : s.formatPenalty });
+  const penalty = (m.format.ok ? 0 : s.formatPenalty) + (m.ungrounded ? s.ungroundedPenalty : 0);
+  return result(m, { retrieval: 0, format: 0, answer: m.f1, penalty });
 }
 
 /** An RL stage that has an outcome reward. */

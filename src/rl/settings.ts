@@ -223,6 +223,7 @@ export function runSettingsSummary(stage1: RlSettings, stage2: RlSettings, steps
     maxNewTokens: stage2.rollout.maxNewTokens,
     retrievalReward: stage1.reward.retrievalReward,
     formatPenalty: stage2.reward.formatPenalty,
+    ungroundedPenalty: stage2.reward.ungroundedPenalty,
     stage1Hops: [...new Set(stage1.curriculum.flatMap((p) => p.hops))].sort((a, b) => a - b),
     ...(steps.stage1 !== undefined ? { stage1Steps: steps.stage1 } : {}),
     ...(steps.stage2 !== undefined ? { stage2Steps: steps.stage2 } : {}),

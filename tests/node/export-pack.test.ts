@@ -166,6 +166,15 @@ describe('export-pack r1-searcher', () => {
     const klOf = (script: string) => readme.split('\n').find((l) => l.includes(`${script}.sh: DATA_PATH`))?.match(/ KL=(\S+)/)?.[1];
     expect([klOf('llama_reinforce_plus_train_stage1'), klOf('llama_reinforce_plus_train_stage2')]).toEqual([String(settings.stage1KlCoef), String(settings.klCoef)]);
     expect(settings.stage1KlCoef).not.toBe(settings.klCoef);
+    // Stage 2's reward names the ungrounded-answer penalty only where a run set one.
+    expect(settings.ungroundedPenalty).toBe(0);
+    expect(readme).not.toMatch(/found in neither the documents nor the question/);
+    const s2u = defaultRlSettings(2);
+    s2u.reward.ungroundedPenalty = -0.5;
+    for (const format of ['r1-searcher', 'search-r1'] as const) {
+      const text = new TextDecoder().decode(exportPack(world, format, { settings: runSettingsSummary(defaultRlSettings(1), s2u) }).get('README.md')!);
+      expect(text).toMatch(/format penalty -2 when not well-formed \+ -0\.5 for a wrong answer found in neither the documents nor the question/);
+    }
     for (const [rows, genText] of [[stage1, false], [stage2, true], [jsonlRows(files.get('data/eval_set/world_test.jsonl')!), true]] as const) {
       rows.forEach((r, i) => {
         expect(r.idx).toBe(i + 1); // prompts_dataset.py: str(idx) + "<|idx_prompt_split|>" + prompt

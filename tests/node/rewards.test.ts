@@ -230,6 +230,33 @@ describe('rewards (recipe.md section 6)', () => {
     expect(stage2Reward(WELL, docs).parts).toMatchObject({ docsFound: true, answerInDocs: false });
   });
 
+  it('penalizes a wrong answer read nowhere, with ungroundedPenalty only', () => {
+    const q = { answers: ['ulm'], question: 'Where was Kovar born?' };
+    const answer = (a: string, docs = DOCS_HIT) => ' find kovar' + search('kovar', docs) + finish(a);
+    const s2 = (c: string) => stage2Reward(c, q, { ungroundedPenalty: -0.5 });
+    // Wrong and in no document nor the question: F1 0, penalty -0.5.
+    expect(s2(answer('berlin')).reward).toBe(-0.5);
+    expect(s2(answer('berlin')).parts).toMatchObject({ answer: 0, penalty: -0.5, f1: 0 });
+    // One word read, one not: still nowhere as a whole.
+    expect(s2(answer('kovar berlin')).reward).toBe(-0.5);
+    // Wrong but read: from the documents ("kovar", a document's title), from the question ("where").
+    expect(s2(answer('kovar')).reward).toBe(0);
+    expect(s2(answer('where')).reward).toBe(0);
+    // A right answer is never penalized, even when no document holds it.
+    expect(s2(answer('ulm', DOCS_NONE)).reward).toBe(1);
+    // Partly right (F1 > 0) is not penalized either.
+    expect(s2(answer('ulm berlin', DOCS_NONE)).reward).toBeCloseTo(2 / 3, 12);
+    // No answer: the format penalty only.
+    expect(s2(answer('ulm').replace('<answer> ulm </answer>', '')).reward).toBe(-2);
+    // Both penalties add up on a malformed guess.
+    expect(s2(answer('berlin').replace(' so', ' </think> so')).reward).toBe(-2.5);
+    // Off by default (the paper's reward), and in Stage 1.
+    expect(stage2Reward(answer('berlin'), q).reward).toBe(0);
+    expect(stage1Reward(answer('berlin'), q, { ungroundedPenalty: -0.5 }).parts.penalty).toBe(0);
+    // The documents the rollout passes are what counts, not the completion's blocks.
+    expect(stage2Reward(answer('berlin'), { ...q, retrievedDocs: [['kovar went to berlin']] }, { ungroundedPenalty: -0.5 }).reward).toBe(0);
+  });
+
   it('takes the best gold answer', () => {
     const c = ' find' + search('kovar', DOCS_HIT) + finish('ulm donau');
     expect(stage2Reward(c, { answers: ['ulm', 'Ulm an der Donau'] }).reward).toBeCloseTo(0.8, 12);
@@ -237,7 +264,9 @@ describe('rewards (recipe.md section 6)', () => {
 
   it('validates settings, samples and the stage, naming what was wrong', () => {
     expect(resolveRewardSettings()).toEqual(DEFAULT_REWARD_SETTINGS);
-    expect(DEFAULT_REWARD_SETTINGS).toEqual({ retrievalReward: 'any', answerBonus: false, formatNeedsSearch: false, formatPenalty: -2 });
+    expect(DEFAULT_REWARD_SETTINGS).toEqual({ retrievalReward: 'any', answerBonus: false, formatNeedsSearch: false, formatPenalty: -2, ungroundedPenalty: 0 });
+    expect(() => stage2Reward(WELL, gold, { ungroundedPenalty: 0.5 })).toThrow(/ungroundedPenalty must be a finite number <= 0, got 0.5/);
+    expect(() => stage2Reward(WELL, gold, { ungroundedPenalty: -Infinity })).toThrow(/ungroundedPenalty/);
     expect(() => stage1Reward(WELL, gold, { formatNeedsSearch: 'yes' as unknown as boolean })).toThrow(/formatNeedsSearch/);
     expect(() => stage2Reward(WELL, gold, { formatPenalty: 1 })).toThrow(/formatPenalty must be a finite number <= 0, got 1/);
     expect(() => stage2Reward(WELL, gold, { formatPenalty: NaN })).toThrow(/formatPenalty/);

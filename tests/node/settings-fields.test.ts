@@ -123,7 +123,7 @@ describe('the train command\'s setting flags', () => {
   it('every flag of the usage parses, and a flag given its default changes nothing', () => {
     const names = [...SETTING_FLAGS_USAGE.matchAll(/\[--([a-z-]+)( [^\]]+)?\]/g)].map((m) => m[1]);
     expect(names).toEqual(SETTING_FLAG_FIELDS.map((f) => f.flag.name));
-    expect(names).toEqual(['prompts-per-step', 'samples-per-prompt', 'advantage-estimator', 'kl-coef', 'lr', 'max-searches', 'top-k', 'retrieval-reward', 'paper-format-reward', 'format-penalty', 'hops', 'question-sampling', 'no-mask-documents']);
+    expect(names).toEqual(['prompts-per-step', 'samples-per-prompt', 'advantage-estimator', 'kl-coef', 'lr', 'max-searches', 'top-k', 'retrieval-reward', 'paper-format-reward', 'format-penalty', 'ungrounded-penalty', 'hops', 'question-sampling', 'no-mask-documents']);
     for (const stage of STAGES) {
       for (const f of SETTING_FLAG_FIELDS) {
         if (f.flag.sets !== undefined || f.flag.list) continue;

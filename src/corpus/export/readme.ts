@@ -24,7 +24,9 @@ function fileTable(files: readonly ExportedFileInfo[]): string[] {
   return ['| file | rows | size | what |', '|---|---|---|---|', ...files.map((f) => `| \`${f.name}\` | ${f.rows.toLocaleString('en-US')} | ${kb(f.bytes)} | ${f.what} |`)];
 }
 
-const stage2Reward = (s: RunSettingsSummary) => `answer F1 + format penalty ${s.formatPenalty} when not well-formed`;
+const stage2Reward = (s: RunSettingsSummary) =>
+  `answer F1 + format penalty ${s.formatPenalty} when not well-formed` +
+  (s.ungroundedPenalty ? ` + ${s.ungroundedPenalty} for a wrong answer found in neither the documents nor the question (their code has no such term)` : '');
 /** What each of our retrieval reward rules pays for, in the trainers' terms. */
 const RETRIEVAL_REWARD_TEXT: Readonly<Record<string, string>> = {
   any: 'any well-formed search', found: 'only for a search that found documents',
