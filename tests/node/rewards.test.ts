@@ -323,6 +323,18 @@ describe('reward CLI', () => {
     ]);
   });
 
+  it('applies --ungrounded-penalty in stage 2 only', async () => {
+    const guesses = file('guesses.jsonl', [
+      line(' find' + search('kovar', DOCS_HIT) + finish('berlin'), ['ulm'], { question: 'Where was Kovar born?' }),
+      line(' find' + search('kovar', DOCS_HIT) + finish('kovar'), ['ulm'], { question: 'Where was Kovar born?' }),
+    ]);
+    const { out, error } = await runCaptured(['--stage', '2', '--input', guesses, '--ungrounded-penalty', '-0.25']);
+    expect(error).toBeUndefined();
+    expect(out.trimEnd().split('\n').map((l) => JSON.parse(l).reward)).toEqual([-0.25, 0]);
+    expect((await runCaptured(['--stage', '1', '--input', guesses, '--ungrounded-penalty', '-0.25'])).error?.message).toMatch(/--ungrounded-penalty applies to --stage 2 only/);
+    expect((await runCaptured(['--stage', '2', '--input', guesses, '--ungrounded-penalty', '0.5'])).error?.message).toMatch(/ungroundedPenalty must be a finite number <= 0/);
+  });
+
   it("applies --retrieval-reward found in stage 1", async () => {
     const { out } = await runCaptured(['--stage', '1', '--input', good, '--retrieval-reward', 'found', '--json']);
     expect(out.trimEnd().split('\n').map((l) => JSON.parse(l).reward)).toEqual([1, 0.5, 0.5]);

@@ -1,10 +1,11 @@
 /**
- * `npm run cli -- reward --stage 1|2 --input FILE [--format-penalty -2]
+ * `npm run cli -- reward --stage 1|2 --input FILE [--format-penalty -2] [--ungrounded-penalty 0]
  *   [--retrieval-reward relevant|follow-up|found|any] [--answer-bonus]`
  *
  * Scores completions with the RL rewards of recipe.md section 6, headless. FILE is JSON Lines,
  * one `{"completion": string, "answers": [string], "retrievedDocs"?: [[string]], "question"?: string}`
- * per line (`question` is needed by `--retrieval-reward relevant` and `follow-up`)
+ * per line (`question` is needed by `--retrieval-reward relevant` and `follow-up`, and read by
+ * `--ungrounded-penalty`: an answer copied from the question is not a guess)
  * (completion = the text generated after the prompt, tags written out; other keys are
  * ignored; blank lines are skipped). For each line one JSON line is printed:
  * `{"reward", "f1", "em", "coverEm", "formatOk", "retrievals"}`. Output is JSON Lines with or
@@ -18,12 +19,12 @@ import { parseArgs } from 'node:util';
 import { computeReward, resolveRewardSettings, type RewardSettings, type RewardStage } from '../../rl/rewards.ts';
 
 const USAGE =
-  'usage: npm run cli -- reward --stage 1|2 --input FILE [--format-penalty -2] ' +
+  'usage: npm run cli -- reward --stage 1|2 --input FILE [--format-penalty -2] [--ungrounded-penalty 0] ' +
   '[--retrieval-reward relevant|follow-up|found|any] [--answer-bonus] [--json]\n' +
   'FILE: JSON Lines of {"completion": string, "answers": [string]}; prints one JSON line per input line.\n';
 
 /** Flags whose value may be a negative number. */
-const NUMERIC_FLAGS = new Set(['--format-penalty']);
+const NUMERIC_FLAGS = new Set(['--format-penalty', '--ungrounded-penalty']);
 
 /**
  * node:util parseArgs refuses `--format-penalty -2` (a value starting with a dash is taken
@@ -85,6 +86,7 @@ export async function run(argv: string[]): Promise<void> {
       stage: { type: 'string' },
       input: { type: 'string' },
       'format-penalty': { type: 'string' },
+      'ungrounded-penalty': { type: 'string' },
       'retrieval-reward': { type: 'string' },
       'answer-bonus': { type: 'boolean' },
       json: { type: 'boolean' },
@@ -104,12 +106,13 @@ export async function run(argv: string[]): Promise<void> {
   if (values.input === undefined) throw new Error('reward: --input FILE is required (JSON Lines of {"completion", "answers"})');
 
   const settings: Partial<RewardSettings> = {};
-  if (values['format-penalty'] !== undefined) {
-    if (stage !== 2) throw new Error('reward: --format-penalty applies to --stage 2 only');
-    const raw = values['format-penalty'];
+  for (const [flag, key] of [['format-penalty', 'formatPenalty'], ['ungrounded-penalty', 'ungroundedPenalty']] as const) {
+    const raw = values[flag];
+    if (raw === undefined) continue;
+    if (stage !== 2) throw new Error(`reward: --${flag} applies to --stage 2 only`);
     const penalty = Number(raw);
-    if (raw.trim() === '' || !Number.isFinite(penalty)) throw new Error(`reward: --format-penalty must be a number, got ${JSON.stringify(raw)}`);
-    settings.formatPenalty = penalty;
+    if (raw.trim() === '' || !Number.isFinite(penalty)) throw new Error(`reward: --${flag} must be a number, got ${JSON.stringify(raw)}`);
+    settings[key] = penalty;
   }
   if (values['retrieval-reward'] !== undefined) {
     if (stage !== 1) throw new Error('reward: --retrieval-reward applies to --stage 1 only');
