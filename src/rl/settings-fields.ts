@@ -126,7 +126,7 @@ export const SETTINGS_FIELDS: readonly SettingField[] = [
   { path: 'reward.formatPenalty', type: 'number', max: 0, stages: [2], label: 'Format penalty', paper: '-2 (Qwen), -1 (Llama code)', flag: { name: 'format-penalty' }, url: 'formatPenalty',
     page: { min: -10, step: 0.5 }, help: 'Added to the reward of a completion that breaks the format.' },
   { path: 'reward.ungroundedPenalty', type: 'number', max: 0, stages: [2], paper: 'none (0)', flag: { name: 'ungrounded-penalty' },
-    help: 'Added to the reward of a wrong answer whose words are in neither the retrieved documents nor the question (a recalled or made-up answer); 0 turns it off.' },
+    help: 'Added to the reward of a wrong answer whose words are in neither the retrieved documents nor the question (a recalled or made-up answer); 0 turns it off. Tried at -0.5: the guesses became wrong names read off the page.' },
   { path: 'promptPreset', type: 'enum', options: Object.keys(ALL_PROMPT_PRESETS), paper: 'paper', url: 'preset',
     page: { options: Object.keys(ALL_PROMPT_PRESETS).filter((p) => ALL_PROMPT_PRESETS[p]!.allowsSearch) },
     help: 'The prompt preset (src/rl/prompts.ts); the page offers those whose format allows a search.' },
