@@ -235,22 +235,25 @@ function measure(completion: string, sample: RewardSample) {
   const answer = findAnswer(completion);
   const docs = retrievedDocuments(completion, sample);
   const golds = sample.answers;
-  const f1 = answer === null ? 0 : f1Score(answer, golds).f1;
   return {
     // Rule 1 and at least one search: the paper's condition for R_retrieval.
     searched: searchTagsBalanced(counts) && counts.queryOpen >= 1,
     format,
     // Missing answer tags score nothing, even against a gold that normalizes to "".
-    f1,
+    f1: answer === null ? 0 : f1Score(answer, golds).f1,
     em: answer === null ? false : exactMatch(answer, golds),
     coverEm: answer === null ? false : coverExactMatch(answer, golds),
     prediction: answer ?? '',
     retrievals: retrievalCount(completion),
     docsFound: docs.length > 0,
     answerInDocs: docs.some((d) => containsAnswer(d, golds)),
-    // A wrong answer whose words are in neither the documents nor the question (an empty one is not).
-    ungrounded: answer !== null && f1 === 0 && answerSource(answer, docs.join(' '), sample.question ?? '') === 'nowhere',
+    docs,
   };
+}
+
+/** A wrong answer (F1 0) whose words are in neither the documents nor the question; no answer is not one. */
+function answeredFromNowhere(m: ReturnType<typeof measure>, sample: RewardSample): boolean {
+  return m.prediction !== '' && m.f1 === 0 && answerSource(m.prediction, m.docs.join(' '), sample.question ?? '') === 'nowhere';
 }
 
 /**
@@ -382,7 +385,9 @@ export function stage1Reward(completion: string, sample: RewardSample, settings:
 export function stage2Reward(completion: string, sample: RewardSample, settings: Partial<RewardSettings> = {}): RewardResult {
   const s = resolveRewardSettings(settings);
   const m = measure(completion, sample);
-  const penalty = (m.format.ok ? 0 : s.formatPenalty) + (m.ungrounded ? s.ungroundedPenalty : 0);
+  // Only looked for when paid: the default (0) adds nothing.
+  const guess = s.ungroundedPenalty < 0 && answeredFromNowhere(m, sample) ? s.ungroundedPenalty : 0;
+  const penalty = (m.format.ok ? 0 : s.formatPenalty) + guess;
   return result(m, { retrieval: 0, format: 0, answer: m.f1, penalty });
 }
 
