@@ -206,7 +206,7 @@ function fieldError(f: SettingField, v: unknown): string {
 /**
  * The summary of a run's two stages: Stage 2's values for what both stages share (the page
  * sets them once for both), Stage 1's retrieval reward, hop counts and KL coefficient, Stage 2's
- * format penalty.
+ * format and ungrounded-answer penalties.
  * The pack export writes it into its README (src/corpus/export/readme.ts).
  */
 export function runSettingsSummary(stage1: RlSettings, stage2: RlSettings, steps: { stage1?: number; stage2?: number } = {}): RunSettingsSummary {

@@ -40,8 +40,8 @@ export interface RunSettingsSummary {
   retrievalReward: string;
   /** Stage 2's penalty for a completion that is not well-formed (<= 0). */
   formatPenalty: number;
-  /** Stage 2's penalty for a wrong answer read in neither the documents nor the question (<= 0; 0 = off). Absent in summaries written before it existed. */
-  ungroundedPenalty?: number;
+  /** Stage 2's penalty for a wrong answer read in neither the documents nor the question (<= 0; 0 = off). */
+  ungroundedPenalty: number;
   /** Hop counts of Stage 1's questions (its curriculum); Stage 2 takes every training question. */
   stage1Hops: number[];
   stage1Steps?: number;
