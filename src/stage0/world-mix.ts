@@ -106,6 +106,15 @@ export interface Stage0Options {
    */
   comparisonShare?: number;
   /**
+   * Share of 1-hop reading passages (either layout) asking a birth year (template `birth_year`;
+   * the others share the rest evenly). Issue 15: a base whose first run was cut to 6,000 steps
+   * read years weakly, and its third run (spliced, chains that end in "where was X born") taught
+   * it to answer "when was X born?" with the birthplace read in the document (oracle
+   * `birth_year` 0.01). Default: no draw, each 1-hop template equally often (1 in 8), so the
+   * texts are those of a sampler without the option.
+   */
+  yearShare?: number;
+  /**
    * `spliced` with `followUpShare`: weight the words of every follow-up query (a name copied
    * out of the block before) like the answer (issue 15). Trained at weight 1, the base wrote a
    * name from nowhere in 62 of 63 second queries at Stage 1's step 10 (seed 19), so Stage 1's
@@ -150,6 +159,8 @@ const MAX_PASSAGE_DOCUMENTS = 5;
 const READING_ONE_HOP = QUESTION_TEMPLATES.filter((t) => !t.ood && t.hops === 1);
 const READING_TWO_HOP = QUESTION_TEMPLATES.filter((t) => !t.ood && t.hops === 2);
 const READING_MULTI_HOP = QUESTION_TEMPLATES.filter((t) => !t.ood && t.hops > 1);
+const READING_YEAR = QUESTION_TEMPLATES.find((t) => t.name === 'birth_year')!;
+const READING_ONE_HOP_NAMES = READING_ONE_HOP.filter((t) => t !== READING_YEAR);
 
 function checkShare(name: string, v: number): void {
   if (!(v >= 0 && v <= 1)) throw new Error(`createStage0Sampler: ${name} must be in [0, 1], got ${v}`);
@@ -184,6 +195,8 @@ export function createStage0Sampler(seed: number, opts: Stage0Options = {}): Sta
   checkShare('followUpShare', followUpShare);
   const comparisonShare = opts.comparisonShare ?? 0;
   checkShare('comparisonShare', comparisonShare);
+  const yearShare = opts.yearShare;
+  if (yearShare !== undefined) checkShare('yearShare', yearShare);
   const twoHopShare = opts.twoHopShare ?? 0.25;
   const questionFirstShare = opts.questionFirstShare ?? 0.5;
   if (opts.firstWorldShare !== undefined) checkShare('firstWorldShare', opts.firstWorldShare);
@@ -237,6 +250,10 @@ export function createStage0Sampler(seed: number, opts: Stage0Options = {}): Sta
     throw new Error('createStage0Sampler: cannot draw a birth-order question');
   };
 
+  /** A 1-hop template: `birth_year` with probability `yearShare` (no draw without the option). */
+  const oneHopTemplate = (): QuestionTemplate =>
+    yearShare === undefined ? rng.pick(READING_ONE_HOP) : rng.next() < yearShare ? READING_YEAR : rng.pick(READING_ONE_HOP_NAMES);
+
   /**
    * The question of one reading passage about `w`: a birth-order one with probability
    * `comparisonShare` (no draw when 0), else a template's, from `multi` with probability
@@ -245,7 +262,7 @@ export function createStage0Sampler(seed: number, opts: Stage0Options = {}): Sta
   const passageQuestion = (w: World, multiShare: number, multi: readonly QuestionTemplate[]): PassageQuestion =>
     comparisonShare > 0 && rng.next() < comparisonShare
       ? birthOrderQuestion(w)
-      : randomQuestion(w, rng.pick(rng.next() < multiShare ? multi : READING_ONE_HOP));
+      : randomQuestion(w, rng.next() < multiShare ? rng.pick(multi) : oneHopTemplate());
 
   const documentSample = (): Stage0Sample => {
     const id = rng.int(entities.length);

@@ -586,6 +586,40 @@ describe('stage 0 sampler', () => {
     }
   });
 
+  it('year share: that share of 1-hop reading passages asks a birth year (read in its document), the rest the other relations', () => {
+    const opts = { mix: { document: 0, reading: 1, prompt: 0 }, readingWorlds: 1, firstWorldShare: 0 };
+    const w = generateWorld(SEED, 2);
+    const years = new Set(w.ofKind.person.map((p) => String(birthYearOf(w, p))));
+    const yearsAsked = (o: Parameters<typeof createStage0Sampler>[1]) => {
+      const s = createStage0Sampler(SEED, o);
+      let n = 0;
+      for (let i = 0; i < 400; i++) {
+        const x = s.next();
+        const answer = x.text.split(' ').slice(x.answerSpan!.start, x.answerSpan!.end)[1]!;
+        if (!years.has(answer)) continue;
+        n++;
+        // The year is read, not recalled: it stands in the passage's documents.
+        expect(x.text.split(' ').slice(0, x.answerSpan!.start)).toContain(answer);
+      }
+      return n / 400;
+    };
+    // Plain layout, 2-hop share 0: every passage is 1-hop.
+    expect(yearsAsked({ ...opts, twoHopShare: 0, yearShare: 1 })).toBe(1);
+    expect(yearsAsked({ ...opts, twoHopShare: 0, yearShare: 0 })).toBe(0);
+    const half = yearsAsked({ ...opts, twoHopShare: 0, yearShare: 0.5 });
+    expect(half).toBeGreaterThan(0.42);
+    expect(half).toBeLessThan(0.58);
+    // Without the option: 1 in 8 (the eight 1-hop templates, evenly).
+    const even = yearsAsked({ ...opts, twoHopShare: 0 });
+    expect(even).toBeGreaterThan(0.08);
+    expect(even).toBeLessThan(0.18);
+    // Spliced layout: only the 1-hop passages (65% by default) are affected.
+    const spliced = yearsAsked({ ...opts, layout: 'spliced', yearShare: 1 });
+    expect(spliced).toBeGreaterThan(0.57);
+    expect(spliced).toBeLessThan(0.73);
+    expect(() => createStage0Sampler(SEED, { yearShare: 1.5 })).toThrow(/yearShare/);
+  });
+
   it('draws one of several prompt presets per rendering; one preset alone keeps the stream bit for bit', () => {
     const texts = (opts: Parameters<typeof createStage0Sampler>[1]) => {
       const s = createStage0Sampler(SEED, opts);
