@@ -65,6 +65,7 @@ describe('pretrain --init', () => {
     await expect(pretrainCmd([...common, '--init', other, '--out', join(root, 'x')])).rejects.toThrow(/--init: .*other's tokenizer.json is not the vocabulary pretrain builds .*\(14 vs 2551 tokens\)/);
     await expect(pretrainCmd([...common, '--init', BASE, '--preset', 'small', '--out', join(root, 'y')])).rejects.toThrow(/leave --preset out/);
     await expect(pretrainCmd([...common, '--init', BASE, '--stage0-follow-up', '2', '--out', join(root, 'z')])).rejects.toThrow(/--stage0-follow-up: expected a share in \[0, 1\], got "2"/);
+    await expect(pretrainCmd([...common, '--init', BASE, '--stage0-years', '1.5', '--out', join(root, 'w')])).rejects.toThrow(/--stage0-years: expected a share in \[0, 1\], got "1.5"/);
   });
 });
 
