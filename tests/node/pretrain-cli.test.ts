@@ -55,7 +55,7 @@ describe('pretrain --init', () => {
     expect(ckpt.state!.lineage.map((l) => [l.stage, l.steps])).toEqual([...baseCkpt.state!.lineage.map((l) => [l.stage, l.steps]), [0, 1]]);
   });
 
-  it('refuses a checkpoint of another vocabulary, --preset with --init, and a follow-up share outside [0, 1], before training', async () => {
+  it('refuses a checkpoint of another vocabulary, --preset with --init, and a follow-up or year share outside [0, 1], before training', async () => {
     const b = new CpuBackend();
     const tokenizer = new Tokenizer([...SPECIAL_TOKENS, 'a', 'b']);
     const config = validateConfig({ vocabSize: tokenizer.size, hiddenSize: 8, intermediateSize: 8, numLayers: 1, numHeads: 2, maxPositions: 64, rmsEps: 1e-5, ropeTheta: 10000, tieEmbeddings: true });
