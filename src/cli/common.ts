@@ -60,6 +60,17 @@ export function numFlag(v: string | undefined, flag: string, def: number): numbe
   return n;
 }
 
+/**
+ * Parses an optional share flag (a number in [0, 1]); undefined when absent (so a sampler
+ * makes no draw for it). Throws naming the flag.
+ */
+export function shareFlag(v: string | undefined, flag: string): number | undefined {
+  if (v === undefined) return undefined;
+  const n = numFlag(v, flag, 0);
+  if (!(n >= 0 && n <= 1)) throw new Error(`--${flag}: expected a share in [0, 1], got "${v}"`);
+  return n;
+}
+
 /** A loaded pack with its search index and tokenizer. */
 export interface PackContext {
   dir: string;

@@ -586,6 +586,27 @@ describe('stage 0 sampler', () => {
     }
   });
 
+  it('the shipped base\'s three runs draw the texts they were trained on (sha256 of the first 300 of each, pinned)', () => {
+    // The options of README's three pretrain commands (world seed 1, --seed 1 / 2 / 3). A new
+    // sampler option must make no draw when absent: this pins the streams the shipped base saw.
+    const runs = [
+      { rngSeed: 1 },
+      { rngSeed: 2, presets: [PROMPT_PRESETS.compact!, PROMPT_PRESETS.chain!] },
+      { rngSeed: 3, presets: [PROMPT_PRESETS.chain!], mix: { document: 0.2, reading: 0.4, prompt: 0.4 }, layout: 'spliced' as const, followUpShare: 1 },
+    ];
+    const digests = runs.map((o) => {
+      const s = createStage0Sampler(SEED, o);
+      const h = createHash('sha256');
+      for (let i = 0; i < 300; i++) h.update(`${JSON.stringify(s.next())}\n`);
+      return h.digest('hex');
+    });
+    expect(digests).toEqual([
+      '01a359f5c644cab450c72bbcc277ab970853e8d1fb480aaecfb41bfee67d9240',
+      'd0f1fae28d181f742c3ade532df88900e188f30f8eda6972e9eb16d64b64b2df',
+      'bfcd32b748a17de8f148f41dbe3139e2c294c3ee2071192dea527d9bc1d8c47e',
+    ]);
+  });
+
   it('year share: that share of 1-hop reading passages asks a birth year (read in its document), the rest the other relations', () => {
     const opts = { mix: { document: 0, reading: 1, prompt: 0 }, readingWorlds: 1, firstWorldShare: 0 };
     const w = generateWorld(SEED, 2);

@@ -19,7 +19,7 @@ import { createPackStage0Sampler } from '../../stage0/pack-mix.ts';
 import { slotAnswerWords } from '../../tokenizer/slot-words.ts';
 import { getPromptPreset } from '../../protocol/prompts.ts';
 import { packBpeTokenizer } from '../../tokenizer/pack-vocab.ts';
-import { intFlag, log, numFlag, openBackend, openPack, packTokenizer, parseFlags, progressBar, required } from '../common.ts';
+import { intFlag, log, numFlag, openBackend, openPack, packTokenizer, parseFlags, progressBar, required, shareFlag } from '../common.ts';
 
 const USAGE = 'npm run cli -- pretrain --pack DIR --preset nano|small --out CKPT [--steps 8000] [--batch 32] [--lr 3e-3] [--seed 1] [--backend auto|cpu|wasm] [--threads N] [--log-every 10] [--vocab 8000 (BPE, packs without a world generator)] [--stage0-layout plain|spliced|mixed] [--stage0-follow-up SHARE (spliced passages with query slots)] [--stage0-comparison SHARE (reading passages comparing two birth years)] [--stage0-years SHARE (1-hop reading passages asking a birth year)] [--stage0-weight-follow-ups (follow-up queries weighted like the answer)] [--stage0-mix 0.3,0.45,0.25 (documents, reading passages, prompts)] [--prompt-preset NAME[,NAME...] (one drawn per rendering)] [--init CKPT (continue a base)] [--overwrite] [--json]';
 
@@ -42,12 +42,9 @@ export async function run(argv: string[]): Promise<void> {
   // The output folder is checked before any work: a refusal costs nothing.
   await checkOutputFolder(out, CHECKPOINT_FOLDER, { overwrite: f.overwrite, inputs: f.init === undefined ? [packDir] : [packDir, f.init] });
   const mix = f['stage0-mix'] === undefined ? undefined : parseStage0Mix(f['stage0-mix']);
-  const followUpShare = f['stage0-follow-up'] === undefined ? undefined : numFlag(f['stage0-follow-up'], 'stage0-follow-up', 0);
-  if (followUpShare !== undefined && !(followUpShare >= 0 && followUpShare <= 1)) throw new Error(`--stage0-follow-up: expected a share in [0, 1], got "${f['stage0-follow-up']}"`);
-  const comparisonShare = f['stage0-comparison'] === undefined ? undefined : numFlag(f['stage0-comparison'], 'stage0-comparison', 0);
-  if (comparisonShare !== undefined && !(comparisonShare >= 0 && comparisonShare <= 1)) throw new Error(`--stage0-comparison: expected a share in [0, 1], got "${f['stage0-comparison']}"`);
-  const yearShare = f['stage0-years'] === undefined ? undefined : numFlag(f['stage0-years'], 'stage0-years', 0);
-  if (yearShare !== undefined && !(yearShare >= 0 && yearShare <= 1)) throw new Error(`--stage0-years: expected a share in [0, 1], got "${f['stage0-years']}"`);
+  const followUpShare = shareFlag(f['stage0-follow-up'], 'stage0-follow-up');
+  const comparisonShare = shareFlag(f['stage0-comparison'], 'stage0-comparison');
+  const yearShare = shareFlag(f['stage0-years'], 'stage0-years');
   const presets = f['prompt-preset'] === undefined ? undefined : f['prompt-preset'].split(',').map((name) => getPromptPreset(name.trim()));
 
   const ctx = await openPack(packDir);
