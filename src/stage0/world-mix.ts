@@ -24,7 +24,7 @@ import { documentFor } from '../world/documents.ts';
 import { worldVocabulary } from '../world/vocabulary.ts';
 import { answerSpanOf, documentBlock, documentSpansOf, DOCUMENT_WORDS, followUpQuerySpansOf, formatDocuments, readingPassage } from '../protocol/splice.ts';
 import { ANSWER_CLOSE, ANSWER_OPEN, QUERY_CLOSE, QUERY_OPEN } from '../protocol/tags.ts';
-import { askBirthOrder, askQuestion, QUESTION_TEMPLATES, type AskedQuestion, type QuestionTemplate } from '../world/questions.ts';
+import { askBirthOrder, askQuestion, getTemplate, QUESTION_TEMPLATES, type AskedQuestion, type QuestionTemplate } from '../world/questions.ts';
 import { deriveSeed, STREAM } from '../world/seeds.ts';
 import type { EntityKind, World } from '../world/types.ts';
 import { checkSeed, generateWorld, neighboursOf, worldEntities } from '../world/world.ts';
@@ -159,7 +159,7 @@ const MAX_PASSAGE_DOCUMENTS = 5;
 const READING_ONE_HOP = QUESTION_TEMPLATES.filter((t) => !t.ood && t.hops === 1);
 const READING_TWO_HOP = QUESTION_TEMPLATES.filter((t) => !t.ood && t.hops === 2);
 const READING_MULTI_HOP = QUESTION_TEMPLATES.filter((t) => !t.ood && t.hops > 1);
-const READING_YEAR = QUESTION_TEMPLATES.find((t) => t.name === 'birth_year')!;
+const READING_YEAR = getTemplate('birth_year');
 const READING_ONE_HOP_NAMES = READING_ONE_HOP.filter((t) => t !== READING_YEAR);
 
 function checkShare(name: string, v: number): void {
