@@ -87,6 +87,13 @@ export interface Backend {
   // ---------- memory ----------
   /** A new tensor filled with zeros. */
   zeros(shape: readonly number[], dtype?: DType): Tensor;
+  /**
+   * A new tensor whose elements are unspecified (whatever its memory last held): only for an
+   * output that the next kernel overwrites whole (a forward kernel, `copy`, or a matmul without
+   * `accumulate`), so that the fill of `zeros` is skipped. Never for a gradient (backward
+   * kernels accumulate).
+   */
+  empty(shape: readonly number[], dtype?: DType): Tensor;
   /** A new tensor holding a copy of `data` (length must equal the shape's product). */
   fromArray(data: Float32Array | Int32Array, shape: readonly number[]): Tensor;
   /** Overwrites `t` (from element `offset`) with `data`. */

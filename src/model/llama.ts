@@ -126,7 +126,7 @@ export class Llama {
     const targets = b.fromArray(batch.targets, [M]);
 
     const { ones, repIdx } = this.helpers(N);
-    let x = b.zeros([N, this.C]);
+    let x = b.empty([N, this.C]);
     b.embeddingForward(ids, this.p(EMBED), x);
     const layers: LayerSave[] = [];
     for (let l = 0; l < this.config.numLayers; l++) {
@@ -135,16 +135,16 @@ export class Llama {
       layers.push(s);
       x = this.residualOut(s);
     }
-    const rstdFinal = b.zeros([N]);
-    const hFinal = b.zeros([N, this.C]);
+    const rstdFinal = b.empty([N]);
+    const hFinal = b.empty([N, this.C]);
     b.rmsnormForward(x, this.p(FINAL_NORM), hFinal, rstdFinal, this.config.rmsEps);
-    const hSel = b.zeros([M, this.C]);
+    const hSel = b.empty([M, this.C]);
     b.gatherRows(hFinal, lossRows, hSel);
     b.dispose(hFinal);
-    const logits = b.zeros([M, this.V]);
+    const logits = b.empty([M, this.V]);
     b.matmul(hSel, this.p(headName(this.config)), logits, { transB: true });
-    const lse = b.zeros([M]);
-    const logProbs = b.zeros([M]);
+    const lse = b.empty([M]);
+    const logProbs = b.empty([M]);
     b.logSoftmaxGatherForward(logits, targets, logProbs, lse);
     return { batch, ids, positions, kvStart, lossRows, targets, ones, repIdx, layers, xFinal: x, rstdFinal, hSel, logits, lse, logProbs };
   }
@@ -164,7 +164,7 @@ export class Llama {
     const dLogits = b.zeros([M, this.V]);
     b.logSoftmaxGatherBackward(st.logits, st.targets, st.lse, dLogProbs, dLogits);
     const head = headName(this.config);
-    const dhSel = b.zeros([M, this.C]);
+    const dhSel = b.empty([M, this.C]);
     b.matmul(dLogits, this.p(head), dhSel); // (M,V)(V,C)
     b.matmul(dLogits, st.hSel, g(head), { transA: true, accumulate: true }); // (V,M)(M,C)
     b.dispose(dLogits);
@@ -255,11 +255,12 @@ export class Llama {
     l: number, xIn: Tensor, positions: Tensor, kvStart: Tensor, ones: Tensor | null, repIdx: Tensor | null,
   ): LayerSave {
     const b = this.backend, N = xIn.shape[0]!, n = layerNames(l), rs = this.config.ropeScaling ?? undefined;
-    const rstd1 = b.zeros([N]);
-    const h1 = b.zeros([N, this.C]);
+    // Every output below is written whole by its first kernel: empty, not zeros.
+    const rstd1 = b.empty([N]);
+    const h1 = b.empty([N, this.C]);
     b.rmsnormForward(xIn, this.p(n.inputNorm), h1, rstd1, this.config.rmsEps);
-    const q = b.zeros([N, this.QD]);
-    let k = b.zeros([N, this.KD]), v = b.zeros([N, this.KD]);
+    const q = b.empty([N, this.QD]);
+    let k = b.empty([N, this.KD]), v = b.empty([N, this.KD]);
     b.matmul(h1, this.p(n.q), q, { transB: true });
     b.matmul(h1, this.p(n.k), k, { transB: true });
     b.matmul(h1, this.p(n.v), v, { transB: true });
@@ -271,7 +272,7 @@ export class Llama {
     b.ropeForward(q, positions, q, this.H, this.config.ropeTheta, rs);
     b.ropeForward(k, positions, k, this.Hkv, this.config.ropeTheta, rs);
     if (repIdx) {
-      const kRep = b.zeros([N, this.QD]), vRep = b.zeros([N, this.QD]);
+      const kRep = b.empty([N, this.QD]), vRep = b.empty([N, this.QD]);
       this.repeatKv(k, repIdx, kRep);
       this.repeatKv(v, repIdx, vRep);
       b.dispose(k);
@@ -279,16 +280,16 @@ export class Llama {
       k = kRep;
       v = vRep;
     }
-    const att = b.zeros([N, this.QD]), lse = b.zeros([N, this.H]);
+    const att = b.empty([N, this.QD]), lse = b.empty([N, this.H]);
     b.attentionForward(q, k, v, kvStart, positions, att, lse, this.H, this.scale);
-    const xMid = b.zeros([N, this.C]);
+    const xMid = b.empty([N, this.C]);
     b.copy(xIn, xMid);
     b.matmul(att, this.p(n.o), xMid, { transB: true, accumulate: true }); // x + Wo att
     if (ones && this.config.attentionBias === 'qkvo') this.addBias(ones, n.oBias, xMid);
     return {
       l, xIn, rstd1, h1, q, k, v, att, lse, xMid,
-      rstd2: b.zeros([N]), h2: b.zeros([N, this.C]),
-      gate: b.zeros([N, this.F]), up: b.zeros([N, this.F]), act: b.zeros([N, this.F]),
+      rstd2: b.empty([N]), h2: b.empty([N, this.C]),
+      gate: b.empty([N, this.F]), up: b.empty([N, this.F]), act: b.empty([N, this.F]),
     };
   }
 
@@ -299,7 +300,7 @@ export class Llama {
   ): void {
     const b = this.backend, N = dx.shape[0]!, n = layerNames(l), rs = this.config.ropeScaling ?? undefined;
     // xMid = xIn + att Wo^T: the residual passes dx through unchanged; the branch gets dx too.
-    const dAtt = b.zeros([N, this.QD]);
+    const dAtt = b.empty([N, this.QD]);
     b.matmul(dx, this.p(n.o), dAtt);
     b.matmul(dx, s.att, g(n.o), { transA: true, accumulate: true });
     if (ones && this.config.attentionBias === 'qkvo') this.biasBackward(ones, dx, g(n.oBias));
@@ -347,7 +348,7 @@ export class Llama {
   /** The residual stream after layer l: xMid + Wd act (a new tensor, the next layer's input). */
   private residualOut(s: LayerSave): Tensor {
     const b = this.backend;
-    const x = b.zeros([s.xMid.shape[0]!, this.C]);
+    const x = b.empty([s.xMid.shape[0]!, this.C]);
     b.copy(s.xMid, x);
     b.matmul(s.act, this.p(layerNames(s.l).down), x, { transB: true, accumulate: true });
     return x;
@@ -356,7 +357,7 @@ export class Llama {
   /** dx holds dLoss/d(xOut) on entry and dLoss/d(xMid) on exit. */
   private mlpBlockBackward(l: number, s: LayerSave, dx: Tensor, g: (name: string) => Tensor): void {
     const b = this.backend, N = dx.shape[0]!, n = layerNames(l);
-    const dAct = b.zeros([N, this.F]);
+    const dAct = b.empty([N, this.F]);
     b.matmul(dx, this.p(n.down), dAct); // (N,C)(C,F)
     b.matmul(dx, s.act, g(n.down), { transA: true, accumulate: true }); // (C,N)(N,F)
     const dGate = b.zeros([N, this.F]), dUp = b.zeros([N, this.F]);
@@ -423,13 +424,14 @@ export class Llama {
     const cacheRows = b.fromArray(cacheRowsArr, [N]);
     const outRows = b.fromArray(batch.outRows, [M]);
     const { ones, repIdx } = this.helpers(N), rs = this.config.ropeScaling ?? undefined;
-    const x = b.zeros([N, this.C]);
+    // Each buffer is written whole by a forward kernel before it is read: empty, not zeros.
+    const x = b.empty([N, this.C]);
     b.embeddingForward(ids, this.p(EMBED), x);
-    const h = b.zeros([N, this.C]), rstd = b.zeros([N]);
-    const q = b.zeros([N, this.QD]), k = b.zeros([N, this.KD]), v = b.zeros([N, this.KD]);
-    const kRep = repIdx ? b.zeros([N, this.QD]) : k, vRep = repIdx ? b.zeros([N, this.QD]) : v;
-    const att = b.zeros([N, this.QD]), lse = b.zeros([N, this.H]);
-    const gate = b.zeros([N, this.F]), up = b.zeros([N, this.F]), act = b.zeros([N, this.F]);
+    const h = b.empty([N, this.C]), rstd = b.empty([N]);
+    const q = b.empty([N, this.QD]), k = b.empty([N, this.KD]), v = b.empty([N, this.KD]);
+    const kRep = repIdx ? b.empty([N, this.QD]) : k, vRep = repIdx ? b.empty([N, this.QD]) : v;
+    const att = b.empty([N, this.QD]), lse = b.empty([N, this.H]);
+    const gate = b.empty([N, this.F]), up = b.empty([N, this.F]), act = b.empty([N, this.F]);
     for (let l = 0; l < this.config.numLayers; l++) {
       const n = layerNames(l);
       b.rmsnormForward(x, this.p(n.inputNorm), h, rstd, this.config.rmsEps);
@@ -459,9 +461,9 @@ export class Llama {
       b.matmul(act, this.p(n.down), x, { transB: true, accumulate: true });
     }
     b.rmsnormForward(x, this.p(FINAL_NORM), h, rstd, this.config.rmsEps);
-    const hSel = b.zeros([M, this.C]);
+    const hSel = b.empty([M, this.C]);
     b.gatherRows(h, outRows, hSel);
-    const logits = b.zeros([M, this.V]);
+    const logits = b.empty([M, this.V]);
     b.matmul(hSel, this.p(headName(this.config)), logits, { transB: true });
     for (const t of [ids, positions, kvStart, cacheRows, outRows, x, h, rstd, q, k, v, att, lse, gate, up, act, hSel]) b.dispose(t);
     if (repIdx) for (const t of [kRep, vRep, repIdx]) b.dispose(t);

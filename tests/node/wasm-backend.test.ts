@@ -1,8 +1,10 @@
 /**
  * The wasm backend against the CPU reference: every op on awkward shapes (not multiples of the
  * 4x8 matmul tile, of the f32x4 width or of the cache blocks), forward and backward, on one
- * thread and on two threads with every kernel split (minParallelWork 0); then a whole training
- * step of a tiny model, greedy decoding through the KV cache, and the allocator.
+ * thread and on two threads with every kernel split (minParallelWork 0) and NaN written into
+ * every freed block (poisonFreed: an empty() output a kernel leaves partly unwritten shows);
+ * then a whole training step of a tiny model, greedy decoding through the KV cache, and the
+ * allocator.
  *
  * Tolerances (|wasm - cpu| <= atol + rtol |cpu|): the reference accumulates in float64, the
  * kernels in float32 with a different summation order and polynomial exp/log (~2 ulp), so
@@ -33,7 +35,7 @@ const cview = (t: Tensor) => cpu.view(t);
 /** The backends under test: one thread, and two threads splitting every kernel. */
 const configs = [
   { label: '1 thread', opts: { threads: 1 } },
-  { label: '2 threads', opts: { threads: 2, minParallelWork: 0 } },
+  { label: '2 threads', opts: { threads: 2, minParallelWork: 0, poisonFreed: true } },
 ];
 const backends = new Map<string, WasmBackend>();
 
@@ -563,3 +565,37 @@ for (const { label } of configs) {
     });
   });
 }
+
+describe('wasm training step: job counts and leftover memory change nothing', () => {
+  it('the same bits with 1, 2, 4 or 8 matmul/attention jobs per thread, and with NaN in every freed block', async () => {
+    // Matmul and attention-backward jobs own whole output rows/columns (attention: whole
+    // sequences of a head), so the count must not change a bit; forward outputs come from
+    // empty() (unfilled memory), so NaN left in freed blocks must never reach a result.
+    const cfg = presetConfig('nano', 301), rng = new Rng(15);
+    const pc = initParams(cpu, cfg, 6);
+    const seqs = [70, 2, 33, 50].map((T) => Array.from({ length: T }, () => rng.int(cfg.vocabSize)));
+    const batch = packSequences(seqs, (s, t) => (s + t) % 3 !== 0);
+    const weights = randn(batch.lossRows.length, rng);
+    const step = async (matmulJobsPerThread: number, poison: boolean) => {
+      const w = await WasmBackend.create({ threads: 2, minParallelWork: 0, matmulJobsPerThread, poisonFreed: poison });
+      try {
+        const params = copyParams(pc, w), model = new Llama(w, cfg, params), grads = zerosLike(w, cfg);
+        const st = model.forward(batch);
+        const logProbs = Float32Array.from(w.view(st.logProbs));
+        const loss = w.zeros([1]), dLp = w.zeros([batch.lossRows.length]);
+        w.nllLoss(st.logProbs, w.fromArray(weights, [weights.length]), loss, dLp);
+        model.backward(st, dLp, grads);
+        return [logProbs, ...paramSpecs(cfg).map((s) => Float32Array.from(w.view(grads.get(s.name)!)))];
+      } finally {
+        w.destroy();
+      }
+    };
+    const bits = (xs: Float32Array[]) => xs.map((x) => Array.from(new Uint32Array(x.buffer)));
+    const ref = await step(1, false);
+    expect(ref.every((x) => x.every(Number.isFinite))).toBe(true);
+    expect(ref.slice(1).some((g) => g.some((x) => x !== 0))).toBe(true);
+    for (const [jobs, poison] of [[2, false], [4, true], [8, true]] as const) {
+      expect(bits(await step(jobs, poison)), `${jobs} jobs per thread, poisoned ${poison}`).toEqual(bits(ref));
+    }
+  }, 60_000);
+});

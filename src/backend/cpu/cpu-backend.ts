@@ -30,6 +30,11 @@ export class CpuBackend implements Backend {
     return new CpuTensor([...shape], dtype, dtype === 'f32' ? new Float32Array(n) : new Int32Array(n));
   }
 
+  /** Zeros: a fresh typed array costs nothing more. */
+  empty(shape: readonly number[], dtype: DType = 'f32'): Tensor {
+    return this.zeros(shape, dtype);
+  }
+
   fromArray(data: Float32Array | Int32Array, shape: readonly number[]): Tensor {
     const dtype: DType = data instanceof Int32Array ? 'i32' : 'f32';
     return new CpuTensor([...shape], dtype, data.slice());

@@ -191,9 +191,15 @@ export class WebGpuBackend implements Backend, KernelRunner {
   // ================================================================ memory
 
   zeros(shape: readonly number[], dtype: DType = 'f32'): Tensor {
+    const t = this.empty(shape, dtype);
+    EW.fill(this, t, 0);
+    return t;
+  }
+
+  /** A pooled buffer as it was left (one fill dispatch fewer than zeros). */
+  empty(shape: readonly number[], dtype: DType = 'f32'): WebGpuTensor {
     this.alive();
     const t = new WebGpuTensor([...shape], dtype, this.pool.acquire(Math.max(4, shapeSize(shape) * 4)));
-    EW.fill(this, t, 0);
     if (dtype === 'i32') t.host = new Int32Array(t.size);
     return t;
   }
