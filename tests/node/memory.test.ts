@@ -24,7 +24,7 @@ function countingBackend(): { b: Backend; live: () => number; peak: () => number
   const track = (t: Tensor) => { sizes.set(t, t.size * 4); live += t.size * 4; peak = Math.max(peak, live); return t; };
   const b = new Proxy(cpu, {
     get(target, prop, recv) {
-      if (prop === 'zeros') return (shape: number[], dtype?: 'f32' | 'i32') => track(target.zeros(shape, dtype));
+      if (prop === 'zeros' || prop === 'empty') return (shape: number[], dtype?: 'f32' | 'i32') => track(target.zeros(shape, dtype));
       if (prop === 'fromArray') return (d: Float32Array | Int32Array, shape: number[]) => track(target.fromArray(d, shape));
       if (prop === 'dispose') return (t: Tensor) => { live -= sizes.get(t) ?? 0; sizes.delete(t); target.dispose(t); };
       const v = Reflect.get(target, prop, recv);

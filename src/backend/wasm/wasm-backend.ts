@@ -794,11 +794,18 @@ function splitByCost(pos: Int32Array, parts: number): [number, number][] {
 }
 
 /**
- * Like splitByCost, cutting only where a sequence starts (kvStart differs from the row
- * before's), so that no sequence is shared by two ranges. Fewer ranges when sequences are few.
+ * Like splitByCost, cutting only before a row n where the kv rows read by rows < n (kvStart ..
+ * kvStart + pos) all lie below those read by rows >= n, so that no two ranges add into the same
+ * dK/dV row: in a ragged batch, between sequences. Fewer ranges when sequences are few.
  */
 function splitBySequence(pos: Int32Array, kvStart: Int32Array, parts: number): [number, number][] {
-  return splitByCostAt(pos, parts, (n) => kvStart[n] !== kvStart[n - 1]);
+  const N = pos.length, minStartFrom = new Float64Array(N + 1).fill(Infinity);
+  for (let n = N - 1; n >= 0; n--) minStartFrom[n] = Math.min(minStartFrom[n + 1]!, kvStart[n]!);
+  let maxEndBelow = -Infinity, seen = 0; // over rows < seen: max of kvStart + pos + 1
+  return splitByCostAt(pos, parts, (n) => {
+    for (; seen < n; seen++) maxEndBelow = Math.max(maxEndBelow, kvStart[seen]! + pos[seen]! + 1);
+    return maxEndBelow <= minStartFrom[n]!;
+  });
 }
 
 /** Ranges of about equal cost (pos + 1 per row), cut only before rows where `canCut(n)`. */
