@@ -87,10 +87,11 @@ const DEFAULT_MIN_PARALLEL_WORK = 2e6;
  */
 const JOBS_PER_THREAD = 2;
 /**
- * Matmuls are cut finer: a job that ends late (one core slower, or the machine's other load
- * taking it for a while) keeps the other threads waiting, and the smaller the jobs the less
- * that costs. Measured on the 2-core machine (Stage-0 steps of the nano preset): 4 jobs per
- * thread instead of 2, 5-9% faster steps. Results are the same bit for bit whatever the count.
+ * Matmuls (and the attention backward) are cut finer: a job that ends late (one core slower,
+ * or the machine's other load taking it for a while) keeps the other threads waiting, and the
+ * smaller the jobs the less that costs, up to the packing each job repeats. Measured on the
+ * 2-core machine, a nano Stage-0 step of about 240 ms: the caller waited 16.7 ms in matmuls with
+ * 2 jobs per thread, 6.9 ms with 4. Results are the same bit for bit whatever the count.
  */
 const MATMUL_JOBS_PER_THREAD = 4;
 
