@@ -191,17 +191,23 @@ export class WebGpuBackend implements Backend, KernelRunner {
   // ================================================================ memory
 
   zeros(shape: readonly number[], dtype: DType = 'f32'): Tensor {
-    const t = this.empty(shape, dtype);
+    const t = this.unfilled(shape, dtype);
     EW.fill(this, t, 0);
+    if (dtype === 'i32') t.host = new Int32Array(t.size);
     return t;
   }
 
-  /** A pooled buffer as it was left (one fill dispatch fewer than zeros). */
-  empty(shape: readonly number[], dtype: DType = 'f32'): WebGpuTensor {
+  /**
+   * f32: a pooled buffer as it was left (one fill dispatch fewer than zeros). i32: zeros, since
+   * an i32 tensor keeps a host copy that must match its buffer.
+   */
+  empty(shape: readonly number[], dtype: DType = 'f32'): Tensor {
+    return dtype === 'f32' ? this.unfilled(shape, dtype) : this.zeros(shape, dtype);
+  }
+
+  private unfilled(shape: readonly number[], dtype: DType): WebGpuTensor {
     this.alive();
-    const t = new WebGpuTensor([...shape], dtype, this.pool.acquire(Math.max(4, shapeSize(shape) * 4)));
-    if (dtype === 'i32') t.host = new Int32Array(t.size);
-    return t;
+    return new WebGpuTensor([...shape], dtype, this.pool.acquire(Math.max(4, shapeSize(shape) * 4)));
   }
 
   fromArray(data: Float32Array | Int32Array, shape: readonly number[]): Tensor {
