@@ -264,12 +264,12 @@ export class WasmBackend implements Backend {
 
   fill(t: Tensor, value: number): void {
     const w = this.live(t);
-    // Large f32 fills (zeros() of gradients and logits) are split over the threads. A store
-    // counts as 10 flop-equivalents (memory, not arithmetic, is what a fill waits on): the
+    // Large f32 fills (zeros() of gradients and logits) are split over the threads. A vector
+    // store counts as 10 flop-equivalents (memory, not arithmetic, is what a fill waits on): the
     // (N, C) gradients of a training step are split, the few rows of a decoding step are not.
-    const n4 = w.size >> 2;
-    if (w.dtype === 'f32' && this.threads > 1 && 10 * n4 >= this.minWork) {
-      this.run('fill_f32', this.vectorJobs(n4, 10, (v0, v1) => [w.ptr + 16 * v0, value, v1 - v0]));
+    const n4 = w.size >> 2, perVec = 10;
+    if (w.dtype === 'f32' && this.threads > 1 && perVec * n4 >= this.minWork) {
+      this.run('fill_f32', this.vectorJobs(n4, perVec, (v0, v1) => [w.ptr + 16 * v0, value, v1 - v0]));
       this.view(t).fill(value, n4 * 4);
     } else {
       this.view(t).fill(value);
@@ -365,8 +365,8 @@ export class WasmBackend implements Backend {
     const MR = this.tile.mr, NR = 4 * this.tile.nrVec;
     const jobs: number[][] = [];
     // Split the output's rows or columns, whichever moves less memory per job: a row split
-    // has every job pack all of B (K x N) and read its share of A (so fewer, larger jobs); a
-    // column split has every job read all of A (M x K) and pack its share of B.
+    // has every job pack all of B (K x N) and read its share of A; a column split has every job
+    // read all of A (M x K) and pack its share of B.
     const byColumns = M < 2 * N;
     const T = this.parts(2 * M * N * K, this.matmulJobsPerThread);
     const scratch = this.scratch(matmulScratchBytes(this.kc, this.nc, this.tile), T);
