@@ -158,10 +158,13 @@ export class Pretrainer {
       let end = start, n = 0;
       while (end < seqs.length && (end === start || n + seqs[end]!.ids.length <= s.microBatchTokens)) n += seqs[end++]!.ids.length;
       const micro = seqs.slice(start, end);
-      const batch = packSequences(micro.map((q) => q.ids), () => true);
+      // Rows of weight 0 (spliced document blocks: context, never targets) are not scored, so
+      // the head's products skip them: half the rows of a spliced third run. Their gradient
+      // was an exact zero, so the weights come out the same.
+      const batch = packSequences(micro.map((q) => q.ids), (k, t) => micro[k]!.weights[t]! > 0);
       const w = new Float32Array(batch.lossRows.length);
       let m = 0;
-      for (const q of micro) for (let t = 1; t < q.ids.length; t++) w[m++] = q.weights[t]! / totalWeight;
+      for (const q of micro) for (let t = 1; t < q.ids.length; t++) if (q.weights[t]! > 0) w[m++] = q.weights[t]! / totalWeight;
       const st = this.model.forward(batch);
       const wT = b.fromArray(w, [w.length]), dLp = b.zeros([w.length]);
       b.nllLoss(st.logProbs, wT, lossT, dLp);

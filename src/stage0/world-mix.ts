@@ -115,6 +115,16 @@ export interface Stage0Options {
    */
   yearShare?: number;
   /**
+   * Share of 1-hop reading passages asking a birthplace (template `birthplace`), drawn beside
+   * `yearShare` (the two together at most 1; the other six relations share the rest evenly).
+   * Issue 15: a third run with more year passages (`yearShare` 0.3) taught the base to read
+   * years and lost birthplaces among distractors ("where was X born?" answered with another
+   * city of the documents); asking both "born" questions equally often makes the question
+   * word, not the sentence, decide which of the two the answer is. Default: no draw (the texts
+   * are those of a sampler without the option).
+   */
+  birthplaceShare?: number;
+  /**
    * `spliced` with `followUpShare`: weight the words of every follow-up query (a name copied
    * out of the block before) like the answer (issue 15). Trained at weight 1, the base wrote a
    * name from nowhere in 62 of 63 second queries at Stage 1's step 10 (seed 19), so Stage 1's
@@ -161,6 +171,10 @@ const READING_TWO_HOP = QUESTION_TEMPLATES.filter((t) => !t.ood && t.hops === 2)
 const READING_MULTI_HOP = QUESTION_TEMPLATES.filter((t) => !t.ood && t.hops > 1);
 const READING_YEAR = getTemplate('birth_year');
 const READING_ONE_HOP_NAMES = READING_ONE_HOP.filter((t) => t !== READING_YEAR);
+const READING_BIRTHPLACE = getTemplate('birthplace');
+/** The 1-hop templates other than `birthplace`, with and without `birth_year`. */
+const READING_ONE_HOP_NOT_BIRTHPLACE = READING_ONE_HOP.filter((t) => t !== READING_BIRTHPLACE);
+const READING_ONE_HOP_OTHERS = READING_ONE_HOP_NOT_BIRTHPLACE.filter((t) => t !== READING_YEAR);
 
 function checkShare(name: string, v: number): void {
   if (!(v >= 0 && v <= 1)) throw new Error(`createStage0Sampler: ${name} must be in [0, 1], got ${v}`);
@@ -197,6 +211,11 @@ export function createStage0Sampler(seed: number, opts: Stage0Options = {}): Sta
   checkShare('comparisonShare', comparisonShare);
   const yearShare = opts.yearShare;
   if (yearShare !== undefined) checkShare('yearShare', yearShare);
+  const birthplaceShare = opts.birthplaceShare;
+  if (birthplaceShare !== undefined) {
+    checkShare('birthplaceShare', birthplaceShare);
+    if ((yearShare ?? 0) + birthplaceShare > 1) throw new Error(`createStage0Sampler: yearShare + birthplaceShare must be at most 1, got ${yearShare} + ${birthplaceShare}`);
+  }
   const twoHopShare = opts.twoHopShare ?? 0.25;
   const questionFirstShare = opts.questionFirstShare ?? 0.5;
   if (opts.firstWorldShare !== undefined) checkShare('firstWorldShare', opts.firstWorldShare);
@@ -250,9 +269,18 @@ export function createStage0Sampler(seed: number, opts: Stage0Options = {}): Sta
     throw new Error('createStage0Sampler: cannot draw a birth-order question');
   };
 
-  /** A 1-hop template: `birth_year` with probability `yearShare` (no draw without the option). */
-  const oneHopTemplate = (): QuestionTemplate =>
-    yearShare === undefined ? rng.pick(READING_ONE_HOP) : rng.next() < yearShare ? READING_YEAR : rng.pick(READING_ONE_HOP_NAMES);
+  /**
+   * A 1-hop template: `birth_year` with probability `yearShare`, `birthplace` with probability
+   * `birthplaceShare`, else one of the others (no extra draw without the options, so the
+   * shipped base's stream is unchanged).
+   */
+  const oneHopTemplate = (): QuestionTemplate => {
+    if (birthplaceShare === undefined) {
+      return yearShare === undefined ? rng.pick(READING_ONE_HOP) : rng.next() < yearShare ? READING_YEAR : rng.pick(READING_ONE_HOP_NAMES);
+    }
+    const r = rng.next(), y = yearShare ?? 0;
+    return r < y ? READING_YEAR : r < y + birthplaceShare ? READING_BIRTHPLACE : rng.pick(yearShare === undefined ? READING_ONE_HOP_NOT_BIRTHPLACE : READING_ONE_HOP_OTHERS);
+  };
 
   /**
    * The question of one reading passage about `w`: a birth-order one with probability

@@ -8,7 +8,12 @@ import { describe, expect, it } from 'vitest';
 import type { Pack, Question } from '../../src/corpus/types.ts';
 import { createPackStage0Sampler } from '../../src/stage0/pack-mix.ts';
 import { answerSpanOf, documentSpansOf, followUpQuerySpansOf } from '../../src/protocol/splice.ts';
-import { encodeSample } from '../../src/stage0/pretrain.ts';
+import { defaultPretrainSettings, encodeSample, Pretrainer } from '../../src/stage0/pretrain.ts';
+import { CpuBackend } from '../../src/backend/cpu/cpu-backend.ts';
+import { presetConfig } from '../../src/model/config.ts';
+import { Llama, packSequences } from '../../src/model/llama.ts';
+import { AdamW, learningRate } from '../../src/model/optimizer.ts';
+import { initParams, zerosLike } from '../../src/model/params.ts';
 import { trainBpe } from '../../src/tokenizer/bpe.ts';
 import { Tokenizer } from '../../src/tokenizer/tokenizer.ts';
 import { normalizeText } from '../../src/protocol/normalize.ts';
@@ -94,5 +99,41 @@ describe('Stage 0 on an imported pack', () => {
     const c = encodeSample(vocab, { kind: 'reading', text: passage, answerSpan: answerSpanOf(passage), contextSpans: documentSpansOf(passage), weightedSpans: spans }, 256, 5);
     expect(c.weights[1 + bo]).toBe(5);
     expect(c.weights.filter((w) => w === 5)).toHaveLength(4); // bo, <answer> kovar </answer>
+  });
+});
+
+describe('Stage 0 step: context rows are not scored', () => {
+  it('a step on spliced passages (weight-0 document rows left out of the head) gives the weights of a step scoring every row', async () => {
+    const b = new CpuBackend();
+    const passages = [
+      'question : where was ann lomi born ? <think> <|begin_of_query|> ann lomi <|end_of_query|> <|begin_of_documents|> ( 1 ) ann lomi : born in kovar in 1901 <|end_of_documents|> </think> <answer> kovar </answer>',
+      'question : when was bo reyes born ? <think> <|begin_of_query|> bo reyes <|end_of_query|> <|begin_of_documents|> ( 1 ) bo reyes : born in mara in 1877 ( 2 ) ann lomi : born in kovar <|end_of_documents|> </think> <answer> 1877 </answer>',
+      'ann lomi was born in kovar . bo reyes was born in mara .',
+    ];
+    const vocab = Tokenizer.fromWords([...new Set(passages.join(' ').split(' '))]);
+    const samples = passages.map((text, i) => i < 2 ? { kind: 'reading', text, answerSpan: answerSpanOf(text), contextSpans: documentSpansOf(text) } : { kind: 'document', text });
+    const config = { ...presetConfig('nano', vocab.size), hiddenSize: 16, intermediateSize: 24, numLayers: 2, numHeads: 2 };
+    // microBatchTokens 64: the three texts go in two forward/backward passes.
+    const settings = { ...defaultPretrainSettings(), steps: 1, batchSize: 3, warmup: 0, microBatchTokens: 64 };
+    let k = 0;
+    const pre = new Pretrainer(b, config, initParams(b, config, 5), vocab, { next: () => samples[k++ % 3]! }, settings);
+    await pre.runStep();
+    // The reference scores every row, the context rows with weight 0 (the loss and gradient
+    // they add are exact zeros), then takes the same AdamW step.
+    const params = initParams(b, config, 5), grads = zerosLike(b, config), model = new Llama(b, config, params);
+    const seqs = samples.map((s) => encodeSample(vocab, s, settings.maxLength, settings.answerWeight));
+    expect(seqs.slice(0, 2).every((q) => q.weights.includes(0))).toBe(true);
+    const total = seqs.reduce((a, q) => a + q.weights.slice(1).reduce((x, y) => x + y, 0), 0);
+    const loss = b.zeros([1]);
+    for (const micro of [seqs.slice(0, 1), seqs.slice(1)]) {
+      const batch = packSequences(micro.map((q) => q.ids), () => true);
+      const w = Float32Array.from(micro.flatMap((q) => q.weights.slice(1).map((x) => x / total)));
+      const st = model.forward(batch), dLp = b.zeros([w.length]);
+      b.nllLoss(st.logProbs, b.fromArray(w, [w.length]), loss, dLp);
+      model.backward(st, dLp, grads);
+    }
+    const lr = learningRate(settings.optimizer.lr, 0, { warmup: 0, total: 1, minRatio: settings.lrMinRatio });
+    await new AdamW(b, config, settings.optimizer).updateIfFinite(params, grads, lr, loss);
+    for (const [name, t] of params) expect(Array.from(b.view(pre.model.params.get(name)!)), name).toEqual(Array.from(b.view(t)));
   });
 });

@@ -641,6 +641,46 @@ describe('stage 0 sampler', () => {
     expect(() => createStage0Sampler(SEED, { yearShare: 1.5 })).toThrow(/yearShare/);
   });
 
+  it('birthplace share: beside the year share, that share of 1-hop reading passages asks a birthplace', () => {
+    const opts = { mix: { document: 0, reading: 1, prompt: 0 }, readingWorlds: 1, firstWorldShare: 0, twoHopShare: 0 };
+    const w = generateWorld(SEED, 2);
+    const years = new Set(w.ofKind.person.map((p) => String(birthYearOf(w, p))));
+    const birthplaceQuestion = /question : (where was|in which city was|what is the birthplace of) /;
+    const shares = (o: Parameters<typeof createStage0Sampler>[1]) => {
+      const s = createStage0Sampler(SEED, o);
+      let y = 0, b = 0;
+      for (let i = 0; i < 400; i++) {
+        const x = s.next();
+        const answer = x.text.split(' ').slice(x.answerSpan!.start, x.answerSpan!.end)[1]!;
+        if (years.has(answer)) y++;
+        if (birthplaceQuestion.test(x.text)) {
+          b++;
+          // The asked person's birthplace is the answer, read in the passage's documents.
+          const asked = x.text.match(birthplaceQuestion)!;
+          const name = x.text.slice(asked.index! + asked[0].length).split(' ')[0]!;
+          const person = w.ofKind.person.find((p) => normalizeText(w.entities[p]!.name) === name)!;
+          expect(answer).toBe(normalizeText(w.entities[objectOf(w, 'birthplace', person)]!.name));
+          expect(x.text.split(' ').slice(0, x.answerSpan!.start)).toContain(answer);
+        }
+      }
+      return { years: y / 400, birthplaces: b / 400 };
+    };
+    expect(shares({ ...opts, birthplaceShare: 1 })).toEqual({ years: 0, birthplaces: 1 });
+    const both = shares({ ...opts, yearShare: 0.25, birthplaceShare: 0.25 });
+    for (const v of [both.years, both.birthplaces]) {
+      expect(v).toBeGreaterThan(0.19);
+      expect(v).toBeLessThan(0.31);
+    }
+    // Without the year share, years stay among the others (1 in 7 of the rest).
+    const alone = shares({ ...opts, birthplaceShare: 0.3 });
+    expect(alone.birthplaces).toBeGreaterThan(0.24);
+    expect(alone.birthplaces).toBeLessThan(0.36);
+    expect(alone.years).toBeGreaterThan(0.05);
+    expect(alone.years).toBeLessThan(0.16);
+    expect(() => createStage0Sampler(SEED, { birthplaceShare: -0.1 })).toThrow(/birthplaceShare/);
+    expect(() => createStage0Sampler(SEED, { yearShare: 0.6, birthplaceShare: 0.6 })).toThrow(/yearShare \+ birthplaceShare must be at most 1/);
+  });
+
   it('draws one of several prompt presets per rendering; one preset alone keeps the stream bit for bit', () => {
     const texts = (opts: Parameters<typeof createStage0Sampler>[1]) => {
       const s = createStage0Sampler(SEED, opts);
