@@ -125,6 +125,18 @@ export interface Stage0Options {
    */
   birthplaceShare?: number;
   /**
+   * Share of the random distractor documents (either layout) drawn among entities of the
+   * answer's kind instead of the supporting document's kind, when the answer is an entity:
+   * other cities for "where was X born?", other universities for "where did X study?". Issue
+   * 15: in spliced passages the one city page in a birthplace passage was mostly the answer's
+   * own ("people born in drusve include ... doldou"), so a base could answer with the city
+   * page's title; among retrieved city pages (standard RAG retrieves them on the word
+   * "birthplace") it then answered another city (`birthplace` 0.01-0.03 with RAG). With pages
+   * of other cities beside it, only the asked name tells which city. Default 0 (no draw is
+   * made, so the texts are those of a sampler without the option).
+   */
+  answerKindDistractors?: number;
+  /**
    * `spliced` with `followUpShare`: weight the words of every follow-up query (a name copied
    * out of the block before) like the answer (issue 15). Trained at weight 1, the base wrote a
    * name from nowhere in 62 of 63 second queries at Stage 1's step 10 (seed 19), so Stage 1's
@@ -211,6 +223,8 @@ export function createStage0Sampler(seed: number, opts: Stage0Options = {}): Sta
   checkShare('comparisonShare', comparisonShare);
   const yearShare = opts.yearShare;
   if (yearShare !== undefined) checkShare('yearShare', yearShare);
+  const answerKindDistractors = opts.answerKindDistractors ?? 0;
+  checkShare('answerKindDistractors', answerKindDistractors);
   const birthplaceShare = opts.birthplaceShare;
   if (birthplaceShare !== undefined) {
     checkShare('birthplaceShare', birthplaceShare);
@@ -243,6 +257,17 @@ export function createStage0Sampler(seed: number, opts: Stage0Options = {}): Sta
     return w;
   };
   const entities = worldEntities(seed);
+  /** Entity kind of each name (entities are the same in every world of a seed). */
+  const kindOfName = new Map(entities.map((e) => [e.name, e.kind] as const));
+  /**
+   * The kind of a passage's random distractors: the answer's kind (option
+   * `answerKindDistractors`, when the answer is an entity) or `supporting` (no draw without
+   * the option).
+   */
+  const distractorKind = (q: PassageQuestion, supporting: () => EntityKind): EntityKind => {
+    const answerKind = answerKindDistractors > 0 ? kindOfName.get(q.answers[0]!) : undefined;
+    return answerKind !== undefined && rng.next() < answerKindDistractors ? answerKind : supporting();
+  };
   // The answer slot of rendered prompts holds a random word of the vocabulary (mostly names),
   // as RL prompts do (src/rl/trainer.ts).
   const answerWords = worldVocabulary(seed).filter((w) => /^[\p{L}\p{N}]+$/u.test(w));
@@ -320,7 +345,7 @@ export function createStage0Sampler(seed: number, opts: Stage0Options = {}): Sta
     // Half the distractors are entities linked to the subject (their documents mention it),
     // half random entities of a supporting document's kind: both look like plausible hits.
     const related = neighboursOf(w, q.subjects[0]!).filter((id) => !chosen.has(id));
-    for (let k = 0; k < distractors; k++) chosen.add(drawDistractor(w, related, chosen, () => w.entities[rng.pick(q.chain)]!.kind));
+    for (let k = 0; k < distractors; k++) chosen.add(drawDistractor(w, related, chosen, () => distractorKind(q, () => w.entities[rng.pick(q.chain)]!.kind)));
     const docs = rng.shuffle([...chosen]).map((id) => documentFor(w, id));
     const question = ['question :', normalizeText(q.question)];
     const answer = [ANSWER_OPEN, normalizeText(q.answers[0]!), ANSWER_CLOSE];
@@ -340,7 +365,8 @@ export function createStage0Sampler(seed: number, opts: Stage0Options = {}): Sta
     const q = passageQuestion(w, multiHopShare, READING_MULTI_HOP);
     // One document block per hop, in hop order (as successive searches would splice them), each
     // with 0-2 distractors: entities linked to the subject (their documents mention it) or random
-    // entities of the hop's kind. Both look like plausible hits.
+    // entities of the hop's kind (or the answer's: `answerKindDistractors`). Both look like
+    // plausible hits.
     const chosen = new Set(q.chain);
     const related = neighboursOf(w, q.subjects[0]!).filter((id) => !chosen.has(id));
     // At most 5 documents in all, so that a passage fits Stage 0's sequence length.
@@ -349,7 +375,7 @@ export function createStage0Sampler(seed: number, opts: Stage0Options = {}): Sta
     const blocks = q.chain.map((hop) => {
       const ids = [hop];
       for (let k = Math.min(spare, rng.int(3)); k > 0; k--, spare--) {
-        const id = drawDistractor(w, related, chosen, () => w.entities[hop]!.kind);
+        const id = drawDistractor(w, related, chosen, () => distractorKind(q, () => w.entities[hop]!.kind));
         chosen.add(id);
         ids.push(id);
       }

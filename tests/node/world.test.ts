@@ -681,6 +681,31 @@ describe('stage 0 sampler', () => {
     expect(() => createStage0Sampler(SEED, { yearShare: 0.6, birthplaceShare: 0.6 })).toThrow(/yearShare \+ birthplaceShare must be at most 1/);
   });
 
+  it('answer-kind distractors: pages of other entities of the answer kind beside the supporting ones; 0 keeps the stream', () => {
+    const kinds = new Map(worldEntities(SEED).map((e) => [normalizeText(e.name), e.kind] as const));
+    const opts = { mix: { document: 0, reading: 1, prompt: 0 }, readingWorlds: 1, firstWorldShare: 0, birthplaceShare: 1, multiHopShare: 0, twoHopShare: 0 };
+    /** Pages of cities other than the answer, per passage (every question asks a birthplace). */
+    const otherCities = (o: Parameters<typeof createStage0Sampler>[1]) => {
+      const s = createStage0Sampler(SEED, o);
+      let n = 0;
+      for (let i = 0; i < 300; i++) {
+        const x = s.next();
+        const answer = x.text.split(' ').slice(x.answerSpan!.start, x.answerSpan!.end)[1]!;
+        for (const m of x.text.matchAll(/\( \d+ \) (\S+) :/g)) if (kinds.get(m[1]!) === 'city' && m[1] !== answer) n++;
+      }
+      return n / 300;
+    };
+    for (const layout of ['plain', 'spliced'] as const) {
+      const none = otherCities({ ...opts, layout }), all = otherCities({ ...opts, layout, answerKindDistractors: 1 });
+      // Without the option a birthplace passage's random distractors are persons (the supporting page's kind).
+      expect(none, layout).toBe(0);
+      expect(all, layout).toBeGreaterThan(0.3);
+    }
+    const texts = (o: Parameters<typeof createStage0Sampler>[1]) => { const s = createStage0Sampler(SEED, o); return Array.from({ length: 200 }, () => s.next()); };
+    expect(texts({ layout: 'spliced', answerKindDistractors: 0 })).toEqual(texts({ layout: 'spliced' }));
+    expect(() => createStage0Sampler(SEED, { answerKindDistractors: 2 })).toThrow(/answerKindDistractors/);
+  });
+
   it('draws one of several prompt presets per rendering; one preset alone keeps the stream bit for bit', () => {
     const texts = (opts: Parameters<typeof createStage0Sampler>[1]) => {
       const s = createStage0Sampler(SEED, opts);
