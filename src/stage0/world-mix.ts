@@ -116,12 +116,13 @@ export interface Stage0Options {
   yearShare?: number;
   /**
    * Share of 1-hop reading passages asking a birthplace (template `birthplace`), drawn beside
-   * `yearShare` (the two together at most 1; the other six relations share the rest evenly).
-   * Issue 15: a third run with more year passages (`yearShare` 0.3) taught the base to read
-   * years and lost birthplaces among distractors ("where was X born?" answered with another
-   * city of the documents); asking both "born" questions equally often makes the question
-   * word, not the sentence, decide which of the two the answer is. Default: no draw (the texts
-   * are those of a sampler without the option).
+   * `yearShare` (the two together at most 1; the other relations share the rest evenly, the
+   * birth year among them without `yearShare`). Issue 15: a third run with more year passages
+   * (`yearShare` 0.3) taught the base to read years and lost birthplaces among distractors
+   * ("where was X born?" answered with another city of the documents); asking both "born"
+   * questions as often was meant to make the question word decide. Alone it did not (README:
+   * "Both born readings in a 42-minute base"). Default: no draw (the texts are those of a
+   * sampler without the option).
    */
   birthplaceShare?: number;
   /**
