@@ -133,8 +133,10 @@ export interface Stage0Options {
    * own ("people born in drusve include ... doldou"), so a base could answer with the city
    * page's title; among retrieved city pages (standard RAG retrieves them on the word
    * "birthplace") it then answered another city (`birthplace` 0.01-0.03 with RAG). With pages
-   * of other cities beside it, only the asked name tells which city. Default 0 (no draw is
-   * made, so the texts are those of a sampler without the option).
+   * of other cities beside it, only the asked name tells which city: at 0.5 the birthplace came
+   * back (RAG 0.60-0.62) and, unless years were asked more often, the years went (README: "Both
+   * born readings in a 42-minute base"). Default 0 (no draw is made, so the texts are those of
+   * a sampler without the option).
    */
   answerKindDistractors?: number;
   /**
