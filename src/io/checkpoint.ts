@@ -46,8 +46,9 @@ export interface TrainerState {
   /** Wall time spent in this stage so far, seconds. */
   elapsedSeconds: number;
   /**
-   * RL with questionSampling 'learnability': per template, the estimated share of reward earned
-   * (src/rl/question-sampler.ts), so a resumed run draws the questions it would have drawn.
+   * RL with questionSampling 'learnability' or 'failure-rate': per template, the estimated share
+   * of reward earned (src/rl/question-sampler.ts), so a resumed run draws the questions it would
+   * have drawn.
    */
   templateSuccess?: Record<string, number>;
 }

@@ -1,6 +1,7 @@
 /**
  * Which training questions a step draws: uniformly, balanced across hop counts, or (within each
- * hop count) weighted toward the templates the policy sometimes answers and sometimes does not.
+ * hop count) weighted by template: toward the templates the policy sometimes answers and
+ * sometimes does not ('learnability'), or toward those it misses most ('failure-rate').
  *
  * Why the last one: with a group baseline (REINFORCE++ baseline, GRPO) a group whose samples all
  * earn the same reward contributes no gradient. For a question answered right with probability p
@@ -9,12 +10,18 @@
  * 2025, "Learning to Reason at the Frontier of Learnability"; Prioritized Level Replay,
  * Jiang et al. 2021, does the same for levels). p is estimated per template from the rewards of
  * earlier steps (an exponential moving average), which costs no extra rollout.
+ *
+ * Why 'failure-rate' too: p(1 - p) draws a template the policy almost never answers (p near 0)
+ * as rarely as a solved one, so a reading skill the base lacks is rehearsed least. Weighting by
+ * 1 - p (error-driven prioritization, as in prioritized experience replay's use of the error,
+ * Schaul et al. 2016) spends the rollouts on it instead; a group of sixteen samples at a small p
+ * still holds the occasional success, whose normalized advantage is large.
  */
 import type { Question } from '../corpus/types.ts';
 import type { Rng } from '../util/rng.ts';
 
 /** How a step's questions are drawn (RlSettings.questionSampling). */
-export const QUESTION_SAMPLING = ['uniform', 'learnability'] as const;
+export const QUESTION_SAMPLING = ['uniform', 'learnability', 'failure-rate'] as const;
 export type QuestionSampling = (typeof QUESTION_SAMPLING)[number];
 
 /** `n` distinct elements drawn uniformly (all of them, shuffled, when the pool is smaller). */
@@ -66,15 +73,26 @@ export function learnabilityWeight(p: number): number {
   return p * (1 - p) + LEARNABILITY_FLOOR;
 }
 
+/** A template's drawing weight under 'failure-rate': its estimated failure rate 1 - p, plus the floor. */
+export function failureRateWeight(p: number): number {
+  return 1 - p + LEARNABILITY_FLOOR;
+}
+
+/** The template weight of a weighted sampling mode. */
+export function templateWeight(mode: Exclude<QuestionSampling, 'uniform'>): (p: number) => number {
+  return mode === 'learnability' ? learnabilityWeight : failureRateWeight;
+}
+
 /**
  * `n` questions with hop counts in `hops`, each drawn by first drawing its template with weight
- * {@link learnabilityWeight} of `success.get(template)` (unseen templates: p = 0.5), then a
+ * `weight(success.get(template))` ({@link learnabilityWeight} by default; unseen templates:
+ * p = 0.5), then a
  * question of that template not drawn yet. With `balanceHops`, within each hop count after the
  * split of {@link pickBalanced}; without, over the whole pool of those hop counts.
  * @param success template -> estimated share of reward earned (see {@link updateSuccess}).
  * @throws Error when no question has any of the hop counts.
  */
-export function pickLearnable(questions: readonly Question[], hops: readonly number[], n: number, rng: Rng, success: ReadonlyMap<string, number>, balanceHops = true): Question[] {
+export function pickLearnable(questions: readonly Question[], hops: readonly number[], n: number, rng: Rng, success: ReadonlyMap<string, number>, balanceHops = true, weight: (p: number) => number = learnabilityWeight): Question[] {
   const quotas = balanceHops ? hopQuotas(questions, hops, n, rng) : [{ pool: questions.filter((q) => hops.includes(q.hops)), count: n }];
   if (quotas[0]!.pool.length === 0) throw new Error(`question sampling: no question has ${hops.join(' or ')} hops`);
   return quotas.flatMap(({ pool, count }) => {
@@ -89,7 +107,7 @@ export function pickLearnable(questions: readonly Question[], hops: readonly num
       // Templates with questions left (all of them again once the pool is used up).
       let open = [...byTemplate.entries()].filter(([, qs]) => qs.some((q) => !out.includes(q)));
       if (open.length === 0) open = [...byTemplate.entries()];
-      const weights = open.map(([t]) => learnabilityWeight(success.get(t) ?? UNSEEN_SUCCESS));
+      const weights = open.map(([t]) => weight(success.get(t) ?? UNSEEN_SUCCESS));
       let r = rng.next() * weights.reduce((a, b) => a + b, 0), k = 0;
       while (k < open.length - 1 && r >= weights[k]!) r -= weights[k++]!;
       const left = open[k]![1].filter((q) => !out.includes(q));

@@ -135,7 +135,7 @@ export const SETTINGS_FIELDS: readonly SettingField[] = [
     help: 'Phases of the curriculum: from step fromStep on, questions with these hop counts are drawn.' },
   { path: 'balanceHops', type: 'boolean', help: "Draw the same number of questions of each hop count of the phase (true), or uniformly from the phase's pool (false)." },
   { path: 'questionSampling', type: 'enum', options: QUESTION_SAMPLING, label: 'Question sampling', paper: 'uniform', flag: { name: 'question-sampling' }, url: 'questionSampling',
-    help: `uniform: every question of the phase alike; learnability: each template drawn with weight p(1 - p) + ${LEARNABILITY_FLOOR}, p its share of reward over earlier steps, so rollouts go to the templates the policy answers only sometimes (a group whose rewards are all equal teaches nothing).` },
+    help: `uniform: every question of the phase alike; learnability: each template drawn with weight p(1 - p) + ${LEARNABILITY_FLOOR}, p its share of reward over earlier steps, so rollouts go to the templates the policy answers only sometimes (a group whose rewards are all equal teaches nothing); failure-rate: weight 1 - p + ${LEARNABILITY_FLOOR}, so rollouts go to the templates the policy misses most, those it never answers included.` },
   { path: 'maskDocuments', type: 'boolean', paper: 'true', flag: { name: 'no-mask-documents', sets: false }, help: 'Mask document tokens out of the loss; false is the ablation.' },
 ];
 

@@ -54,9 +54,10 @@ export interface RlSettings {
    */
   balanceHops: boolean;
   /**
-   * How a step's questions are drawn within the hop counts: 'uniform' (every question alike) or
+   * How a step's questions are drawn within the hop counts: 'uniform' (every question alike),
    * 'learnability' (templates weighted by p(1 - p) of their estimated success p, so the rollouts
-   * go where a group's rewards differ; src/rl/question-sampler.ts).
+   * go where a group's rewards differ) or 'failure-rate' (weighted by 1 - p, so the rollouts go
+   * to what the policy misses most); src/rl/question-sampler.ts.
    */
   questionSampling: QuestionSampling;
   /** Mask document tokens out of the loss (recipe.md section 3). false = the ablation. */

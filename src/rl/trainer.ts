@@ -25,7 +25,7 @@ import { generateRollouts, type Rollout } from './rollout.ts';
 import { scoreSequences } from './score.ts';
 import { documentText } from '../protocol/splice.ts';
 import { validateRlSettings, type CurriculumPhase, type RlSettings } from './settings.ts';
-import { pickBalanced, pickDistinct, pickLearnable, updateSuccess } from './question-sampler.ts';
+import { pickBalanced, pickDistinct, pickLearnable, templateWeight, updateSuccess } from './question-sampler.ts';
 
 
 /** The hop counts drawn at a step. */
@@ -152,7 +152,8 @@ export class RlTrainer {
   readonly settings: RlSettings;
   /**
    * Per template, the estimated share of reward its questions earn (questionSampling
-   * 'learnability' draws by it; src/rl/question-sampler.ts). Saved with the run (run-state.ts).
+   * 'learnability' and 'failure-rate' draw by it; src/rl/question-sampler.ts). Saved with the
+   * run (run-state.ts).
    */
   readonly templateSuccess = new Map<string, number>();
   private readonly answerWords: string[];
@@ -187,8 +188,8 @@ export class RlTrainer {
   async runStep(): Promise<{ metrics: StepMetrics; rollouts: RolloutRecord[] }> {
     const s = this.settings, t0 = performance.now();
     const hops = hopsAt(s.curriculum, this.step);
-    const questions = s.questionSampling === 'learnability'
-      ? pickLearnable(this.init.questions, hops, s.promptsPerStep, this.rng, this.templateSuccess, s.balanceHops)
+    const questions = s.questionSampling !== 'uniform'
+      ? pickLearnable(this.init.questions, hops, s.promptsPerStep, this.rng, this.templateSuccess, s.balanceHops, templateWeight(s.questionSampling))
       : s.balanceHops
         ? pickBalanced(this.init.questions, hops, s.promptsPerStep, this.rng)
         : pickDistinct(this.init.questions.filter((q) => hops.includes(q.hops)), s.promptsPerStep, this.rng);
@@ -239,7 +240,7 @@ export class RlTrainer {
     const mean = (f: (i: number) => number) => rollouts.reduce((acc, _, i) => acc + f(i), 0) / n;
     const groupRewards = new Map<number, number[]>();
     rollouts.forEach((r, i) => groupRewards.set(r.group, [...(groupRewards.get(r.group) ?? []), results[i]!.reward]));
-    if (s.questionSampling === 'learnability') {
+    if (s.questionSampling !== 'uniform') {
       updateSuccess(this.templateSuccess, [...groupRewards].map(([g, rewards]) => ({ template: questions[g]!.template, rewards })));
     }
     const generated = rollouts.reduce((acc, r) => acc + r.actionMask.reduce((x, m) => x + m, 0), 0);

@@ -50,7 +50,10 @@ export interface PageConfig {
   retrievalReward: RetrievalRewardRule;
   /** Stage 2's format penalty (<= 0; paper -2). */
   formatPenalty: number;
-  /** How a step's questions are drawn (`uniform` or `learnability`, src/rl/question-sampler.ts). */
+  /**
+   * How a step's questions are drawn (`uniform`, `learnability` or `failure-rate`,
+   * src/rl/question-sampler.ts).
+   */
   questionSampling: QuestionSampling;
   /** Save the run to browser storage every this many steps (and at each stage's end). */
   saveEvery: number;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Question } from '../../src/corpus/types.ts';
-import { LEARNABILITY_FLOOR, SUCCESS_EMA, learnabilityWeight, pickBalanced, pickLearnable, updateSuccess } from '../../src/rl/question-sampler.ts';
+import { LEARNABILITY_FLOOR, SUCCESS_EMA, failureRateWeight, learnabilityWeight, pickBalanced, pickLearnable, templateWeight, updateSuccess } from '../../src/rl/question-sampler.ts';
 import { Rng } from '../../src/util/rng.ts';
 
 /** 1-hop questions of templates a (40), b (40), c (20); 2-hop questions of template d (30). */
@@ -58,5 +58,32 @@ describe('learnability sampling', () => {
     updateSuccess(s, [{ template: 'a', rewards: [1, 1] }, { template: 'c', rewards: [] }]);
     expect(s.get('a')).toBeCloseTo((1 - SUCCESS_EMA) * 0.375 + SUCCESS_EMA, 12);
     expect(s.has('c')).toBe(false);
+  });
+});
+
+describe('failure-rate sampling', () => {
+  it('weighs a template by 1 - p plus the floor, so a template never answered is drawn most', () => {
+    expect(failureRateWeight(0)).toBeCloseTo(1 + LEARNABILITY_FLOOR, 12);
+    expect(failureRateWeight(1)).toBeCloseTo(LEARNABILITY_FLOOR, 12);
+    expect(failureRateWeight(0.8)).toBeCloseTo(0.2 + LEARNABILITY_FLOOR, 12);
+    expect(templateWeight('failure-rate')).toBe(failureRateWeight);
+    expect(templateWeight('learnability')).toBe(learnabilityWeight);
+  });
+
+  it('draws templates in proportion to their failure rates, where learnability would not', () => {
+    // a never answered (1.05), b solved (0.05), c at 0.5 (0.55): expected shares 21/33, 1/33, 11/33.
+    const success = new Map([['a', 0], ['b', 1], ['c', 0.5]]);
+    const draw = (weight: (p: number) => number) => {
+      const rng = new Rng(5), counts: Record<string, number> = { a: 0, b: 0, c: 0 };
+      for (let i = 0; i < 4000; i++) counts[pickLearnable(qs, [1], 1, rng, success, true, weight)[0]!.template]!++;
+      return counts;
+    };
+    const fail = draw(failureRateWeight);
+    expect(fail.a! / 4000).toBeCloseTo(21 / 33, 1);
+    expect(fail.b! / 4000).toBeCloseTo(1 / 33, 1);
+    expect(fail.c! / 4000).toBeCloseTo(11 / 33, 1);
+    // Learnability draws the never-answered template as rarely as the solved one.
+    const learn = draw(learnabilityWeight);
+    expect(Math.abs(learn.a! - learn.b!)).toBeLessThan(0.03 * 4000);
   });
 });
