@@ -3,8 +3,8 @@
  * hop count) weighted by template: toward the templates the policy sometimes answers and
  * sometimes does not ('learnability'), or toward those it misses most ('failure-rate').
  *
- * Why 'learnability': with a group baseline (REINFORCE++ baseline, GRPO) a group whose samples all
- * earn the same reward contributes no gradient. For a question answered right with probability p
+ * Why 'learnability': with a group baseline (REINFORCE++ baseline, GRPO) a group whose samples
+ * all earn the same reward contributes no gradient. For a question answered right with probability p
  * the expected within-group reward variance is p(1 - p), so drawing templates in proportion to it
  * spends the step's rollouts where there is something to learn ("learnability", Foster & Foerster
  * 2025, "Learning to Reason at the Frontier of Learnability"; Prioritized Level Replay,
@@ -86,8 +86,8 @@ export function templateWeight(mode: Exclude<QuestionSampling, 'uniform'>): (p: 
 /**
  * `n` questions with hop counts in `hops`, each drawn by first drawing its template with weight
  * `weight(success.get(template))` ({@link learnabilityWeight} by default; unseen templates:
- * p = 0.5), then a question of that template not drawn yet. With `balanceHops`, within each hop count after the
- * split of {@link pickBalanced}; without, over the whole pool of those hop counts.
+ * p = 0.5), then a question of that template not drawn yet. With `balanceHops`, within each hop
+ * count after the split of {@link pickBalanced}; without, over the whole pool of those hop counts.
  * @param success template -> estimated share of reward earned (see {@link updateSuccess}).
  * @throws Error when no question has any of the hop counts.
  */
