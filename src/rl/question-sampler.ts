@@ -6,8 +6,8 @@
  * Why 'learnability': with a group baseline (REINFORCE++ baseline, GRPO) a group whose samples
  * all earn the same reward contributes no gradient. For a question answered right with
  * probability p the expected within-group reward variance is p(1 - p), so drawing templates in
- * proportion to it spends the step's rollouts where there is something to learn ("learnability", Foster & Foerster
- * 2025, "Learning to Reason at the Frontier of Learnability"; Prioritized Level Replay,
+ * proportion to it spends the step's rollouts where there is something to learn (Foster &
+ * Foerster 2025, "Learning to Reason at the Frontier of Learnability"; Prioritized Level Replay,
  * Jiang et al. 2021, does the same for levels). p is estimated per template from the rewards of
  * earlier steps (an exponential moving average), which costs no extra rollout.
  *
