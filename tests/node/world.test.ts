@@ -586,13 +586,17 @@ describe('stage 0 sampler', () => {
     }
   });
 
-  it('the shipped base\'s three runs draw the texts they were trained on (sha256 of the first 300 of each, pinned)', () => {
-    // The options of README's three pretrain commands (world seed 1, --seed 1 / 2 / 3). A new
-    // sampler option must make no draw when absent: this pins the streams the shipped base saw.
+  it('the shipped base\'s four runs (and the previous base\'s third) draw the texts they were trained on (sha256 of the first 300 of each, pinned)', () => {
+    // The options of README's four pretrain commands of the shipped base (world seed 1, --seed 1 /
+    // 2 / 3 / 5), and the previous base's third run, which had none of the share options: a new
+    // sampler option must make no draw when absent. This pins the streams the bases saw.
+    const spliced = { presets: [PROMPT_PRESETS.chain!], mix: { document: 0.2, reading: 0.4, prompt: 0.4 }, layout: 'spliced' as const, followUpShare: 1 };
     const runs = [
       { rngSeed: 1 },
       { rngSeed: 2, presets: [PROMPT_PRESETS.compact!, PROMPT_PRESETS.chain!] },
-      { rngSeed: 3, presets: [PROMPT_PRESETS.chain!], mix: { document: 0.2, reading: 0.4, prompt: 0.4 }, layout: 'spliced' as const, followUpShare: 1 },
+      { rngSeed: 3, ...spliced },
+      { rngSeed: 3, ...spliced, yearShare: 0.3 },
+      { rngSeed: 5, ...spliced, yearShare: 0.3, birthplaceShare: 0.3, answerKindDistractors: 0.5 },
     ];
     const digests = runs.map((o) => {
       const s = createStage0Sampler(SEED, o);
@@ -604,6 +608,8 @@ describe('stage 0 sampler', () => {
       '01a359f5c644cab450c72bbcc277ab970853e8d1fb480aaecfb41bfee67d9240',
       'd0f1fae28d181f742c3ade532df88900e188f30f8eda6972e9eb16d64b64b2df',
       'bfcd32b748a17de8f148f41dbe3139e2c294c3ee2071192dea527d9bc1d8c47e',
+      'e600a000b86c3797865373aa7c92619a283aab00b9df9841c72459f432baf479',
+      'd6d55aa0a12dd00579df3ccd6c4629d58c85656b5614b467a7596ca2d639645d',
     ]);
   });
 
