@@ -91,7 +91,7 @@ export function templateWeight(mode: Exclude<QuestionSampling, 'uniform'>): (p: 
  * @param success template -> estimated share of reward earned (see {@link updateSuccess}).
  * @throws Error when no question has any of the hop counts.
  */
-export function pickLearnable(questions: readonly Question[], hops: readonly number[], n: number, rng: Rng, success: ReadonlyMap<string, number>, balanceHops = true, weight: (p: number) => number = learnabilityWeight): Question[] {
+export function pickByTemplateWeight(questions: readonly Question[], hops: readonly number[], n: number, rng: Rng, success: ReadonlyMap<string, number>, balanceHops = true, weight: (p: number) => number = learnabilityWeight): Question[] {
   const quotas = balanceHops ? hopQuotas(questions, hops, n, rng) : [{ pool: questions.filter((q) => hops.includes(q.hops)), count: n }];
   if (quotas[0]!.pool.length === 0) throw new Error(`question sampling: no question has ${hops.join(' or ')} hops`);
   return quotas.flatMap(({ pool, count }) => {

@@ -25,7 +25,7 @@ import { generateRollouts, type Rollout } from './rollout.ts';
 import { scoreSequences } from './score.ts';
 import { documentText } from '../protocol/splice.ts';
 import { validateRlSettings, type CurriculumPhase, type RlSettings } from './settings.ts';
-import { pickBalanced, pickDistinct, pickLearnable, templateWeight, updateSuccess } from './question-sampler.ts';
+import { pickBalanced, pickDistinct, pickByTemplateWeight, templateWeight, updateSuccess } from './question-sampler.ts';
 
 
 /** The hop counts drawn at a step. */
@@ -189,7 +189,7 @@ export class RlTrainer {
     const s = this.settings, t0 = performance.now();
     const hops = hopsAt(s.curriculum, this.step);
     const questions = s.questionSampling !== 'uniform'
-      ? pickLearnable(this.init.questions, hops, s.promptsPerStep, this.rng, this.templateSuccess, s.balanceHops, templateWeight(s.questionSampling))
+      ? pickByTemplateWeight(this.init.questions, hops, s.promptsPerStep, this.rng, this.templateSuccess, s.balanceHops, templateWeight(s.questionSampling))
       : s.balanceHops
         ? pickBalanced(this.init.questions, hops, s.promptsPerStep, this.rng)
         : pickDistinct(this.init.questions.filter((q) => hops.includes(q.hops)), s.promptsPerStep, this.rng);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Question } from '../../src/corpus/types.ts';
-import { LEARNABILITY_FLOOR, SUCCESS_EMA, failureRateWeight, learnabilityWeight, pickBalanced, pickLearnable, templateWeight, updateSuccess } from '../../src/rl/question-sampler.ts';
+import { LEARNABILITY_FLOOR, SUCCESS_EMA, failureRateWeight, learnabilityWeight, pickBalanced, pickByTemplateWeight, templateWeight, updateSuccess } from '../../src/rl/question-sampler.ts';
 import { Rng } from '../../src/util/rng.ts';
 
 /** 1-hop questions of templates a (40), b (40), c (20); 2-hop questions of template d (30). */
@@ -21,12 +21,12 @@ describe('learnability sampling', () => {
   it('keeps the hop split of balanced sampling and draws distinct questions', () => {
     for (let seed = 1; seed <= 20; seed++) {
       const hopsOf = (xs: Question[]) => xs.map((q) => q.hops).sort().join();
-      const learn = pickLearnable(qs, [1, 2], 7, new Rng(seed), new Map([['a', 1]]));
+      const learn = pickByTemplateWeight(qs, [1, 2], 7, new Rng(seed), new Map([['a', 1]]));
       expect(hopsOf(learn)).toBe(hopsOf(pickBalanced(qs, [1, 2], 7, new Rng(seed))));
       expect(new Set(learn.map((q) => q.id)).size).toBe(7);
     }
-    expect(() => pickLearnable(qs, [3], 4, new Rng(1), new Map())).toThrow(/no question has 3 hops/);
-    expect(() => pickLearnable(qs, [3], 4, new Rng(1), new Map(), false)).toThrow(/no question has 3 hops/);
+    expect(() => pickByTemplateWeight(qs, [3], 4, new Rng(1), new Map())).toThrow(/no question has 3 hops/);
+    expect(() => pickByTemplateWeight(qs, [3], 4, new Rng(1), new Map(), false)).toThrow(/no question has 3 hops/);
   });
 
   it('draws templates in proportion to their weights, whatever their sizes', () => {
@@ -34,7 +34,7 @@ describe('learnability sampling', () => {
     const success = new Map([['a', 1], ['b', 0.5]]);
     const rng = new Rng(3), counts: Record<string, number> = { a: 0, b: 0, c: 0 };
     const draws = 4000;
-    for (let i = 0; i < draws; i++) counts[pickLearnable(qs, [1], 1, rng, success)[0]!.template]!++;
+    for (let i = 0; i < draws; i++) counts[pickByTemplateWeight(qs, [1], 1, rng, success)[0]!.template]!++;
     expect(counts.a! / draws).toBeCloseTo(1 / 13, 1);
     expect(counts.b! / draws).toBeCloseTo(6 / 13, 1);
     expect(counts.c! / draws).toBeCloseTo(6 / 13, 1);
@@ -44,7 +44,7 @@ describe('learnability sampling', () => {
 
   it('uses every question of a template before repeating one, and every template before giving up', () => {
     const two = [{ id: 'x', hops: 1, template: 'x' }, { id: 'y', hops: 1, template: 'y' }] as Question[];
-    const out = pickLearnable(two, [1], 5, new Rng(1), new Map([['x', 1]]));
+    const out = pickByTemplateWeight(two, [1], 5, new Rng(1), new Map([['x', 1]]));
     expect(out.slice(0, 2).map((q) => q.id).sort()).toEqual(['x', 'y']);
     expect(out).toHaveLength(5);
   });
@@ -75,7 +75,7 @@ describe('failure-rate sampling', () => {
     const success = new Map([['a', 0], ['b', 1], ['c', 0.5]]);
     const draw = (weight: (p: number) => number) => {
       const rng = new Rng(5), counts: Record<string, number> = { a: 0, b: 0, c: 0 };
-      for (let i = 0; i < 4000; i++) counts[pickLearnable(qs, [1], 1, rng, success, true, weight)[0]!.template]!++;
+      for (let i = 0; i < 4000; i++) counts[pickByTemplateWeight(qs, [1], 1, rng, success, true, weight)[0]!.template]!++;
       return counts;
     };
     const fail = draw(failureRateWeight);
