@@ -20,7 +20,7 @@
 import { STAGE0_PROMPT_PRESET, getPromptPreset, questionWords, renderPrompt, type PromptPreset } from '../protocol/prompts.ts';
 import { normalizeText } from '../protocol/normalize.ts';
 import { Rng, type RngState } from '../util/rng.ts';
-import { documentFor } from '../world/documents.ts';
+import { DEFAULT_DOCUMENT_STYLE, documentFor, type DocumentStyle } from '../world/documents.ts';
 import { worldVocabulary } from '../world/vocabulary.ts';
 import { answerSpanOf, documentBlock, documentSpansOf, DOCUMENT_WORDS, followUpQuerySpansOf, formatDocuments, readingPassage } from '../protocol/splice.ts';
 import { ANSWER_CLOSE, ANSWER_OPEN, QUERY_CLOSE, QUERY_OPEN } from '../protocol/tags.ts';
@@ -116,7 +116,7 @@ export interface Stage0Options {
   yearShare?: number;
   /**
    * Share of 1-hop reading passages asking a birthplace (template `birthplace`), drawn beside
-   * `yearShare` (the two together at most 1; the other relations share the rest evenly, the
+   * `yearShare` (the shares together at most 1; the other relations share the rest evenly, the
    * birth year among them without `yearShare`). Issue 15: a third run with more year passages
    * (`yearShare` 0.3) taught the base to read years and lost birthplaces among distractors
    * ("where was X born?" answered with another city of the documents); asking both "born"
@@ -125,6 +125,16 @@ export interface Stage0Options {
    * sampler without the option).
    */
   birthplaceShare?: number;
+  /**
+   * Share of 1-hop reading passages asking an employer (template `employer`), drawn beside
+   * `yearShare` and `birthplaceShare` (all three together at most 1; the templates without a
+   * share split the rest evenly). Issue 15: the shipped base read an employer out of the one
+   * right document 0.73 of the time (oracle; every miss a company name from no document) where
+   * it read a university 0.94, and RL lifted it to 0.83-0.89, under the target of 0.9 x the
+   * answer in the documents. More of these passages alone did not help (why: `backlinkFreeShare`).
+   * Default: no draw (the texts are those of a sampler without the option).
+   */
+  employerShare?: number;
   /**
    * Share of the random distractor documents (either layout) drawn among entities of the
    * answer's kind instead of the supporting document's kind, when the answer is an entity:
@@ -139,6 +149,19 @@ export interface Stage0Options {
    * a sampler without the option).
    */
   answerKindDistractors?: number;
+  /**
+   * Share of reading passages (either layout) whose documents are written without the bridge
+   * backlinks (`DocumentStyle.bridgeBacklinks` false: a person's page leaves out the books they
+   * wrote and the companies they founded, a company's page its staff). Issue 15: the shipped
+   * base read a person's employer only where such a sentence followed it (oracle `employer`: 73
+   * of 75 pages with one, 0 of 25 without; appending "she wrote kero ." to those 25 made it read
+   * 24), because in most Stage-0 pages, and in every 3-hop chain's author page, one does: it had
+   * learnt where the employer sits, not the words that say it. No question asks along a
+   * backlink, so every passage stays answerable. With `employerShare` 0.4 and this at 0.5, 800
+   * steps from the shipped base read 21 of the 25 (README, issue 15). Default 0 (no draw is
+   * made, so the texts are those of a sampler without the option).
+   */
+  backlinkFreeShare?: number;
   /**
    * `spliced` with `followUpShare`: weight the words of every follow-up query (a name copied
    * out of the block before) like the answer (issue 15). Trained at weight 1, the base wrote a
@@ -177,6 +200,9 @@ export interface Stage0Sampler {
 /** What a spliced reading passage needs of its question (a template's question or a birth-order one). */
 type PassageQuestion = Pick<AskedQuestion, 'question' | 'answers' | 'chain' | 'subjects'>;
 
+/** Documents written without the bridge backlinks (option `backlinkFreeShare`). */
+const BACKLINK_FREE: Readonly<DocumentStyle> = Object.freeze({ bridgeBacklinks: false });
+
 /** Documents of one reading passage, all blocks together. */
 const MAX_PASSAGE_DOCUMENTS = 5;
 
@@ -184,12 +210,12 @@ const MAX_PASSAGE_DOCUMENTS = 5;
 const READING_ONE_HOP = QUESTION_TEMPLATES.filter((t) => !t.ood && t.hops === 1);
 const READING_TWO_HOP = QUESTION_TEMPLATES.filter((t) => !t.ood && t.hops === 2);
 const READING_MULTI_HOP = QUESTION_TEMPLATES.filter((t) => !t.ood && t.hops > 1);
-const READING_YEAR = getTemplate('birth_year');
-const READING_ONE_HOP_NAMES = READING_ONE_HOP.filter((t) => t !== READING_YEAR);
-const READING_BIRTHPLACE = getTemplate('birthplace');
-/** The 1-hop templates other than `birthplace`, with and without `birth_year`. */
-const READING_ONE_HOP_NOT_BIRTHPLACE = READING_ONE_HOP.filter((t) => t !== READING_BIRTHPLACE);
-const READING_ONE_HOP_OTHERS = READING_ONE_HOP_NOT_BIRTHPLACE.filter((t) => t !== READING_YEAR);
+/** The 1-hop templates a share option can ask for, in the order their shares are laid on one draw. */
+const ONE_HOP_SHARE_OPTIONS = [
+  ['yearShare', getTemplate('birth_year')],
+  ['birthplaceShare', getTemplate('birthplace')],
+  ['employerShare', getTemplate('employer')],
+] as const satisfies readonly (readonly [keyof Stage0Options, QuestionTemplate])[];
 
 function checkShare(name: string, v: number): void {
   if (!(v >= 0 && v <= 1)) throw new Error(`createStage0Sampler: ${name} must be in [0, 1], got ${v}`);
@@ -224,15 +250,17 @@ export function createStage0Sampler(seed: number, opts: Stage0Options = {}): Sta
   checkShare('followUpShare', followUpShare);
   const comparisonShare = opts.comparisonShare ?? 0;
   checkShare('comparisonShare', comparisonShare);
-  const yearShare = opts.yearShare;
-  if (yearShare !== undefined) checkShare('yearShare', yearShare);
   const answerKindDistractors = opts.answerKindDistractors ?? 0;
   checkShare('answerKindDistractors', answerKindDistractors);
-  const birthplaceShare = opts.birthplaceShare;
-  if (birthplaceShare !== undefined) {
-    checkShare('birthplaceShare', birthplaceShare);
-    if ((yearShare ?? 0) + birthplaceShare > 1) throw new Error(`createStage0Sampler: yearShare + birthplaceShare must be at most 1, got ${yearShare} + ${birthplaceShare}`);
+  const backlinkFreeShare = opts.backlinkFreeShare ?? 0;
+  checkShare('backlinkFreeShare', backlinkFreeShare);
+  // The 1-hop templates given a share, and the others, which split the rest evenly.
+  const oneHopShares = ONE_HOP_SHARE_OPTIONS.filter(([name]) => opts[name] !== undefined).map(([name, t]) => ({ name, t, share: opts[name]! }));
+  for (const { name, share } of oneHopShares) checkShare(name, share);
+  if (oneHopShares.reduce((a, x) => a + x.share, 0) > 1) {
+    throw new Error(`createStage0Sampler: ${oneHopShares.map((x) => x.name).join(' + ')} must be at most 1, got ${oneHopShares.map((x) => x.share).join(' + ')}`);
   }
+  const oneHopRest = READING_ONE_HOP.filter((t) => !oneHopShares.some((x) => x.t === t));
   const twoHopShare = opts.twoHopShare ?? 0.25;
   const questionFirstShare = opts.questionFirstShare ?? 0.5;
   if (opts.firstWorldShare !== undefined) checkShare('firstWorldShare', opts.firstWorldShare);
@@ -298,16 +326,20 @@ export function createStage0Sampler(seed: number, opts: Stage0Options = {}): Sta
   };
 
   /**
-   * A 1-hop template: `birth_year` with probability `yearShare`, `birthplace` with probability
-   * `birthplaceShare`, else one of the others (no extra draw without the options, so the
-   * shipped base's stream is unchanged).
+   * A 1-hop template: each template given a share (`yearShare`, `birthplaceShare`,
+   * `employerShare`) with that probability, read off one draw in that order, else one of the
+   * others. Without any share no draw is made, so the shipped base's first runs' streams are
+   * unchanged (and with only the first two, the streams of the runs that used them).
    */
   const oneHopTemplate = (): QuestionTemplate => {
-    if (birthplaceShare === undefined) {
-      return yearShare === undefined ? rng.pick(READING_ONE_HOP) : rng.next() < yearShare ? READING_YEAR : rng.pick(READING_ONE_HOP_NAMES);
+    if (oneHopShares.length === 0) return rng.pick(READING_ONE_HOP);
+    const r = rng.next();
+    let upTo = 0; // summed in this order, so the bounds are the ones the earlier runs compared
+    for (const { t, share } of oneHopShares) {
+      upTo += share;
+      if (r < upTo) return t;
     }
-    const r = rng.next(), y = yearShare ?? 0;
-    return r < y ? READING_YEAR : r < y + birthplaceShare ? READING_BIRTHPLACE : rng.pick(yearShare === undefined ? READING_ONE_HOP_NOT_BIRTHPLACE : READING_ONE_HOP_OTHERS);
+    return rng.pick(oneHopRest);
   };
 
   /**
@@ -338,6 +370,10 @@ export function createStage0Sampler(seed: number, opts: Stage0Options = {}): Sta
     return id;
   };
 
+  /** How one reading passage's documents are written (option `backlinkFreeShare`; no draw at 0). */
+  const passageStyle = (): Readonly<DocumentStyle> =>
+    backlinkFreeShare > 0 && rng.next() < backlinkFreeShare ? BACKLINK_FREE : DEFAULT_DOCUMENT_STYLE;
+
   /** The layout the shipped base was pretrained on (`layout: 'plain'`): numbered documents, no tags. */
   const plainReadingSample = (): Stage0Sample => {
     const index = readingWorlds === 0 || rng.next() < plainFirstWorldShare ? 1 : 2 + rng.int(readingWorlds);
@@ -349,7 +385,8 @@ export function createStage0Sampler(seed: number, opts: Stage0Options = {}): Sta
     // half random entities of a supporting document's kind: both look like plausible hits.
     const related = neighboursOf(w, q.subjects[0]!).filter((id) => !chosen.has(id));
     for (let k = 0; k < distractors; k++) chosen.add(drawDistractor(w, related, chosen, () => distractorKind(q, () => w.entities[rng.pick(q.chain)]!.kind)));
-    const docs = rng.shuffle([...chosen]).map((id) => documentFor(w, id));
+    const style = passageStyle();
+    const docs = rng.shuffle([...chosen]).map((id) => documentFor(w, id, style));
     const question = ['question :', normalizeText(q.question)];
     const answer = [ANSWER_OPEN, normalizeText(q.answers[0]!), ANSWER_CLOSE];
     // Question first is the order of a rollout (the question is in the prompt, the documents
@@ -374,6 +411,7 @@ export function createStage0Sampler(seed: number, opts: Stage0Options = {}): Sta
     const related = neighboursOf(w, q.subjects[0]!).filter((id) => !chosen.has(id));
     // At most 5 documents in all, so that a passage fits Stage 0's sequence length.
     let spare = MAX_PASSAGE_DOCUMENTS - q.chain.length;
+    const style = passageStyle();
     const blockIds: number[][] = [];
     const blocks = q.chain.map((hop) => {
       const ids = [hop];
@@ -383,7 +421,7 @@ export function createStage0Sampler(seed: number, opts: Stage0Options = {}): Sta
         ids.push(id);
       }
       blockIds.push(ids);
-      return documentBlock(rng.shuffle(ids).map((id) => documentFor(w, id)), maxWords);
+      return documentBlock(rng.shuffle(ids).map((id) => documentFor(w, id, style)), maxWords);
     });
     if (followUpShare > 0 && blocks.length > 1 && rng.next() < followUpShare) addQuerySlots(w, q, blocks, blockIds);
     // Half the passages open with the whole rendered prompt (format description included), so

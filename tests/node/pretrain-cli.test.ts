@@ -55,7 +55,7 @@ describe('pretrain --init', () => {
     expect(ckpt.state!.lineage.map((l) => [l.stage, l.steps])).toEqual([...baseCkpt.state!.lineage.map((l) => [l.stage, l.steps]), [0, 1]]);
   });
 
-  it('refuses a checkpoint of another vocabulary, --preset with --init, and a follow-up or year share outside [0, 1], before training', async () => {
+  it('refuses a checkpoint of another vocabulary, --preset with --init, a Stage-0 share outside [0, 1] and 1-hop shares summing past 1, before training', async () => {
     const b = new CpuBackend();
     const tokenizer = new Tokenizer([...SPECIAL_TOKENS, 'a', 'b']);
     const config = validateConfig({ vocabSize: tokenizer.size, hiddenSize: 8, intermediateSize: 8, numLayers: 1, numHeads: 2, maxPositions: 64, rmsEps: 1e-5, ropeTheta: 10000, tieEmbeddings: true });
@@ -66,6 +66,10 @@ describe('pretrain --init', () => {
     await expect(pretrainCmd([...common, '--init', BASE, '--preset', 'small', '--out', join(root, 'y')])).rejects.toThrow(/leave --preset out/);
     await expect(pretrainCmd([...common, '--init', BASE, '--stage0-follow-up', '2', '--out', join(root, 'z')])).rejects.toThrow(/--stage0-follow-up: expected a share in \[0, 1\], got "2"/);
     await expect(pretrainCmd([...common, '--init', BASE, '--stage0-years', '1.5', '--out', join(root, 'w')])).rejects.toThrow(/--stage0-years: expected a share in \[0, 1\], got "1.5"/);
+    await expect(pretrainCmd([...common, '--init', BASE, '--stage0-employers', 'x', '--out', join(root, 'v')])).rejects.toThrow(/--stage0-employers must be a number/);
+    await expect(pretrainCmd([...common, '--init', BASE, '--stage0-backlink-free', '-1', '--out', join(root, 'u')])).rejects.toThrow(/--stage0-backlink-free: expected a share in \[0, 1\], got "-1"/);
+    // Shares that are each fine but too much together: the sampler names them, before training.
+    await expect(pretrainCmd([...common, '--init', BASE, '--stage0-years', '0.5', '--stage0-employers', '0.6', '--out', join(root, 't')])).rejects.toThrow(/yearShare \+ employerShare must be at most 1/);
   });
 });
 

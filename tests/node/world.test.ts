@@ -687,6 +687,69 @@ describe('stage 0 sampler', () => {
     expect(() => createStage0Sampler(SEED, { yearShare: 0.6, birthplaceShare: 0.6 })).toThrow(/yearShare \+ birthplaceShare must be at most 1/);
   });
 
+  it('employer share: beside the year and birthplace shares, that share of 1-hop reading passages asks an employer', () => {
+    const opts = { mix: { document: 0, reading: 1, prompt: 0 }, readingWorlds: 1, firstWorldShare: 0, twoHopShare: 0 };
+    const w = generateWorld(SEED, 2);
+    const employerQuestion = /question : (which company did|for which company did|who employed) (\S+)/;
+    const share = (o: Parameters<typeof createStage0Sampler>[1]) => {
+      const s = createStage0Sampler(SEED, o);
+      let n = 0;
+      for (let i = 0; i < 400; i++) {
+        const x = s.next();
+        const asked = x.text.match(employerQuestion);
+        if (!asked) continue;
+        n++;
+        // The asked person's employer (of the passage's world) is the answer, and a document holds it.
+        const answer = x.text.split(' ').slice(x.answerSpan!.start, x.answerSpan!.end)[1]!;
+        const person = w.ofKind.person.find((p) => normalizeText(w.entities[p]!.name) === asked[2])!;
+        expect(answer).toBe(normalizeText(w.entities[objectOf(w, 'employer', person)]!.name));
+        expect(x.text.split(' ').slice(0, x.answerSpan!.start)).toContain(answer);
+      }
+      return n / 400;
+    };
+    expect(share({ ...opts, employerShare: 1 })).toBe(1);
+    expect(share({ ...opts, employerShare: 0 })).toBe(0);
+    const three = share({ ...opts, yearShare: 0.25, birthplaceShare: 0.25, employerShare: 0.2 });
+    expect(three).toBeGreaterThan(0.14);
+    expect(three).toBeLessThan(0.26);
+    // Without it, the employer is one of the six templates that split the rest (0.5 / 6).
+    const rest = share({ ...opts, yearShare: 0.25, birthplaceShare: 0.25 });
+    expect(rest).toBeGreaterThan(0.04);
+    expect(rest).toBeLessThan(0.13);
+    expect(() => createStage0Sampler(SEED, { employerShare: 2 })).toThrow(/employerShare/);
+    expect(() => createStage0Sampler(SEED, { yearShare: 0.4, birthplaceShare: 0.4, employerShare: 0.4 })).toThrow(/yearShare \+ birthplaceShare \+ employerShare must be at most 1/);
+  });
+
+  it('backlink-free share: that share of reading passages has documents without the bridge backlinks; 0 keeps the stream', () => {
+    // The backlink sentences of lexicon.ts (personWrote, personFounded, companyEmployees), normalized.
+    // (A book's page may say "X wrote the novel B", a company's "X founded C , a ... company":
+    // forward facts; a person's backlink sentence ends at the name.)
+    const backlink = /\b(wrote \S+ \.|is the author of|founded \S+ \.|was the founder of|its employees have included|people who worked for \S+ include|among its staff were)/;
+    for (const layout of ['plain', 'spliced'] as const) {
+      const opts = { mix: { document: 0, reading: 1, prompt: 0 }, layout };
+      const withBacklinks = (o: Parameters<typeof createStage0Sampler>[1]) => {
+        const s = createStage0Sampler(SEED, o);
+        let n = 0;
+        for (let i = 0; i < 200; i++) {
+          const x = s.next();
+          // Only the documents: the question (which may ask "who founded X?") and the answer are left out.
+          const words = x.text.split(' ');
+          const docs = x.contextSpans ? x.contextSpans.map((c) => words.slice(c.start, c.end).join(' ')).join(' ') : x.text.replace(/question : [^?]*\?/, '').split('<answer>')[0]!;
+          if (backlink.test(docs)) n++;
+        }
+        return n;
+      };
+      expect(withBacklinks({ ...opts })).toBeGreaterThan(40);
+      expect(withBacklinks({ ...opts, backlinkFreeShare: 1 })).toBe(0);
+      const half = withBacklinks({ ...opts, backlinkFreeShare: 0.5 });
+      expect(half).toBeGreaterThan(withBacklinks({ ...opts }) * 0.3);
+      expect(half).toBeLessThan(withBacklinks({ ...opts }) * 0.7);
+      const a = createStage0Sampler(SEED, opts), b = createStage0Sampler(SEED, { ...opts, backlinkFreeShare: 0 });
+      for (let i = 0; i < 50; i++) expect(b.next()).toEqual(a.next());
+    }
+    expect(() => createStage0Sampler(SEED, { backlinkFreeShare: 1.5 })).toThrow(/backlinkFreeShare/);
+  });
+
   it('answer-kind distractors: pages of other entities of the answer kind beside the supporting ones; 0 keeps the stream', () => {
     const kinds = new Map(worldEntities(SEED).map((e) => [normalizeText(e.name), e.kind] as const));
     const opts = { mix: { document: 0, reading: 1, prompt: 0 }, readingWorlds: 1, firstWorldShare: 0, birthplaceShare: 1, multiHopShare: 0, twoHopShare: 0 };

@@ -21,7 +21,7 @@ import { getPromptPreset } from '../../protocol/prompts.ts';
 import { packBpeTokenizer } from '../../tokenizer/pack-vocab.ts';
 import { intFlag, log, numFlag, openBackend, openPack, packTokenizer, parseFlags, progressBar, required, shareFlag } from '../common.ts';
 
-const USAGE = 'npm run cli -- pretrain --pack DIR --preset nano|small --out CKPT [--steps 8000] [--batch 32] [--lr 3e-3] [--seed 1] [--backend auto|cpu|wasm] [--threads N] [--log-every 10] [--vocab 8000 (BPE, packs without a world generator)] [--stage0-layout plain|spliced|mixed] [--stage0-follow-up SHARE (spliced passages with query slots)] [--stage0-comparison SHARE (reading passages comparing two birth years)] [--stage0-years SHARE (1-hop reading passages asking a birth year)] [--stage0-birthplaces SHARE (1-hop reading passages asking a birthplace)] [--stage0-answer-distractors SHARE (random distractor documents of the answer kind)] [--stage0-weight-follow-ups (follow-up queries weighted like the answer)] [--stage0-mix 0.3,0.45,0.25 (documents, reading passages, prompts)] [--prompt-preset NAME[,NAME...] (one drawn per rendering)] [--init CKPT (continue a base)] [--overwrite] [--json]';
+const USAGE = 'npm run cli -- pretrain --pack DIR --preset nano|small --out CKPT [--steps 8000] [--batch 32] [--lr 3e-3] [--seed 1] [--backend auto|cpu|wasm] [--threads N] [--log-every 10] [--vocab 8000 (BPE, packs without a world generator)] [--stage0-layout plain|spliced|mixed] [--stage0-follow-up SHARE (spliced passages with query slots)] [--stage0-comparison SHARE (reading passages comparing two birth years)] [--stage0-years SHARE (1-hop reading passages asking a birth year)] [--stage0-birthplaces SHARE (1-hop reading passages asking a birthplace)] [--stage0-employers SHARE (1-hop reading passages asking an employer)] [--stage0-answer-distractors SHARE (random distractor documents of the answer kind)] [--stage0-backlink-free SHARE (reading passages whose documents leave out the bridge backlinks)] [--stage0-weight-follow-ups (follow-up queries weighted like the answer)] [--stage0-mix 0.3,0.45,0.25 (documents, reading passages, prompts)] [--prompt-preset NAME[,NAME...] (one drawn per rendering)] [--init CKPT (continue a base)] [--overwrite] [--json]';
 
 export async function run(argv: string[]): Promise<void> {
   const f = parseFlags(argv, {
@@ -29,7 +29,7 @@ export async function run(argv: string[]): Promise<void> {
     batch: { type: 'string' }, lr: { type: 'string' }, seed: { type: 'string' }, backend: { type: 'string' },
     threads: { type: 'string' }, 'log-every': { type: 'string' }, overwrite: { type: 'boolean' }, json: { type: 'boolean' },
     'max-length': { type: 'string' }, vocab: { type: 'string' }, 'stage0-layout': { type: 'string' }, 'prompt-preset': { type: 'string' },
-    init: { type: 'string' }, 'stage0-mix': { type: 'string' }, 'stage0-follow-up': { type: 'string' }, 'stage0-comparison': { type: 'string' }, 'stage0-years': { type: 'string' }, 'stage0-birthplaces': { type: 'string' }, 'stage0-answer-distractors': { type: 'string' }, 'stage0-weight-follow-ups': { type: 'boolean' },
+    init: { type: 'string' }, 'stage0-mix': { type: 'string' }, 'stage0-follow-up': { type: 'string' }, 'stage0-comparison': { type: 'string' }, 'stage0-years': { type: 'string' }, 'stage0-birthplaces': { type: 'string' }, 'stage0-employers': { type: 'string' }, 'stage0-answer-distractors': { type: 'string' }, 'stage0-backlink-free': { type: 'string' }, 'stage0-weight-follow-ups': { type: 'boolean' },
   }, USAGE);
   const packDir = required(f.pack, 'pack'), out = required(f.out, 'out');
   const seed = intFlag(f.seed, 'seed', 1);
@@ -46,7 +46,9 @@ export async function run(argv: string[]): Promise<void> {
   const comparisonShare = shareFlag(f['stage0-comparison'], 'stage0-comparison');
   const yearShare = shareFlag(f['stage0-years'], 'stage0-years');
   const birthplaceShare = shareFlag(f['stage0-birthplaces'], 'stage0-birthplaces');
+  const employerShare = shareFlag(f['stage0-employers'], 'stage0-employers');
   const answerKindDistractors = shareFlag(f['stage0-answer-distractors'], 'stage0-answer-distractors');
+  const backlinkFreeShare = shareFlag(f['stage0-backlink-free'], 'stage0-backlink-free');
   const presets = f['prompt-preset'] === undefined ? undefined : f['prompt-preset'].split(',').map((name) => getPromptPreset(name.trim()));
 
   const ctx = await openPack(packDir);
@@ -64,7 +66,7 @@ export async function run(argv: string[]): Promise<void> {
   const backend = await openBackend(f.backend, f.threads);
   const params = base ? uploadParams(backend, base.weights) : initParams(backend, config, seed);
   const sampler = world
-    ? createStage0Sampler(gen!.seed!, { rngSeed: seed, layout: f['stage0-layout'] as 'plain' | 'spliced' | 'mixed' | undefined, presets, mix, followUpShare, comparisonShare, yearShare, birthplaceShare, answerKindDistractors, weightFollowUps: f['stage0-weight-follow-ups'] })
+    ? createStage0Sampler(gen!.seed!, { rngSeed: seed, layout: f['stage0-layout'] as 'plain' | 'spliced' | 'mixed' | undefined, presets, mix, followUpShare, comparisonShare, yearShare, birthplaceShare, employerShare, answerKindDistractors, backlinkFreeShare, weightFollowUps: f['stage0-weight-follow-ups'] })
     : createPackStage0Sampler(ctx.pack, { rngSeed: seed, answerWords: slotAnswerWords(tokenizer) });
   const trainer = new Pretrainer(backend, config, params, tokenizer, sampler, settings);
   const modelPreset = base ? (base.state?.preset ?? 'nano') : (f.preset ?? 'nano');
